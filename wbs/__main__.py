@@ -1,0 +1,3 @@
+from wbs.cli import main
+
+main()

@@ -1,0 +1,317 @@
+"""The `wbs` command."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wbs.client import cli as client_cli
+from wbs.core.db import make_engine, make_sessionmaker
+from wbs.core.errors import DomainError
+from wbs.core.settings import Settings, SettingsError, load_settings
+from wbs.staff.models import Role, Staff
+from wbs.zi import cli as zi_cli
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="wbs: saluran pelaporan terenkripsi / encrypted reporting channels",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database / basis data", no_args_is_help=True)
+unit_app = typer.Typer(help="Units and their channels / unit dan kanal", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts / akun petugas", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log / log audit", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(unit_app, name="unit")
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
+app.add_typer(client_cli.app, name="client")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run_in_session(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """Run one unit of work in a transaction; domain errors exit 1 with their message."""
+    settings = _settings()
+
+    async def runner() -> T:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session, settings)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the web application (no IP addresses in the access log)."""
+    import uvicorn
+
+    from wbs.core.logging import log_config
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        "wbs.core.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        log_config=log_config(settings.data_dir),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from wbs.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION (for example `base`)."""
+    from wbs.migrate import downgrade
+
+    downgrade(_settings().resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@unit_app.command("create")
+def unit_create(
+    code: Annotated[str, typer.Argument(help="Unit code, e.g. KPPN-KLATEN")],
+    name: Annotated[str, typer.Option("--name", help="Unit name")],
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent unit code")] = None,
+) -> None:
+    """Create a unit with its four channels."""
+    from wbs.units.service import create_unit
+
+    async def work(db: AsyncSession, _s: Settings) -> str:
+        unit = await create_unit(db, code=code, name=name, parent_code=parent, actor="cli")
+        return unit.code
+
+    typer.echo(f"unit {_run_in_session(work)} created with 4 channels")
+
+
+def _read_password_stdin() -> str:
+    data = sys.stdin.readline().rstrip("\r\n")
+    if not data:
+        typer.echo("error: no password on standard input", err=True)
+        raise typer.Exit(2)
+    return data
+
+
+@staff_app.command("create")
+def staff_create(
+    email: Annotated[str, typer.Argument()],
+    unit: Annotated[str, typer.Option("--unit", help="Unit code")],
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeatable)")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the passphrase from standard input")
+    ] = False,
+    totp: Annotated[
+        bool, typer.Option("--totp/--no-totp", help="Enrol TOTP now (always in production)")
+    ] = False,
+) -> None:
+    """Create a staff account; prints the TOTP enrolment URI when TOTP is enrolled."""
+    from wbs.staff.passwords import check_length
+
+    try:
+        roles = [Role(r) for r in role]
+    except ValueError:
+        typer.echo(f"error: roles must be among {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2) from None
+    if not password_stdin:
+        typer.echo("error: give the passphrase with --password-stdin", err=True)
+        raise typer.Exit(2)
+    passphrase = _read_password_stdin()
+    try:
+        check_length(passphrase)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(db: AsyncSession, settings: Settings) -> str | None:
+        _staff, seed = await _create_staff(
+            db,
+            settings,
+            email=email,
+            name=name,
+            unit=unit,
+            roles=roles,
+            passphrase=passphrase,
+            with_totp=totp or settings.is_production,
+        )
+        return seed
+
+    seed = _run_in_session(work)
+    typer.echo(f"staff {email.strip().lower()} created")
+    if seed:
+        from wbs.staff.totp import provisioning_uri
+
+        typer.echo(f"TOTP: {provisioning_uri(seed, email.strip().lower())}")
+
+
+async def _create_staff(
+    db: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    name: str,
+    unit: str,
+    roles: list[Role],
+    passphrase: str,
+    with_totp: bool,
+) -> tuple[Staff, str | None]:
+    from wbs.staff import service
+    from wbs.staff.credentials import new_credentials
+    from wbs.staff.passwords import Hasher
+
+    sec = service.Security(
+        settings=settings,
+        master=settings.secret_bytes(),
+        hasher=Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+    )
+    login_secret, kdf_params = new_credentials(passphrase)
+    return await service.create_staff(
+        db,
+        sec,
+        email=email,
+        name=name,
+        unit_code=unit,
+        roles=roles,
+        login_secret=login_secret,
+        kdf_params=kdf_params,
+        with_totp=with_totp,
+        actor="cli",
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's chain")] = None,
+) -> None:
+    """Check every audit chain; exit 0 with the count, or 1 naming the first bad entry."""
+    from wbs.audit.service import verify_unit
+    from wbs.units.models import Unit
+
+    async def work(db: AsyncSession, settings: Settings) -> list[object]:
+        stmt = select(Unit).order_by(Unit.code)
+        if unit:
+            stmt = stmt.where(Unit.code == unit.upper())
+        units = list(await db.scalars(stmt))
+        if unit and not units:
+            raise DomainError(f"Unit {unit} tidak ditemukan.", f"Unit {unit} not found.")
+        return [await verify_unit(db, u, settings.secret_bytes()) for u in units]
+
+    reports = _run_in_session(work)
+    total = 0
+    for report in reports:
+        total += report.checked  # type: ignore[attr-defined]
+        if not report.ok:  # type: ignore[attr-defined]
+            typer.echo(
+                f"FAIL unit {report.unit_code}: {report.problem} at entry seq="  # type: ignore[attr-defined]
+                f"{report.bad_seq} id={report.bad_id}",  # type: ignore[attr-defined]
+                err=True,
+            )
+            raise typer.Exit(1)
+    typer.echo(f"OK {total} entries checked in {len(reports)} chain(s)")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(unit: Annotated[str, typer.Option("--unit")]) -> None:
+    """Sign the current head of a unit's chain."""
+    from wbs.audit.service import sign_checkpoint
+    from wbs.units.repository import by_code
+
+    async def work(db: AsyncSession, settings: Settings) -> str:
+        found = await by_code(db, unit.upper())
+        if found is None:
+            raise DomainError(f"Unit {unit} tidak ditemukan.", f"Unit {unit} not found.")
+        cp = await sign_checkpoint(db, found, settings.secret_bytes())
+        return f"{found.code} seq={cp.seq} hash={cp.hash} key={cp.public_key} sig={cp.signature}"
+
+    typer.echo(_run_in_session(work))
+
+
+@app.command("demo")
+def demo() -> None:
+    """First run in development: a demo unit with its channels and an admin (printed once)."""
+    from wbs.units.service import create_unit
+
+    settings = _settings()
+    if settings.is_production:
+        typer.echo("error: demo data is for development only", err=True)
+        raise typer.Exit(2)
+    passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
+
+    async def work(db: AsyncSession, s: Settings) -> bool:
+        if await db.scalar(select(Staff.id).limit(1)) is not None:
+            return False
+        await create_unit(db, code="DEMO", name="Unit Demo wbs", actor="demo")
+        await _create_staff(
+            db,
+            s,
+            email="admin@demo.wbs.local",
+            name="Admin Demo",
+            unit="DEMO",
+            roles=[Role.admin, Role.verifikator, Role.auditor],
+            passphrase=passphrase,
+            with_totp=False,
+        )
+        return True
+
+    if _run_in_session(work):
+        typer.echo("=" * 60)
+        typer.echo("Akun admin demo / demo admin account (shown once):")
+        typer.echo("  e-mail:     admin@demo.wbs.local")
+        typer.echo(f"  kata sandi: {passphrase}")
+        typer.echo("=" * 60)
+    else:
+        typer.echo("demo data already present")
+
+
+def main() -> None:  # pragma: no cover
+    app()

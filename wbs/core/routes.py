@@ -1,0 +1,36 @@
+"""Health check and the language switch."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
+
+from wbs.core.db import DbSession
+from wbs.core.i18n import LANG_COOKIE, LANGUAGES
+from wbs.staff.forms import safe_next
+
+router = APIRouter(tags=["core"])
+
+
+@router.get("/healthz")
+async def healthz(db: DbSession) -> JSONResponse:
+    await db.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/bahasa/{lang}")
+async def switch_language(lang: str, request: Request) -> Response:
+    """Staff pages remember the language in a cookie; public pages carry ?lang= instead."""
+    target = safe_next(request.query_params.get("next"))
+    response = RedirectResponse(target, status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.is_production,
+            max_age=31536000,
+        )
+    return response

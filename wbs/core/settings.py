@@ -1,0 +1,87 @@
+"""Service settings, read from WBS_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "secret", "development", "placeholder"}
+)
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WBS_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: str | None = None
+
+    # Argon2id for staff login secrets (RFC 9106 second recommended option by default).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    session_idle_seconds: int = Field(default=1800, ge=60)
+    session_max_seconds: int = Field(default=12 * 3600, ge=60)
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "wbs@localhost"
+
+    @model_validator(mode="after")
+    def _production_needs_real_secret(self) -> Settings:
+        if self.env == "production":
+            raw = self.secret_key.get_secret_value() if self.secret_key else ""
+            if raw.strip().lower() in PLACEHOLDER_SECRETS or len(raw) < 32:
+                raise SettingsError(
+                    "WBS_SECRET_KEY harus diisi kunci acak minimal 32 karakter di produksi / "
+                    "WBS_SECRET_KEY must be a random key of at least 32 characters in production"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'wbs.sqlite3').resolve()}"
+
+    def secret_bytes(self) -> bytes:
+        """The master secret; in development it is generated once into the data directory."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        if self.is_production:  # pragma: no cover - the validator refuses this first
+            raise SettingsError("WBS_SECRET_KEY missing")
+        path = self.data_dir / SECRET_FILE_NAME
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and explicit overrides, for tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

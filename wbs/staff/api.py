@@ -1,0 +1,185 @@
+"""Staff JSON API v1: pre-login derivation parameters, sign-in/out, own account and key."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto.atrest import keyed_digest
+from wbs.audit import service as audit
+from wbs.core.db import DbSession
+from wbs.core.errors import DomainError, ValidationFailed
+from wbs.core.security import check_origin, csrf_token
+from wbs.reporting import formats
+from wbs.reporting.schemas import B64u, b64u_encode
+from wbs.staff import repository, service
+from wbs.staff.deps import CsrfChecked, CurrentStaff, SecurityDep, session_cookie_name
+from wbs.staff.models import Staff
+from wbs.units.models import Unit
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+
+DECOY_ITERATIONS = 600_000
+
+
+class KdfOut(BaseModel):
+    kdf: dict[str, object] | None
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254)
+    login_secret: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=16)
+
+
+class MeOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    unit: str
+    roles: list[str]
+    kdf: dict[str, object] | None
+    public_key: str | None
+    wrapped_private_key: str | None
+    key_id: str | None
+    fingerprint: str | None
+    key_status: str
+    key_approved_at: datetime | None
+    csrf_token: str
+
+
+class SessionOut(BaseModel):
+    staff: MeOut
+    csrf_token: str
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: B64u = Field(min_length=40, max_length=2048)
+    wrapped_private_key: str = Field(min_length=2, max_length=16384)
+
+
+def decoy_kdf(master: bytes, email: str) -> dict[str, object]:
+    """Stable parameters for an unknown e-mail, shaped like a real account's."""
+    salt = bytes.fromhex(keyed_digest(master, "kdf-decoy", email.encode()))[:16]
+    return {"name": "pbkdf2-sha256", "iterations": DECOY_ITERATIONS, "salt": b64u_encode(salt)}
+
+
+def key_status(staff: Staff) -> str:
+    if staff.public_key is None:
+        return "none"
+    return "approved" if staff.key_approved_at is not None else "pending"
+
+
+async def me_out(db: AsyncSession, request: Request, staff: Staff) -> MeOut:
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    return MeOut(
+        id=staff.id,
+        email=staff.email,
+        name=staff.name,
+        unit=unit.code,
+        roles=sorted(r.value for r in staff.roles),
+        kdf=staff.kdf_params,
+        public_key=staff.public_key,
+        wrapped_private_key=staff.wrapped_private_key,
+        key_id=formats.key_id(staff.public_key) if staff.public_key else None,
+        fingerprint=formats.fingerprint(staff.public_key) if staff.public_key else None,
+        key_status=key_status(staff),
+        key_approved_at=staff.key_approved_at,
+        csrf_token=csrf_token(request),
+    )
+
+
+@router.get("/kdf", response_model=KdfOut)
+async def kdf(db: DbSession, sec: SecurityDep, email: str = Query(max_length=254)) -> KdfOut:
+    email = email.strip().lower()
+    staff = await repository.by_email(db, email)
+    if staff is None or not staff.active:
+        return KdfOut(kdf=decoy_kdf(sec.master, email))
+    return KdfOut(kdf=staff.kdf_params)
+
+
+@router.post("/session", response_model=SessionOut)
+async def sign_in(
+    body: SessionIn, request: Request, db: DbSession, sec: SecurityDep
+) -> JSONResponse:
+    check_origin(request)
+    try:
+        staff = await service.authenticate(
+            db, sec, email=body.email, login_secret=body.login_secret, code=body.code
+        )
+    except DomainError:
+        await db.commit()  # the failure count must stay even though we answer with an error
+        raise
+    token, session = await service.start_session(db, sec, staff)
+    request.state.session_id = session.id
+    me = await me_out(db, request, staff)
+    response = JSONResponse(SessionOut(staff=me, csrf_token=me.csrf_token).model_dump(mode="json"))
+    response.set_cookie(
+        session_cookie_name(request),
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=sec.settings.is_production,
+        path="/",
+    )
+    return response
+
+
+@router.delete("/session", status_code=204, dependencies=[CsrfChecked])
+async def sign_out(request: Request, db: DbSession, staff: CurrentStaff) -> Response:
+    await service.end_session(db, request.state.session_id, staff)
+    response = Response(status_code=204)
+    response.delete_cookie(session_cookie_name(request), path="/")
+    return response
+
+
+@router.get("/me", response_model=MeOut)
+async def me(request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
+    return await me_out(db, request, staff)
+
+
+@router.put("/me/key", response_model=MeOut, dependencies=[CsrfChecked])
+async def enrol_key(body: KeyIn, request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
+    """Store the device-made key; a new public key waits for an admin's directory signature."""
+    try:
+        fingerprint = formats.fingerprint(body.public_key)
+        wrapped = json.loads(body.wrapped_private_key)
+    except ValueError:
+        raise ValidationFailed(
+            "Kunci publik atau kunci privat terbungkus tidak valid.",
+            "The public key or the wrapped private key is not valid.",
+        ) from None
+    if not isinstance(wrapped, dict):
+        raise ValidationFailed(
+            "Kunci privat terbungkus harus objek JSON.",
+            "The wrapped private key must be a JSON object.",
+        )
+    changed = staff.public_key != body.public_key
+    staff.public_key = body.public_key
+    staff.wrapped_private_key = body.wrapped_private_key
+    if changed:
+        staff.key_approved_at = None
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.key_enrol" if changed else "staff.key_rewrap",
+        object_type="staff",
+        object_id=staff.id,
+        details={"fingerprint": fingerprint},
+    )
+    await db.flush()
+    return await me_out(db, request, staff)

@@ -1,0 +1,52 @@
+"""Argon2id hashing of staff login secrets with explicit parameters and rehash-on-change."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from wbs.core.errors import ValidationFailed
+
+MIN_SECRET_CHARS = 12
+MAX_SECRET_CHARS = 256  # limit before hashing: no multi-megabyte "passwords"
+
+
+class PasswordPolicyError(ValidationFailed):
+    message_id = "Kata sandi harus 12 sampai 256 karakter."
+    message_en = "The password must be 12 to 256 characters long."
+
+
+class Hasher:
+    """Wraps argon2-cffi; a dummy hash gives unknown accounts the same work."""
+
+    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int) -> None:
+        self._ph = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
+        self._dummy = self._ph.hash("wbs-dummy-secret-for-unknown-accounts")
+
+    def hash(self, secret: str) -> str:
+        check_length(secret)
+        return self._ph.hash(secret)
+
+    def verify(self, stored: str | None, secret: str) -> bool:
+        """Constant work whether or not the account exists; False on any mismatch."""
+        if len(secret) > MAX_SECRET_CHARS:
+            secret = secret[:MAX_SECRET_CHARS]
+        try:
+            return self._ph.verify(stored or self._dummy, secret) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored: str) -> bool:
+        return self._ph.check_needs_rehash(stored)
+
+
+def check_length(secret: str) -> None:
+    if not MIN_SECRET_CHARS <= len(secret) <= MAX_SECRET_CHARS:
+        raise PasswordPolicyError()

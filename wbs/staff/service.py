@@ -1,0 +1,250 @@
+"""Staff accounts, sign-in with throttle and TOTP, and server-side sessions."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from hashlib import sha256
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crypto.atrest import SecretBox, keyed_digest
+from wbs.audit import service as audit
+from wbs.core.db import utcnow
+from wbs.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
+from wbs.core.settings import Settings
+from wbs.staff import repository, totp
+from wbs.staff.models import LoginThrottle, Role, Staff, StaffRole, StaffSession
+from wbs.staff.passwords import Hasher
+from wbs.units import repository as units
+from wbs.units.models import Unit
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
+
+
+class LoginFailed(DomainError):
+    status, code = 401, "login_failed"
+    message_id = "E-mail, kata sandi, atau kode verifikasi salah."
+    message_en = "Wrong e-mail, password or verification code."
+
+
+class TotpRequired(DomainError):
+    status, code = 401, "totp_required"
+    message_id = "Masukkan kode verifikasi dari aplikasi autentikator Anda."
+    message_en = "Enter the verification code from your authenticator app."
+
+
+class TotpNotEnrolled(DomainError):
+    status, code = 403, "totp_not_enrolled"
+    message_id = (
+        "Verifikasi dua langkah wajib di produksi. Minta admin mendaftarkan autentikator Anda."
+    )
+    message_en = "Two-step verification is mandatory in production. Ask an admin to enrol it."
+
+
+@dataclass
+class Security:
+    """What the staff service needs from the app: settings, hasher and the master secret."""
+
+    settings: Settings
+    hasher: Hasher
+    master: bytes
+
+    @property
+    def totp_box(self) -> SecretBox:
+        return SecretBox(self.master, totp.TOTP_LABEL)
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise ValidationFailed("Alamat e-mail tidak valid.", "The e-mail address is not valid.")
+    return email
+
+
+async def create_staff(
+    db: AsyncSession,
+    sec: Security,
+    *,
+    email: str,
+    name: str,
+    unit_code: str,
+    roles: list[Role],
+    login_secret: str,
+    kdf_params: dict[str, object] | None = None,
+    with_totp: bool = False,
+    actor_id: int | None = None,
+    actor: str = "system",
+) -> tuple[Staff, str | None]:
+    """Create an account; returns it and, when asked for, the new TOTP seed (shown once)."""
+    email = normalise_email(email)
+    if not roles:
+        raise ValidationFailed("Minimal satu peran.", "At least one role is required.")
+    unit = await units.by_code(db, unit_code.strip().upper())
+    if unit is None:
+        raise NotFound(f"Unit {unit_code} tidak ditemukan.", f"Unit {unit_code} not found.")
+    if await repository.by_email(db, email) is not None:
+        raise Conflict("Akun dengan e-mail itu sudah ada.", "An account with that e-mail exists.")
+    staff = Staff(
+        email=email,
+        name=name.strip() or email,
+        unit_id=unit.id,
+        password_hash=sec.hasher.hash(login_secret),
+        kdf_params=kdf_params,
+        role_rows=[StaffRole(role=r) for r in sorted(set(roles))],
+    )
+    seed = None
+    if with_totp:
+        seed = totp.new_secret()
+        staff.totp_secret_enc = totp.seal_secret(sec.totp_box, email, seed)
+    db.add(staff)
+    await db.flush()
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action="staff.create",
+        object_type="staff",
+        object_id=staff.id,
+        details={"email": email, "roles": sorted(r.value for r in set(roles)), "totp": with_totp},
+    )
+    return staff, seed
+
+
+async def _throttle_row(db: AsyncSession, sec: Security, email: str) -> LoginThrottle:
+    key = keyed_digest(sec.master, "login-throttle", email.encode())
+    row = await db.scalar(select(LoginThrottle).where(LoginThrottle.account_key == key))
+    now = utcnow()
+    if row is None:
+        row = LoginThrottle(account_key=key, failures=0, window_started_at=now)
+        db.add(row)
+        await db.flush()
+    elif now - row.window_started_at > timedelta(seconds=sec.settings.login_window_seconds):
+        row.failures = 0
+        row.window_started_at = now
+    return row
+
+
+async def authenticate(
+    db: AsyncSession, sec: Security, *, email: str, login_secret: str, code: str | None
+) -> Staff:
+    """Check secret and TOTP. Raises LoginFailed/TotpRequired/TooManyRequests.
+
+    The caller must still commit when this raises LoginFailed, so the failure is counted.
+    """
+    email = email.strip().lower()[:254]
+    throttle = await _throttle_row(db, sec, email)
+    if throttle.failures >= sec.settings.login_max_failures:
+        raise TooManyRequests()
+    staff = await repository.by_email(db, email)
+    ok = sec.hasher.verify(staff.password_hash if staff else None, login_secret)
+    if not ok or staff is None or not staff.active:
+        throttle.failures += 1
+        await db.flush()
+        raise LoginFailed()
+    if staff.totp_secret_enc is not None:
+        if not code:
+            raise TotpRequired()
+        seed = totp.open_secret(sec.totp_box, staff.email, staff.totp_secret_enc)
+        step = totp.matching_step(seed, code)
+        if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
+            throttle.failures += 1
+            await db.flush()
+            raise LoginFailed()
+        staff.totp_last_step = step
+    elif sec.settings.is_production:
+        raise TotpNotEnrolled()
+    throttle.failures = 0
+    if sec.hasher.needs_rehash(staff.password_hash):
+        staff.password_hash = sec.hasher.hash(login_secret)
+    await db.flush()
+    return staff
+
+
+async def start_session(db: AsyncSession, sec: Security, staff: Staff) -> tuple[str, StaffSession]:
+    """A new random session; returns the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session = StaffSession(
+        id=sha256(token.encode()).hexdigest(),
+        staff_id=staff.id,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=sec.settings.session_max_seconds),
+    )
+    db.add(session)
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.login",
+        object_type="staff",
+        object_id=staff.id,
+    )
+    await db.flush()
+    return token, session
+
+
+async def resume_session(
+    db: AsyncSession, sec: Security, token: str
+) -> tuple[StaffSession, Staff] | None:
+    """The session and staff for a cookie token, or None if unknown, idle or expired."""
+    found = await repository.session_with_staff(db, sha256(token.encode()).hexdigest())
+    if found is None:
+        return None
+    session, staff = found
+    now = utcnow()
+    idle = timedelta(seconds=sec.settings.session_idle_seconds)
+    if now >= session.expires_at or now - session.last_seen_at > idle:
+        await db.execute(delete(StaffSession).where(StaffSession.id == session.id))
+        return None
+    if now - session.last_seen_at > timedelta(seconds=60):
+        session.last_seen_at = now
+    return session, staff
+
+
+async def end_session(db: AsyncSession, session_id: str, staff: Staff) -> None:
+    await db.execute(delete(StaffSession).where(StaffSession.id == session_id))
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.logout",
+        object_type="staff",
+        object_id=staff.id,
+    )
+
+
+async def enrol_totp(db: AsyncSession, sec: Security, staff: Staff, seed: str, code: str) -> None:
+    """Turn on TOTP once the staff member proved the authenticator shows the right code."""
+    step = totp.matching_step(seed, code)
+    if step is None:
+        raise ValidationFailed("Kode verifikasi salah.", "Wrong verification code.")
+    staff.totp_secret_enc = totp.seal_secret(sec.totp_box, staff.email, seed)
+    staff.totp_last_step = step
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.totp_enrol",
+        object_type="staff",
+        object_id=staff.id,
+    )
+    await db.flush()
+
+
+def has_role(staff: Staff, *roles: Role) -> bool:
+    return bool(staff.roles & set(roles))
