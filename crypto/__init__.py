@@ -1,0 +1,14 @@
+"""wbs end-to-end encryption library, format version 1 (docs/crypto-format.md).
+
+Importable on its own: it never imports `wbs`. Modules:
+
+- `crypto.keys`: suites, key pairs, public keys, key ids, fingerprints, HPKE seal/open.
+- `crypto.envelope`: report envelopes, data-key wraps, messages, notes (boxes).
+- `crypto.attachment`: streaming attachment encryption and the metadata box.
+- `crypto.staffkeys`: passphrase derivations, wrapped staff private keys, recovery keys.
+- `crypto.receipt`: reporter receipts and their derivations.
+- `crypto.directory`: signed key directories; `crypto.proof`: proofs of submission.
+- `crypto.atrest`: the service's own secrets at rest (not report content).
+"""
+
+FORMAT_VERSION = 1

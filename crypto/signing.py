@@ -1,0 +1,54 @@
+"""Ed25519 helpers shared by key directories and proofs of submission."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.errors import FormatError, SignatureError
+from crypto.keys import group_base32
+
+ED25519_LEN = 32
+SIGNATURE_LEN = 64
+
+
+def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """b64u of the raw 32-byte Ed25519 public key."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return b64u_encode(public.public_bytes_raw())
+
+
+def signing_fingerprint(public_key_raw: bytes) -> str:
+    """Fingerprint of an Ed25519 key (unit directory key, server proof key) for posters:
+    the first 20 bytes of ``SHA-256("wbs/v1/signing-key" || raw)``, base32, 8 groups of 4."""
+    if len(public_key_raw) != ED25519_LEN:
+        raise FormatError("Ed25519 public key must be 32 bytes")
+    return group_base32(hashlib.sha256(b"wbs/v1/signing-key" + public_key_raw).digest()[:20])
+
+
+def decode_signing_key(text_or_raw: str | bytes) -> Ed25519PublicKey:
+    raw = b64u_decode(text_or_raw) if isinstance(text_or_raw, str) else text_or_raw
+    if len(raw) != ED25519_LEN:
+        raise SignatureError("bad Ed25519 public key")
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise SignatureError("bad Ed25519 public key") from None
+
+
+def verify_ed25519(public_key: str | bytes, message: bytes, signature: str | bytes) -> None:
+    """SignatureError unless `signature` is a valid Ed25519 signature of `message`."""
+    key = decode_signing_key(public_key)
+    try:
+        sig = b64u_decode(signature) if isinstance(signature, str) else signature
+    except FormatError:
+        raise SignatureError() from None
+    if len(sig) != SIGNATURE_LEN:
+        raise SignatureError()
+    try:
+        key.verify(sig, message)
+    except InvalidSignature:
+        raise SignatureError() from None
