@@ -1,0 +1,106 @@
+"""Assessments of a unit's LKE worksheet per year and assessor, their answers and evidence."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wbs.core.db import Base, BigId, CreatedMixin, IdMixin, utcnow
+from wbs.units.models import Unit
+
+
+class Assessor(enum.StrEnum):
+    """Who answered the worksheet: the unit itself, the internal team, the national team."""
+
+    unit = "unit"
+    tpi = "tpi"
+    tpn = "tpn"
+
+
+ASSESSOR_NAMES: dict[Assessor, tuple[str, str]] = {
+    Assessor.unit: ("Penilaian mandiri unit", "Unit self-assessment"),
+    Assessor.tpi: ("Tim Penilai Internal (TPI)", "Internal assessment team (TPI)"),
+    Assessor.tpn: ("Tim Penilai Nasional (TPN)", "National assessment team (TPN)"),
+}
+
+
+class AnswerSource(enum.StrEnum):
+    entered = "entered"  # typed by a person
+    computed = "computed"  # computed from case data; `computed_from` holds the figures
+
+
+class Assessment(IdMixin, CreatedMixin, Base):
+    __tablename__ = "zi_assessments"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "assessor"),)
+
+    unit_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    rules_id: Mapped[str] = mapped_column(String(32))
+    assessor: Mapped[Assessor] = mapped_column(
+        Enum(Assessor, name="zi_assessor", native_enum=False, length=8)
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every save (UPDATE ... WHERE version = :expected): no lost updates.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="assessment", lazy="raise", cascade="all, delete-orphan",
+        order_by="Answer.id",
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="assessment", lazy="raise", cascade="all, delete-orphan",
+        order_by="Evidence.id",
+    )
+
+
+class Answer(IdMixin, Base):
+    """One answer: an option label, a number as text (hasil), or {input code: count}."""
+
+    __tablename__ = "zi_answers"
+    __table_args__ = (UniqueConstraint("assessment_id", "item_code"),)
+
+    assessment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("zi_assessments.id", ondelete="CASCADE"), index=True
+    )
+    item_code: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Any] = mapped_column(JSON)
+    source: Mapped[AnswerSource] = mapped_column(
+        Enum(AnswerSource, name="zi_answer_source", native_enum=False, length=16),
+        default=AnswerSource.entered,
+    )
+    computed_from: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+
+    assessment: Mapped[Assessment] = relationship(back_populates="answers", lazy="raise")
+
+
+class Evidence(IdMixin, CreatedMixin, Base):
+    """Data dukung: a document link or an uploaded file reference for one item."""
+
+    __tablename__ = "zi_evidence"
+
+    assessment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("zi_assessments.id", ondelete="CASCADE"), index=True
+    )
+    item_code: Mapped[str] = mapped_column(String(16))
+    link: Mapped[str | None] = mapped_column(String(2000))
+    file_ref: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+
+    assessment: Mapped[Assessment] = relationship(back_populates="evidence", lazy="raise")

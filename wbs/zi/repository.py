@@ -1,0 +1,61 @@
+"""Assessment queries; what an actor may read is decided inside the query."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from wbs.audit.models import AuditEvent
+from wbs.staff.models import Role, Staff
+from wbs.staff.service import has_role
+from wbs.units.models import Unit
+from wbs.units.repository import subtree_ids
+from wbs.zi.models import Answer, Assessment, Evidence
+
+OBJECT_TYPE = "zi_assessment"
+WRITERS = (Role.admin, Role.auditor)
+
+
+def readable_unit_ids(actor: Staff) -> Select[int]:
+    """Admins and auditors read their unit's subtree; other staff only their own unit."""
+    if has_role(actor, *WRITERS):
+        return subtree_ids(actor.unit_id)
+    return select(Unit.id).where(Unit.id == actor.unit_id)
+
+
+def readable_units(actor: Staff) -> Select[Unit]:
+    return select(Unit).where(Unit.id.in_(readable_unit_ids(actor))).order_by(Unit.code)
+
+
+def readable_statement(actor: Staff) -> Select[Assessment]:
+    """One statement for list and get: assessments of the units the actor may read."""
+    return (
+        select(Assessment)
+        .where(Assessment.unit_id.in_(readable_unit_ids(actor)))
+        .options(selectinload(Assessment.unit))
+        .order_by(Assessment.year.desc(), Assessment.assessor)
+    )
+
+
+async def answers_of(db: AsyncSession, assessment_id: int) -> list[Answer]:
+    rows = await db.scalars(
+        select(Answer).where(Answer.assessment_id == assessment_id).order_by(Answer.id))
+    return list(rows)
+
+
+async def evidence_of(db: AsyncSession, assessment_id: int) -> list[Evidence]:
+    rows = await db.scalars(
+        select(Evidence).where(Evidence.assessment_id == assessment_id).order_by(Evidence.id))
+    return list(rows)
+
+
+async def history_of(db: AsyncSession, assessment: Assessment) -> list[AuditEvent]:
+    rows = await db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.unit_id == assessment.unit_id,
+               AuditEvent.object_type == OBJECT_TYPE,
+               AuditEvent.object_id == str(assessment.id))
+        .order_by(AuditEvent.seq)
+    )
+    return list(rows)

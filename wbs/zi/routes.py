@@ -1,0 +1,395 @@
+"""ZI pages (/zi/...) and JSON API (/api/v1/zi/...): routes parse and render, services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from wbs.core.db import DbSession
+from wbs.core.errors import NotFound, ValidationFailed
+from wbs.core.i18n import request_language
+from wbs.core.templating import render
+from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
+from wbs.staff.models import Staff
+from wbs.zi import files, repository, service, workbook
+from wbs.zi.chart import area_chart
+from wbs.zi.errors import AnswerError
+from wbs.zi.gap import analyse, gap_json
+from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor
+from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
+from wbs.zi.scoring import dumps, result, shown, to_decimal
+
+load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
+
+pages = APIRouter(prefix="/zi", tags=["zi"])
+api = APIRouter(prefix="/api/v1/zi", tags=["zi"])
+router = APIRouter()
+
+MAX_FORM_FIELDS = 400
+
+
+def _f2(value: Fraction | Decimal | None) -> str:
+    return shown(value)
+
+
+def _json(data: Any, status_code: int = 200) -> Response:
+    """Exact numbers as plain JSON numbers (the result contract)."""
+    return Response(dumps(data, indent=None), status_code=status_code,
+                    media_type="application/json")
+
+
+def _assessment_json(a: Assessment) -> dict[str, Any]:
+    return {"id": a.id, "unit": a.unit.code, "year": a.year, "assessor": a.assessor.value,
+            "rules": a.rules_id, "version": a.version, "updated_at": a.updated_at.isoformat()}
+
+
+def _assessor_name(assessor: Assessor, lang: str) -> str:
+    id_name, en_name = ASSESSOR_NAMES[assessor]
+    return en_name if lang == "en" else id_name
+
+
+# ------------------------------------------------------------------------------------ pages
+
+
+@pages.get("", response_class=HTMLResponse)
+async def home(request: Request, db: DbSession, staff: CurrentStaff) -> Response:
+    units = list(await db.scalars(repository.readable_units(staff)))
+    return render(request, "zi/index.html", {"units": units})
+
+
+@pages.get("/units/{code}", response_class=HTMLResponse)
+async def unit_page(code: str, request: Request, db: DbSession, staff: CurrentStaff) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    rows = []
+    for assessment in await service.list_assessments(db, staff, unit):
+        scored = await service.scored(db, assessment)
+        rows.append((assessment, scored.evaluation))
+    years = sorted({a.year for a, _ev in rows}, reverse=True)
+    lang = request_language(request)
+    return render(request, "zi/unit.html", {
+        "unit": unit, "rows": rows, "years": years, "can_write": service.can_write(staff),
+        "rule_sets": available(), "assessors": [(a.value, _assessor_name(a, lang))
+                                                for a in Assessor], "f2": _f2,
+        "assessor_name": lambda a: _assessor_name(a, lang)})
+
+
+@pages.post("/units/{code}/assessments", dependencies=[CsrfChecked])
+async def create_page(code: str, request: Request, db: DbSession,
+                      staff: CurrentAuditor) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    form = await request.form(max_fields=10)
+    year_text = str(form.get("year") or "")
+    if not year_text.isdigit():
+        raise ValidationFailed("Tahun wajib diisi.", "The year is required.",
+                               details={"field": "year"})
+    try:
+        assessor = Assessor(str(form.get("assessor") or ""))
+    except ValueError:
+        raise ValidationFailed("Penilai tidak dikenal.", "Unknown assessor.",
+                               details={"field": "assessor"}) from None
+    assessment = await service.create(db, staff, unit, year=int(year_text), assessor=assessor,
+                                      rules_id=str(form.get("rules") or "lke-2021"))
+    return RedirectResponse(f"/zi/assessments/{assessment.id}", status_code=303)
+
+
+async def _assessment_page(request: Request, db: DbSession, staff: Staff, assessment: Assessment,
+                           *, error: AnswerError | service.ChangedMeanwhile | None = None,
+                           submitted: dict[str, str] | None = None) -> Response:
+    scored = await service.scored(db, assessment)
+    rules, ev, ws = scored.rules, scored.evaluation, scored.worksheet
+    lang = request_language(request)
+    current: dict[str, str] = {}
+    for code, value in ws.answers.items():
+        if isinstance(value, dict):
+            current.update({k: str(v) for k, v in value.items()})
+        else:
+            current[code] = value
+    current.update({code: str(v) for code, v in ws.hasil.items()})
+    if submitted is not None:
+        current = submitted
+    title = ("Skor per area terhadap batas minimum WBK dan WBBM" if lang != "en"
+             else "Score per area against the WBK and WBBM minimums")
+    sources = {a.item_code: a for a in scored.answers}
+    return render(request, "zi/assessment.html", {
+        "a": assessment, "rules": rules, "ev": ev, "current": current, "f2": _f2,
+        "chart": Markup(area_chart(rules, ev, title)),  # noqa: S704 (built with escaping)
+        "predicates": PREDICATES, "can_write": service.can_write(staff),
+        "missing": service.missing_evidence(rules, ws, scored.evidence),
+        "evidence": scored.evidence, "history": await service.history(db, assessment),
+        "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
+                                                                             lang),
+    }, status_code=error.status if error else 200)
+
+
+@pages.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+async def assessment_page(assessment_id: int, request: Request, db: DbSession,
+                          staff: CurrentStaff) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    return await _assessment_page(request, db, staff, assessment)
+
+
+def _split_form(rules_id: str, fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    rules = get_rules(rules_id)
+    hasil_codes = {h.code for _g, h in rules.hasil_indicators()}
+    answers = {c: v for c, v in fields.items() if c not in hasil_codes}
+    hasil = {c: v for c, v in fields.items() if c in hasil_codes}
+    return answers, hasil
+
+
+@pages.post("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
+async def save_page(assessment_id: int, request: Request, db: DbSession,
+                    staff: CurrentAuditor) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
+    fields = {str(k)[2:]: str(v).strip() for k, v in form.items()
+              if str(k).startswith("a.") and isinstance(v, str) and v.strip()}
+    answers, hasil = _split_form(assessment.rules_id, fields)
+    version = str(form.get("version") or "")
+    try:
+        await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
+                                   expected_version=int(version) if version.isdigit() else None)
+    except (AnswerError, service.ChangedMeanwhile) as exc:
+        # Raised before anything is written: show the form again with what was typed.
+        return await _assessment_page(request, db, staff, assessment, error=exc,
+                                      submitted=fields)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#skor", status_code=303)
+
+
+@pages.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
+async def evidence_page(assessment_id: int, request: Request, db: DbSession,
+                        staff: CurrentAuditor) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    form = await request.form(max_fields=10)
+    await service.add_evidence(db, staff, assessment, item_code=str(form.get("code") or ""),
+                               link=str(form.get("link") or "") or None,
+                               note=str(form.get("note") or ""))
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pages.get("/template/{rules_id}.xlsx")
+async def template_page(rules_id: str, staff: CurrentStaff) -> Response:
+    """A fillable LKE workbook (codes, texts, drop-downs, evidence sheet)."""
+    if rules_id not in available():
+        raise NotFound()
+    data = workbook.to_bytes(workbook.template(get_rules(rules_id)))
+    return Response(data, media_type=XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{rules_id}.xlsx"'})
+
+
+@pages.post("/assessments/{assessment_id}/import", dependencies=[CsrfChecked])
+async def import_page(assessment_id: int, request: Request, db: DbSession,
+                      staff: CurrentAuditor) -> Response:
+    """Replace the answers with a filled workbook (.xlsx) or answers file (.yaml, .json)."""
+    assessment = await service.get(db, staff, assessment_id)
+    form = await request.form(max_fields=10, max_files=1)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise ValidationFailed("Pilih berkas lembar kerja.", "Choose a worksheet file.",
+                               details={"field": "file"})
+    data = await upload.read(files.MAX_BYTES + 1)
+    suffix = PurePath(upload.filename).suffix.lower()
+    try:
+        sheet = files.parse_bytes(data, suffix)
+        if sheet.rules != assessment.rules_id:
+            raise AnswerError("rules", f"berkas memakai {sheet.rules}, penilaian ini "
+                              f"{assessment.rules_id}", f"the file uses {sheet.rules}, this "
+                              f"assessment {assessment.rules_id}")
+        await service.import_worksheet(db, staff, assessment, sheet)
+    except (AnswerError, service.ChangedMeanwhile) as exc:
+        return await _assessment_page(request, db, staff, assessment, error=exc)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#skor", status_code=303)
+
+
+@pages.get("/assessments/{assessment_id}/gap", response_class=HTMLResponse)
+async def gap_page(assessment_id: int, request: Request, db: DbSession,
+                   staff: CurrentStaff) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    scored = await service.scored(db, assessment)
+    gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
+    return render(request, "zi/gap.html", {
+        "a": assessment, "ev": scored.evaluation, "gap": gap, "f2": _f2,
+        "predicates": PREDICATES})
+
+
+@pages.get("/assessments/{assessment_id}/export.xlsx")
+async def export_page(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    scored = await service.scored(db, assessment)
+    data = workbook.to_bytes(workbook.export(scored.worksheet, scored.evaluation))
+    name = f"lke-{assessment.unit.code}-{assessment.year}-{assessment.assessor.value}.xlsx"
+    return Response(data, media_type=XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@pages.get("/units/{code}/compare/{year}", response_class=HTMLResponse)
+async def compare_page(code: str, year: int, request: Request, db: DbSession,
+                       staff: CurrentStaff) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    comparison = await service.compare(db, staff, unit, year)
+    lang = request_language(request)
+    rules = comparison.columns[0].rules
+    return render(request, "zi/compare.html", {
+        "c": comparison, "rules": rules, "f2": _f2,
+        "names": [_assessor_name(col.assessment.assessor, lang) for col in comparison.columns],
+        "answer_of": service.answer_of,
+    })
+
+
+# ------------------------------------------------------------------------------------ API
+
+
+class AssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int
+    assessor: Assessor
+    rules: str = Field(default="lke-2021", max_length=32)
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=16)
+    link: str | None = Field(default=None, max_length=2000)
+    file_ref: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
+@api.get("/rules")
+async def rules_api(staff: CurrentStaff) -> Response:
+    body = []
+    for rules_id in available():
+        rules = get_rules(rules_id)
+        body.append({"id": rules.id, "title": rules.title,
+                     "items": sum(1 for _ in rules.items()),
+                     "thresholds_known": all(r.total_minimum is not None
+                                             for r in rules.predicates.values())})
+    return _json(body)
+
+
+@api.get("/units/{code}/assessments")
+async def list_api(code: str, db: DbSession, staff: CurrentStaff) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    body = []
+    for assessment in await service.list_assessments(db, staff, unit):
+        ev = (await service.scored(db, assessment)).evaluation
+        body.append({**_assessment_json(assessment), "total": to_decimal(ev.total),
+                     "predicate": ev.predicate, "predicate_determined": ev.predicate_determined})
+    return _json(body)
+
+
+@api.post("/units/{code}/assessments", dependencies=[CsrfChecked])
+async def create_api(code: str, body: AssessmentIn, db: DbSession,
+                     staff: CurrentAuditor) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    assessment = await service.create(db, staff, unit, year=body.year, assessor=body.assessor,
+                                      rules_id=body.rules)
+    return _json(_assessment_json(assessment), status_code=201)
+
+
+async def _full(db: DbSession, assessment: Assessment) -> dict[str, Any]:
+    scored = await service.scored(db, assessment)
+    return {
+        "assessment": _assessment_json(assessment),
+        "answers": {a.item_code: {"value": a.value, "source": a.source.value,
+                                  "computed_from": a.computed_from} for a in scored.answers},
+        "result": result(scored.evaluation),
+        "evidence": [{"id": e.id, "code": e.item_code, "link": e.link, "file_ref": e.file_ref,
+                      "note": e.note} for e in scored.evidence],
+        "missing_evidence": service.missing_evidence(scored.rules, scored.worksheet,
+                                                     scored.evidence),
+    }
+
+
+@api.get("/assessments/{assessment_id}")
+async def get_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+    return _json(await _full(db, await service.get(db, staff, assessment_id)))
+
+
+@api.put("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
+async def put_answers_api(
+    assessment_id: int, db: DbSession, staff: CurrentAuditor,
+    body: Annotated[dict[str, Any], Body()],
+) -> Response:
+    """Replace the answers: {"answers": {...}, "hasil": {...}} as in the answers contract."""
+    assessment = await service.get(db, staff, assessment_id)
+    unknown = set(body) - {"answers", "hasil", "version"}
+    if unknown:
+        raise ValidationFailed(details={"unknown": sorted(unknown)})
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValidationFailed(details={"field": "version"})
+    answers, hasil = body.get("answers") or {}, body.get("hasil") or {}
+    if not isinstance(answers, dict) or not isinstance(hasil, dict):
+        raise ValidationFailed(details={"field": "answers"})
+    if isinstance(hasil, dict):
+        hasil = {k: (format(Decimal(repr(v)), "f") if isinstance(v, float) else v)
+                 for k, v in hasil.items()}
+    changes = await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
+                                         expected_version=version)
+    return _json({**await _full(db, assessment), "changes": changes})
+
+
+@api.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
+async def evidence_api(assessment_id: int, body: EvidenceIn, db: DbSession,
+                       staff: CurrentAuditor) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    evidence = await service.add_evidence(db, staff, assessment, item_code=body.code,
+                                          link=body.link, file_ref=body.file_ref, note=body.note)
+    return _json({"id": evidence.id, "code": evidence.item_code, "link": evidence.link,
+                  "file_ref": evidence.file_ref, "note": evidence.note}, status_code=201)
+
+
+@api.get("/assessments/{assessment_id}/gap")
+async def gap_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+    scored = await service.scored(db, await service.get(db, staff, assessment_id))
+    gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
+    return _json(gap_json(gap, scored.evaluation, scored.rules))
+
+
+@api.get("/assessments/{assessment_id}/history")
+async def history_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    return _json([{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                   "details": e.details} for e in await service.history(db, assessment)])
+
+
+@api.get("/units/{code}/compare/{year}")
+async def compare_api(code: str, year: int, db: DbSession, staff: CurrentStaff) -> Response:
+    unit = await service.readable_unit(db, staff, code)
+    comparison = await service.compare(db, staff, unit, year)
+    columns = []
+    for col in comparison.columns:
+        ev = col.evaluation
+        columns.append({"assessor": col.assessment.assessor.value, "id": col.assessment.id,
+                        "total": to_decimal(ev.total), "predicate": ev.predicate,
+                        "areas": {k: to_decimal(v) for k, v in ev.areas.items()}})
+    differences = [
+        {"code": code_, "answers": {col.assessment.assessor.value:
+                                    _plain(service.answer_of(col.worksheet, code_))
+                                    for col in comparison.columns},
+         "scores": {col.assessment.assessor.value: to_decimal(
+             col.evaluation.item_scores.get(code_, col.evaluation.hasil_indicators.get(
+                 code_, Fraction(0)))) for col in comparison.columns}}
+        for code_ in comparison.differing]
+    return _json({"unit": unit.code, "year": year, "columns": columns,
+                  "differences": differences})
+
+
+def _plain(value: object) -> object:
+    return format(value, "f") if isinstance(value, Decimal) else value
+
+
+router.include_router(pages)
+router.include_router(api)
