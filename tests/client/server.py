@@ -1,0 +1,106 @@
+"""A real `wbs serve` subprocess on a fresh database, and the `wbs` command next to it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TEST_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    """Environment shared by the server and every `wbs` command of one test."""
+
+    root: Path
+    database_url: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "server-output.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WBS_")}
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        env.update(
+            {
+                "WBS_DATA_DIR": str(self.data_dir),
+                "WBS_DATABASE_URL": self.database_url,
+                "WBS_SECRET_KEY": TEST_SECRET,
+                "WBS_ARGON2_MEMORY_KIB": "1024",
+                "WBS_ARGON2_TIME_COST": "1",
+                "WBS_ARGON2_PARALLELISM": "1",
+                "WBS_POW_DIFFICULTY": "4",
+                "WBS_CRYPTO_ALLOW_WEAK_KDF": "1",
+                "TMPDIR": str(self.tmp_dir),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def wbs(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "wbs", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            timeout=300,
+            check=False,
+        )
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wbs", "serve", "--port", str(self.port)],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("wbs serve did not come up:\n" + self.log_path.read_text())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+            self.process = None

@@ -1,0 +1,266 @@
+"""Submission rules through the API on both databases: exact recipients, exclusion, versions,
+proof-of-work, limits, duplicates; the receipt mailbox; officer access, colleagues, status."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from crypto import directory as lib_directory
+from crypto import envelope as lib_envelope
+from crypto import proof as lib_proof
+from crypto import receipt as lib_receipt
+from crypto import staffkeys
+from crypto.keys import KeyPair
+from wbs.client.flows import solve_pow
+from wbs.reporting.context import Reporting
+from wbs.reporting.limits import ReportingLimits
+from wbs.reporting.schemas import b64u_decode, b64u_encode
+from wbs.staff.credentials import login_secret_for
+
+
+async def _sign_in(client, account) -> str:
+    secret = login_secret_for(account.password, account.staff.kdf_params)
+    out = await client.post(
+        "/api/v1/staff/session", json={"email": account.email, "login_secret": secret}
+    )
+    assert out.status_code == 200, out.text
+    return out.json()["csrf_token"]
+
+
+async def _enrol(client, account) -> KeyPair:
+    csrf = await _sign_in(client, account)
+    made = staffkeys.create_staff_key(account.password)
+    out = await client.put(
+        "/api/v1/staff/me/key",
+        json={"public_key": made.public, "wrapped_private_key": made.wrapped.dumps()},
+        headers={"x-csrf-token": csrf},
+    )
+    assert out.status_code == 200 and out.json()["key_status"] == "pending"
+    return made.key_pair
+
+
+@pytest.fixture
+async def world(app, client, settings, make_unit, make_staff):
+    """A unit with two approved verifikator keys in a signed directory (version 1)."""
+    app.state.reporting = Reporting.build(
+        settings, app.state.security.master, ReportingLimits(pow_difficulty=2)
+    )
+    unit = await make_unit()
+    v1 = await make_staff(unit, "verifikator")
+    v2 = await make_staff(unit, "verifikator")
+    admin = await make_staff(unit, "admin")
+    keys = {"v1": await _enrol(client, v1), "v2": await _enrol(client, v2)}
+    csrf = await _sign_in(client, admin)
+    plan = (await client.get(f"/api/v1/admin/units/{unit.code}/directory")).json()
+    by_id = {s["key_id"]: s for s in plan["staff"]}
+    document = {
+        "v": 1,
+        "unit": unit.code,
+        "version": plan["next_version"],
+        "channels": {
+            c: [
+                {"key_id": k, "public_key": by_id[k]["public_key"], "email": by_id[k]["email"]}
+                for k in kids
+            ]
+            for c, kids in plan["recipients"].items()
+        },
+    }
+    unit_key = lib_directory.new_signing_key()
+    signed = lib_directory.sign_directory(unit_key, document)
+    admin_key = KeyPair.generate()
+    out = await client.put(
+        f"/api/v1/admin/units/{unit.code}/directory",
+        json={
+            **signed,
+            "wrapped_private_key": lib_directory.wrap_signing_key(unit_key, admin_key.public),
+        },
+        headers={"x-csrf-token": csrf},
+    )
+    assert out.status_code == 200, out.text
+    assert len(out.json()["approved"]) == 2
+    client.cookies.clear()
+    return {"unit": unit, "v1": v1, "v2": v2, "admin": admin, "keys": keys}
+
+
+async def _submission(
+    client, unit, recipients, *, excluded=(), version=1, report_id=None, content=None
+):
+    text = lib_receipt.new_receipt()
+    rk = lib_receipt.derive_from_receipt(text)
+    report_id = report_id or str(uuid.uuid4())
+    sealed = lib_envelope.seal_report(
+        unit=unit.code,
+        channel="wbs",
+        report_id=report_id,
+        content=content or {"apa": "rahasia"},
+        recipients=[k.public for k in recipients],
+        reporter_key=rk.reporter_public_key,
+    )
+    challenge = (await client.get("/api/v1/pow")).json()
+    env = sealed.envelope.to_json()
+    body = {
+        "envelope": env,
+        "lookup": rk.lookup_b64u,
+        "excluded": list(excluded),
+        "pow": solve_pow(challenge, report_id),
+        "directory_version": version,
+    }
+    return body, text, sealed
+
+
+async def test_submission_and_its_proof(client, world):
+    k = world["keys"]
+    body, _receipt, _sealed = await _submission(client, world["unit"], [k["v1"], k["v2"]])
+    out = await client.post("/api/v1/reports", json=body)
+    assert out.status_code == 201, out.text
+    assert out.json()["case_number"].startswith("WBS-") and "set-cookie" not in out.headers
+    assert out.headers["cache-control"] == "no-store"
+    lib_proof.verify_proof(out.json()["proof"], envelope=body["envelope"])
+    again = await client.post("/api/v1/reports", json=body)
+    assert again.status_code in (409, 422)  # same report id (the PoW is bound to it too)
+
+
+@pytest.mark.parametrize("case", ["missing", "extra", "bad_exclusion", "stale", "pow"])
+async def test_refused_submissions(client, world, case):
+    k = world["keys"]
+    recipients, excluded, version = [k["v1"], k["v2"]], [], 1
+    if case == "missing":
+        recipients = [k["v1"]]  # v2 silently left out, not declared as excluded
+    elif case == "extra":
+        recipients = [k["v1"], k["v2"], KeyPair.generate()]
+    elif case == "bad_exclusion":
+        excluded = [KeyPair.generate().public.key_id_hex]
+    elif case == "stale":
+        version = 0
+    body, _r, _s = await _submission(
+        client, world["unit"], recipients, excluded=excluded, version=version
+    )
+    if case == "pow":
+        body["pow"]["nonce"] = str(int(body["pow"]["nonce"]) + 1)
+        body["pow"]["challenge"] = body["pow"]["challenge"][:-1] + "0"
+    out = await client.post("/api/v1/reports", json=body)
+    expected = {"missing": 422, "extra": 422, "bad_exclusion": 422, "stale": 409, "pow": 422}
+    assert out.status_code == expected[case], out.text
+    assert out.json()["message_id"] and out.json()["message_en"]
+
+
+async def test_exclusion_mailbox_and_officer_access(client, world):
+    k = world["keys"]
+    body, receipt, sealed = await _submission(
+        client, world["unit"], [k["v1"]], excluded=[k["v2"].public.key_id_hex]
+    )
+    out = await client.post("/api/v1/reports", json=body)
+    assert out.status_code == 201, out.text
+    report_id = out.json()["report_id"]
+
+    wrong = lib_receipt.derive_from_receipt(lib_receipt.new_receipt())
+    assert (
+        await client.post("/api/v1/mailbox/login", json={"lookup": wrong.lookup_b64u})
+    ).status_code == 404
+    keys = lib_receipt.derive_from_receipt(receipt)
+    login = await client.post("/api/v1/mailbox/login", json={"lookup": keys.lookup_b64u})
+    assert login.status_code == 200 and "wbs_mailbox" in login.headers["set-cookie"]
+    view = (await client.get("/api/v1/mailbox")).json()
+    assert len(view["envelope"]["wraps"]) == 1  # only the reporter's own wrap
+    opened = lib_envelope.open_report(view["envelope"], keys.key_pair)
+    assert opened.content == {"apa": "rahasia"}
+    mid = str(uuid.uuid4())
+    box = lib_envelope.seal_message(
+        opened.data_key, sealed.envelope.context, "reporter", mid, "hai"
+    )
+    message = {"id": mid, "box": b64u_encode(box)}
+    no_csrf = await client.post("/api/v1/mailbox/messages", json=message)
+    assert no_csrf.status_code == 403  # the cookie alone cannot post
+    sent = await client.post(
+        "/api/v1/mailbox/messages",
+        json=message,
+        headers={"x-csrf-token": login.json()["csrf_token"]},
+    )
+    assert sent.status_code == 201
+    client.cookies.clear()
+
+    # The excluded officer: 404, not in the inbox; the recipient reads it.
+    await _sign_in(client, world["v2"])
+    assert (await client.get(f"/api/v1/cases/{report_id}")).status_code == 404
+    assert (await client.get("/api/v1/cases")).json() == []
+    client.cookies.clear()
+    csrf = await _sign_in(client, world["v1"])
+    case = (await client.get(f"/api/v1/cases/{report_id}")).json()
+    assert case["envelope"]["identity"] is None and len(case["envelope"]["wraps"]) == 1
+    dk = lib_envelope.envelope_data_key(case["envelope"], k["v1"])
+    first = b64u_decode(case["messages"][0]["box"])
+    assert lib_envelope.open_message(dk, sealed.envelope.context, "reporter", mid, first) == "hai"
+    # Adding the excluded colleague back is refused, whatever the wrap.
+    wrap = lib_envelope.wrap_data_key(dk, sealed.envelope.context, k["v2"].public)
+    added = await client.post(
+        f"/api/v1/cases/{report_id}/recipients",
+        json={"staff_id": world["v2"].staff.id, "wrap": b64u_encode(wrap)},
+        headers={"x-csrf-token": csrf},
+    )
+    assert added.status_code == 404
+    moved = await client.post(
+        f"/api/v1/cases/{report_id}/status",
+        json={"status": "diverifikasi", "expected": "diterima"},
+        headers={"x-csrf-token": csrf},
+    )
+    assert moved.status_code == 200
+    stale = await client.post(
+        f"/api/v1/cases/{report_id}/status",
+        json={"status": "diverifikasi", "expected": "diterima"},
+        headers={"x-csrf-token": csrf},
+    )
+    assert stale.status_code in (409, 422)
+    assert json.dumps(case).count("rahasia") == 0
+
+
+async def test_limits_on_text_files_and_file_count(app, client, world, settings):
+    app.state.reporting = Reporting.build(
+        settings,
+        app.state.security.master,
+        ReportingLimits(pow_difficulty=0, report_max_files=1, report_max_content_bytes=1024),
+    )
+    k = world["keys"]
+    body, _r, _s = await _submission(
+        client, world["unit"], [k["v1"], k["v2"]], content={"apa": "x" * 2048}
+    )
+    big = await client.post("/api/v1/reports", json=body)  # content box > 1 byte + box overhead
+    assert big.status_code == 413 and "KiB" in big.json()["message_en"]
+    assert "Isi laporan" in big.json()["message_id"]
+
+    app.state.reporting = Reporting.build(
+        settings, app.state.security.master, ReportingLimits(pow_difficulty=0, report_max_files=1)
+    )
+    body, _r, _s = await _submission(client, world["unit"], [k["v1"], k["v2"]])
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    body["attachments"] = [{"id": i, "metadata": "AAAA", "size": 3} for i in ids]
+    files = [("attachment", (i, b"abc", "application/octet-stream")) for i in ids]
+    many = await client.post("/api/v1/reports", data={"submission": json.dumps(body)}, files=files)
+    assert many.status_code == 422 and many.json()["error"] == "too_many_files"
+    assert "lampiran" in many.json()["message_id"] and "attachments" in many.json()["message_en"]
+    mismatch = dict(body, attachments=body["attachments"][:1])
+    app.state.reporting.limits.report_max_files = 2
+    odd = await client.post(
+        "/api/v1/reports", data={"submission": json.dumps(mismatch)}, files=files
+    )
+    assert odd.status_code == 422  # declared list and sent files differ
+    assert not (settings.data_dir / "blobs").exists() or not any(
+        (settings.data_dir / "blobs").iterdir()
+    )
+
+
+async def test_refused_submission_leaves_no_attachment_blob(client, world, settings):
+    k = world["keys"]
+    body, _r, _s = await _submission(client, world["unit"], [k["v1"], k["v2"]], version=7)
+    aid = str(uuid.uuid4())
+    body["attachments"] = [{"id": aid, "metadata": "AAAA", "size": 5}]
+    out = await client.post(
+        "/api/v1/reports",
+        data={"submission": json.dumps(body)},
+        files=[("attachment", (aid, b"ciphr", "application/octet-stream"))],
+    )
+    assert out.status_code == 409 and out.json()["error"] == "directory_changed"
+    blobs = settings.data_dir / "blobs"
+    assert blobs.is_dir() and [p.name for p in blobs.iterdir()] == []

@@ -1,0 +1,1 @@
+"""The officer side of reports: inbox, case reading, replies, notes, recipients, status."""

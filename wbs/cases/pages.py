@@ -1,0 +1,129 @@
+"""Officer and admin HTML pages: device key enrolment, directory signing, inbox, case page.
+
+The server renders metadata only; report content, messages and notes are fetched as
+ciphertext from `/api/v1` and decrypted by the page scripts on the officer's device.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wbs.cases import service
+from wbs.cases.service import CaseView
+from wbs.core.db import DbSession
+from wbs.core.i18n import request_language
+from wbs.core.templating import render
+from wbs.directory import service as directory
+from wbs.reporting import fields as report_fields
+from wbs.reporting.models import STATUS_LABELS
+from wbs.staff.deps import CurrentAdmin, CurrentStaff
+from wbs.staff.models import Role, Staff
+from wbs.units.models import CHANNEL_NAMES, Unit
+
+router = APIRouter(tags=["officer pages"], include_in_schema=False)
+
+
+def key_status(staff: object) -> str:
+    if getattr(staff, "public_key", None) is None:
+        return "none"
+    return "approved" if getattr(staff, "key_approved_at", None) else "pending"
+
+
+@router.get("/staff/key", response_class=HTMLResponse)
+async def key_page(request: Request, staff: CurrentStaff) -> Response:
+    """Make this device's key pair (in the browser) and send the public key for approval."""
+    return render(request, "cases/key.html", {"key_status": key_status(staff)})
+
+
+@router.get("/staff/cases", response_class=HTMLResponse)
+async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Response:
+    """The cases this officer's key can open: metadata only."""
+    lang = request_language(request)
+    rows = []
+    for summary in await service.inbox(db, staff):
+        report = summary.report
+        status_id, status_en = STATUS_LABELS[report.status]
+        name_id, name_en = CHANNEL_NAMES[report.case_type]
+        rows.append(
+            {
+                "report_id": report.public_id,
+                "case_number": report.case_number,
+                "unit": summary.unit_code,
+                "channel": name_en if lang == "en" else name_id,
+                "status": status_en if lang == "en" else status_id,
+                "submitted_at": report.submitted_at,
+                "last_activity_at": report.last_activity_at,
+                "server_sealed": report.server_sealed,
+                "messages": summary.messages,
+                "attachments": summary.attachments,
+            }
+        )
+    unit = await db.get(Unit, staff.unit_id)
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "cases": rows,
+            "key_status": key_status(staff),
+            "unit_code": unit.code if unit else "",
+            "is_admin": Role.admin in staff.roles,
+        },
+    )
+
+
+async def colleagues(db: AsyncSession, view: CaseView) -> list[Staff]:
+    """Staff of the case's unit with an approved key, not yet recipients, not excluded.
+
+    The page script offers only those whose key is in the verified signed directory.
+    """
+    present = {w.staff_id for w, _s in view.recipients if w.staff_id is not None}
+    excluded = set(view.report.excluded_staff_ids or [])
+    found = await db.scalars(
+        select(Staff)
+        .where(
+            Staff.unit_id == view.report.unit_id,
+            Staff.active.is_(True),
+            Staff.public_key.is_not(None),
+            Staff.key_approved_at.is_not(None),
+        )
+        .order_by(Staff.name, Staff.email)
+    )
+    return [s for s in found if s.id not in present | excluded]
+
+
+@router.get("/staff/cases/{report_id}", response_class=HTMLResponse)
+async def case_page(
+    request: Request, report_id: str, db: DbSession, staff: CurrentStaff
+) -> Response:
+    """One case; 404 unless this officer's key is a recipient. Decrypted in the browser."""
+    view = await service.get_case(db, staff, report_id[:64])
+    lang = request_language(request)
+    name_id, name_en = CHANNEL_NAMES[view.report.case_type]
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "report": view.report,
+            "unit": view.unit,
+            "channel": name_en if lang == "en" else name_id,
+            "status": view.status_label[1] if lang == "en" else view.status_label[0],
+            "colleagues": await colleagues(db, view),
+            "forms": report_fields.FORMS,
+            "transitions": [
+                (t.value, STATUS_LABELS[t][1] if lang == "en" else STATUS_LABELS[t][0])
+                for t in view.transitions
+            ],
+        },
+    )
+
+
+@router.get("/admin/units/{code}/keys", response_class=HTMLResponse)
+async def directory_page(
+    request: Request, code: str, db: DbSession, admin: CurrentAdmin
+) -> Response:
+    """Approve officers' keys by signing the unit's key directory on the admin's device."""
+    unit = await directory.admin_unit(db, admin, code[:32])
+    return render(request, "cases/directory.html", {"unit": unit})

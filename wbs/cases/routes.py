@@ -1,0 +1,161 @@
+"""Officer case API v1: inbox, case, attachments, replies, notes, colleagues, status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from wbs.cases import service
+from wbs.cases.schemas import (
+    CaseOut,
+    CaseSummaryOut,
+    NoteIn,
+    NoteOut,
+    RecipientAddedOut,
+    RecipientIn,
+    RecipientOut,
+    StatusIn,
+    StatusOut,
+)
+from wbs.core.db import DbSession
+from wbs.reporting.context import ReportingCtx
+from wbs.reporting.routes import _body_schema, attachments_out, blob_response, messages_out
+from wbs.reporting.schemas import (
+    EnvelopeOut,
+    MessageCreatedOut,
+    MessageIn,
+    StatusLabel,
+)
+from wbs.reporting.service import blob_path
+from wbs.reporting.uploads import read_body
+from wbs.staff.deps import CsrfChecked, CurrentStaff
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+@router.get("", response_model=list[CaseSummaryOut])
+async def inbox(db: DbSession, staff: CurrentStaff) -> list[CaseSummaryOut]:
+    return [
+        CaseSummaryOut(
+            report_id=s.report.public_id,
+            case_number=s.report.case_number,
+            unit=s.unit_code,
+            channel=s.report.case_type.value,
+            status=s.report.status.value,
+            submitted_at=s.report.submitted_at,
+            last_activity_at=s.report.last_activity_at,
+            server_sealed=s.report.server_sealed,
+            messages=s.messages,
+            attachments=s.attachments,
+        )
+        for s in await service.inbox(db, staff)
+    ]
+
+
+@router.get("/{report_id}", response_model=CaseOut)
+async def case(report_id: str, db: DbSession, staff: CurrentStaff) -> CaseOut:
+    view = await service.get_case(db, staff, report_id)
+    r = view.report
+    return CaseOut(
+        report_id=r.public_id,
+        case_number=r.case_number,
+        unit=view.unit.code,
+        channel=r.case_type.value,
+        status=r.status.value,
+        status_label=StatusLabel(id=view.status_label[0], en=view.status_label[1]),
+        submitted_at=r.submitted_at,
+        server_sealed=r.server_sealed,
+        has_identity=r.identity is not None,
+        envelope=EnvelopeOut.model_validate(view.envelope),
+        messages=messages_out(view.messages),
+        notes=[
+            NoteOut(
+                id=n.public_id,
+                author_key_id=n.author_key_id,
+                author=email,
+                box=n.box,
+                at=n.created_at,
+            )
+            for n, email in view.notes
+        ],
+        attachments=attachments_out(view.attachments),
+        recipients=[
+            RecipientOut(
+                key_id=w.key_id,
+                staff_id=s.id if s else None,
+                name=s.name if s else "",
+                email=s.email if s else "",
+            )
+            for w, s in view.recipients
+        ],
+        transitions=[t.value for t in view.transitions],
+    )
+
+
+@router.get("/{report_id}/attachments/{attachment_id}")
+async def case_attachment(
+    report_id: str, attachment_id: str, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
+) -> Response:
+    found = await service.case_attachment(db, staff, report_id, attachment_id)
+    return blob_response(blob_path(ctx, found))
+
+
+@router.post(
+    "/{report_id}/messages",
+    status_code=201,
+    response_model=MessageCreatedOut,
+    dependencies=[CsrfChecked],
+    openapi_extra=_body_schema(MessageIn, "message"),
+)
+async def reply(
+    report_id: str, request: Request, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
+) -> MessageCreatedOut:
+    async with read_body(request, ctx, MessageIn, "message") as (body, files):
+        message = await service.reply(
+            db,
+            ctx,
+            staff,
+            report_id,
+            message_id=body.id,
+            box=body.box,
+            attachments=body.attachments,
+            files=files,
+        )
+    return MessageCreatedOut(id=message.public_id, at=message.created_at)
+
+
+@router.post(
+    "/{report_id}/notes", status_code=201, response_model=NoteOut, dependencies=[CsrfChecked]
+)
+async def note(
+    report_id: str, body: NoteIn, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
+) -> NoteOut:
+    created = await service.add_note(db, ctx, staff, report_id, note_id=body.id, box=body.box)
+    return NoteOut(
+        id=created.public_id,
+        author_key_id=created.author_key_id,
+        author=staff.email,
+        box=created.box,
+        at=created.created_at,
+    )
+
+
+@router.post(
+    "/{report_id}/recipients",
+    status_code=201,
+    response_model=RecipientAddedOut,
+    dependencies=[CsrfChecked],
+)
+async def add_recipient(
+    report_id: str, body: RecipientIn, db: DbSession, staff: CurrentStaff
+) -> RecipientAddedOut:
+    row = await service.add_recipient(db, staff, report_id, staff_id=body.staff_id, wrap=body.wrap)
+    return RecipientAddedOut(key_id=row.key_id)
+
+
+@router.post("/{report_id}/status", response_model=StatusOut, dependencies=[CsrfChecked])
+async def status(report_id: str, body: StatusIn, db: DbSession, staff: CurrentStaff) -> StatusOut:
+    report = await service.change_status(
+        db, staff, report_id, status=body.status, expected=body.expected
+    )
+    return StatusOut(status=report.status.value)

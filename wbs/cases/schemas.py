@@ -1,0 +1,92 @@
+"""Bodies of the officer case API (see docs/api.md, section 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wbs.reporting.models import CaseStatus
+from wbs.reporting.schemas import (
+    AttachmentOut,
+    B64u,
+    EnvelopeOut,
+    MessageOut,
+    StatusLabel,
+    Uuid,
+)
+
+
+class CaseSummaryOut(BaseModel):
+    report_id: str
+    case_number: str
+    unit: str
+    channel: str
+    status: str
+    submitted_at: datetime
+    last_activity_at: datetime
+    server_sealed: bool
+    messages: int
+    attachments: int
+
+
+class NoteOut(BaseModel):
+    id: str
+    author_key_id: str
+    author: str
+    box: str
+    at: datetime
+
+
+class RecipientOut(BaseModel):
+    key_id: str
+    staff_id: int | None
+    name: str
+    email: str
+
+
+class CaseOut(BaseModel):
+    report_id: str
+    case_number: str
+    unit: str
+    channel: str
+    status: str
+    status_label: StatusLabel
+    submitted_at: datetime
+    server_sealed: bool
+    has_identity: bool
+    envelope: EnvelopeOut
+    messages: list[MessageOut]
+    notes: list[NoteOut]
+    attachments: list[AttachmentOut]
+    recipients: list[RecipientOut]
+    transitions: list[str]
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Uuid
+    box: B64u = Field(min_length=1)
+
+
+class RecipientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    staff_id: int
+    wrap: B64u = Field(min_length=1, max_length=8192)
+
+
+class RecipientAddedOut(BaseModel):
+    key_id: str
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus
+    expected: CaseStatus
+
+
+class StatusOut(BaseModel):
+    status: str

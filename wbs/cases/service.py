@@ -1,0 +1,283 @@
+"""Officer work on a case: inbox, reading, replies, internal notes, colleagues, status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wbs.audit import service as audit
+from wbs.cases import repository
+from wbs.cases.models import Note
+from wbs.core.db import utcnow
+from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.reporting import formats
+from wbs.reporting import repository as reports
+from wbs.reporting import service as reporting
+from wbs.reporting.context import Reporting
+from wbs.reporting.models import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    Attachment,
+    CaseStatus,
+    Message,
+    Report,
+    ReportWrap,
+    SenderRole,
+)
+from wbs.reporting.schemas import AttachmentIn, b64u_decode
+from wbs.staff.models import Staff
+from wbs.units.models import Unit
+
+
+@dataclass
+class CaseSummary:
+    report: Report
+    unit_code: str
+    messages: int
+    attachments: int
+
+
+@dataclass
+class CaseView:
+    report: Report
+    unit: Unit
+    envelope: dict[str, object]
+    messages: list[tuple[Message, list[str]]]
+    attachments: list[tuple[Attachment, str | None]]
+    notes: list[tuple[Note, str]]
+    recipients: list[tuple[ReportWrap, Staff | None]]
+    status_label: tuple[str, str]
+    transitions: list[CaseStatus]
+
+
+async def readable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
+    found = await repository.readable_case(db, actor, report_id.lower())
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def _unit(db: AsyncSession, report: Report) -> Unit:
+    unit = await db.get(Unit, report.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    return unit
+
+
+async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
+    cases = await repository.inbox(db, actor)
+    ids = [c.id for c in cases]
+    counts: dict[tuple[str, int], int] = {}
+    if ids:
+        for model, name in ((Message, "m"), (Attachment, "a")):
+            rows = await db.execute(
+                select(model.report_id, func.count())
+                .where(model.report_id.in_(ids))
+                .group_by(model.report_id)
+            )
+            for report_id, count in rows:
+                counts[(name, report_id)] = int(count)
+    codes: dict[int, str] = dict(
+        (
+            await db.execute(
+                select(Unit.id, Unit.code).where(Unit.id.in_({c.unit_id for c in cases}))
+            )
+        ).all()
+    )
+    return [
+        CaseSummary(c, codes[c.unit_id], counts.get(("m", c.id), 0), counts.get(("a", c.id), 0))
+        for c in cases
+    ]
+
+
+async def get_case(db: AsyncSession, actor: Staff, report_id: str) -> CaseView:
+    report = await readable(db, actor, report_id)
+    unit = await _unit(db, report)
+    wraps = await reports.wraps_of(db, report.id)
+    mine = [w for w in wraps if w.staff_id == actor.id and w.recipient == SenderRole.officer]
+    envelope = reporting.envelope_for(report, unit, mine)
+    envelope["identity"] = None  # released only through a custodian
+    messages, attachments = await reporting.thread(db, report)
+    notes = (
+        await db.execute(
+            select(Note, Staff.email)
+            .join(Staff, Staff.id == Note.author_id)
+            .where(Note.report_id == report.id)
+            .order_by(Note.created_at, Note.id)
+        )
+    ).all()
+    staff_ids = {w.staff_id for w in wraps if w.staff_id is not None}
+    staff = {s.id: s for s in await db.scalars(select(Staff).where(Staff.id.in_(staff_ids)))}
+    return CaseView(
+        report=report,
+        unit=unit,
+        envelope=envelope,
+        messages=messages,
+        attachments=attachments,
+        notes=[(row[0], row[1]) for row in notes],
+        recipients=[
+            (w, staff.get(w.staff_id) if w.staff_id else None)
+            for w in wraps
+            if w.recipient == SenderRole.officer
+        ],
+        status_label=STATUS_LABELS[report.status],
+        transitions=sorted(TRANSITIONS[report.status]),
+    )
+
+
+async def case_attachment(
+    db: AsyncSession, actor: Staff, report_id: str, attachment_id: str
+) -> Attachment:
+    report = await readable(db, actor, report_id)
+    return await reporting.mailbox_attachment(db, report, attachment_id.lower())
+
+
+async def reply(
+    db: AsyncSession,
+    ctx: Reporting,
+    actor: Staff,
+    report_id: str,
+    *,
+    message_id: str,
+    box: str,
+    attachments: Sequence[AttachmentIn] = (),
+    files: Sequence[reporting.IncomingAttachment] = (),
+) -> Message:
+    report = await readable(db, actor, report_id)
+    return await reporting.add_message(
+        db,
+        ctx,
+        report,
+        sender=SenderRole.officer,
+        staff=actor,
+        message_id=message_id,
+        box=box,
+        attachments=attachments,
+        files=files,
+    )
+
+
+async def add_note(
+    db: AsyncSession, ctx: Reporting, actor: Staff, report_id: str, *, note_id: str, box: str
+) -> Note:
+    report = await readable(db, actor, report_id)
+    kid = repository.current_key_id(actor)
+    assert kid is not None  # noqa: S101 - readable implies an approved key
+    reporting.check_box_size(box, ctx.limits.report_max_message_bytes, "Catatan", "The note")
+    if await db.scalar(select(Note.id).where(Note.public_id == note_id)) is not None:
+        raise Conflict("Catatan ini sudah tersimpan.", "This note was already saved.")
+    note = Note(
+        report_id=report.id,
+        public_id=note_id,
+        author_id=actor.id,
+        author_key_id=kid,
+        box=box,
+        created_at=utcnow(),
+    )
+    db.add(note)
+    await db.flush()
+    await audit.append(
+        db,
+        unit=await _unit(db, report),
+        actor_id=actor.id,
+        actor=actor.email,
+        action="case.note",
+        object_type="report",
+        object_id=report.case_number,
+        details={"note_id": note_id},
+    )
+    return note
+
+
+async def add_recipient(
+    db: AsyncSession, actor: Staff, report_id: str, *, staff_id: int, wrap: str
+) -> ReportWrap:
+    """Escalation: the actor's device wrapped the data key to a colleague's approved key."""
+    report = await readable(db, actor, report_id)
+    colleague = await db.get(Staff, staff_id)
+    if (
+        colleague is None
+        or colleague.unit_id != report.unit_id
+        or colleague.id in report.excluded_staff_ids
+    ):
+        raise NotFound("Petugas tidak ditemukan.", "Staff member not found.")
+    kid = repository.current_key_id(colleague)
+    if kid is None:
+        raise ValidationFailed(
+            "Kunci petugas itu belum disetujui.", "That staff member's key is not approved yet."
+        )
+    if kid in report.excluded_key_ids:
+        raise NotFound("Petugas tidak ditemukan.", "Staff member not found.")
+    try:
+        wrap_kid = formats.wrap_key_id(b64u_decode(wrap))
+    except ValueError:
+        wrap_kid = ""
+    if wrap_kid != kid:
+        raise ValidationFailed(
+            "Bungkus kunci bukan untuk kunci petugas itu.",
+            "The wrap is not for that staff member's key.",
+        )
+    existing = await db.scalar(
+        select(ReportWrap.id).where(ReportWrap.report_id == report.id, ReportWrap.key_id == kid)
+    )
+    if existing is not None:
+        raise Conflict("Petugas itu sudah penerima.", "That staff member is already a recipient.")
+    row = ReportWrap(
+        report_id=report.id,
+        key_id=kid,
+        recipient=SenderRole.officer,
+        staff_id=colleague.id,
+        wrap=wrap,
+        added_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.add(row)
+    await db.flush()
+    await audit.append(
+        db,
+        unit=await _unit(db, report),
+        actor_id=actor.id,
+        actor=actor.email,
+        action="case.add_recipient",
+        object_type="report",
+        object_id=report.case_number,
+        details={"staff_id": colleague.id, "key_id": kid},
+    )
+    return row
+
+
+async def change_status(
+    db: AsyncSession, actor: Staff, report_id: str, *, status: CaseStatus, expected: CaseStatus
+) -> Report:
+    report = await readable(db, actor, report_id)
+    if status not in TRANSITIONS[expected]:
+        raise ValidationFailed(
+            f"Status tidak dapat berubah dari {expected.value} ke {status.value}.",
+            f"The status cannot change from {expected.value} to {status.value}.",
+        )
+    now = utcnow()
+    result = await db.execute(
+        update(Report)
+        .where(Report.id == report.id, Report.status == expected)
+        .values(status=status, status_changed_at=now, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict(
+            "Status kasus sudah berubah. Muat ulang lalu coba lagi.",
+            "The case status changed meanwhile. Reload and try again.",
+        )
+    await db.refresh(report)
+    await audit.append(
+        db,
+        unit=await _unit(db, report),
+        actor_id=actor.id,
+        actor=actor.email,
+        action="case.status",
+        object_type="report",
+        object_id=report.case_number,
+        details={"from": expected.value, "to": status.value},
+    )
+    return report

@@ -1,0 +1,124 @@
+"""`wbs client ...`: the reference client, printing JSON on standard output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wbs.client import flows
+from wbs.client.api import ClientError
+
+app = typer.Typer(
+    help="Klien rujukan (enkripsi di perangkat ini) / reference client (encrypts on this device)",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+Url = Annotated[str, typer.Option("--url", help="Server address, e.g. http://127.0.0.1:8000")]
+Email = Annotated[str, typer.Option("--email", help="Staff e-mail")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the passphrase from standard input")
+]
+Receipt = Annotated[str, typer.Option("--receipt", help="The receipt shown at submission")]
+TextFile = Annotated[Path, typer.Option("--text-file", exists=True, dir_okay=False)]
+
+
+def _passphrase(flag: bool) -> str:
+    if not flag:
+        typer.echo("error: give the passphrase with --password-stdin", err=True)
+        raise typer.Exit(2)
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        typer.echo("error: no passphrase on standard input", err=True)
+        raise typer.Exit(2)
+    return value
+
+
+def _run(work: Callable[[], Any]) -> None:
+    try:
+        result = work()
+    except ClientError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def enroll(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+    """Make this officer's key pair here and send the public key (pending approval)."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.enroll(url, email, passphrase))
+
+
+@app.command()
+def approve(
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit (default: the admin's)")] = None,
+) -> None:
+    """Sign the unit's key directory with every enrolled key; prints the fingerprints."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.approve(url, email, passphrase, unit))
+
+
+@app.command()
+def submit(
+    url: Url,
+    unit: Annotated[str, typer.Option("--unit")],
+    channel: Annotated[str, typer.Option("--channel", help="pengaduan, wbs, gratifikasi, ...")],
+    text_file: TextFile,
+    field: Annotated[list[str] | None, typer.Option("--field", help="NAME=VALUE")] = None,
+    attach: Annotated[
+        list[Path] | None, typer.Option("--attach", exists=True, dir_okay=False)
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Officer e-mail to leave out")
+    ] = None,
+) -> None:
+    """Encrypt a report here and send it; prints case number, receipt and proof."""
+    text = text_file.read_text(encoding="utf-8")
+    _run(
+        lambda: flows.submit(
+            url, unit, channel, text, fields=field or [], attach=attach or [], exclude=exclude or []
+        )
+    )
+
+
+@app.command()
+def follow(url: Url, receipt: Receipt) -> None:
+    """Open the mailbox with the receipt; prints status and decrypted messages."""
+    _run(lambda: flows.follow(url, receipt))
+
+
+@app.command()
+def reply(url: Url, receipt: Receipt, text_file: TextFile) -> None:
+    """Send a message to the officers (as the reporter)."""
+    text = text_file.read_text(encoding="utf-8")
+    _run(lambda: flows.reply(url, receipt, text))
+
+
+@app.command()
+def inbox(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+    """The cases this officer can read, decrypted here."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.inbox(url, email, passphrase))
+
+
+@app.command()
+def answer(
+    url: Url,
+    email: Email,
+    case: Annotated[str, typer.Option("--case", help="Case number, e.g. WBS-2026-000001")],
+    text_file: TextFile,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Reply to the reporter of a case (as an officer)."""
+    passphrase = _passphrase(password_stdin)
+    text = text_file.read_text(encoding="utf-8")
+    _run(lambda: flows.answer(url, email, passphrase, case, text))

@@ -1,0 +1,206 @@
+"""The reference client's single door to the `crypto` library (keys stay in memory).
+
+Thin, typed adapters so the flows read in the domain's words; no cryptography is
+implemented here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from crypto import attachment, directory, envelope, proof, receipt, staffkeys
+from crypto.boxes import DataKey, ReportContext
+from crypto.errors import CryptoError
+from crypto.keys import KeyPair
+from crypto.signing import public_key_text, signing_fingerprint
+from wbs.client.api import ClientError
+from wbs.reporting.schemas import b64u_decode
+
+StaffPrivateKey = KeyPair
+__all__ = ["DataKey", "KeyPair", "StaffPrivateKey"]
+SigningKey = Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class Context:
+    unit: str
+    channel: str
+    report_id: str
+
+    @property
+    def lib(self) -> ReportContext:
+        return ReportContext(self.unit, self.channel, self.report_id)
+
+
+@dataclass(frozen=True)
+class ReporterKeys:
+    """Derived from the receipt: the lookup id (sent) and the reporter key pair (kept)."""
+
+    lookup: bytes = field(repr=False)
+    public: str
+    key_pair: KeyPair = field(repr=False)
+
+
+def _weak() -> bool:
+    return os.environ.get(staffkeys.WEAK_ENV) == "1"
+
+
+def login_secret(passphrase: str, kdf: dict[str, Any] | None) -> str:
+    """What is sent in place of the passphrase (the passphrase itself for legacy accounts)."""
+    if kdf is None:
+        return passphrase
+    return staffkeys.login_secret(passphrase, kdf, weak_for_tests=_weak())
+
+
+def create_staff_key(passphrase: str, kdf: dict[str, Any] | None) -> tuple[str, str]:
+    """(public key wire text, wrapped private key JSON text), made on this device."""
+    made = staffkeys.create_staff_key(passphrase, kdf=kdf, weak_for_tests=_weak())
+    return made.public, made.wrapped.dumps()
+
+
+def unwrap_staff_key(wrapped: str, passphrase: str) -> KeyPair:
+    try:
+        return staffkeys.unwrap_private_key(wrapped, passphrase, weak_for_tests=_weak())
+    except CryptoError:
+        raise ClientError("kunci privat tidak dapat dibuka / cannot open the private key") from None
+
+
+def new_directory_key() -> tuple[SigningKey, str]:
+    key = directory.new_signing_key()
+    return key, public_key_text(key)
+
+
+def wrap_directory_key(key: SigningKey, admin: KeyPair) -> str:
+    return directory.wrap_signing_key(key, admin.public)
+
+
+def open_directory_key(wrapped: str, admin: KeyPair) -> SigningKey:
+    try:
+        return directory.unwrap_signing_key(wrapped, admin)
+    except CryptoError:
+        raise ClientError("kunci direktori tidak dapat dibuka / cannot open the unit key") from None
+
+
+def sign_directory(key: SigningKey, document: bytes) -> bytes:
+    return directory.sign_document(key, document)
+
+
+def directory_fingerprint(public_key: str) -> str:
+    return signing_fingerprint(b64u_decode(public_key))
+
+
+def verify_directory(signed: dict[str, Any], unit: str) -> dict[str, Any]:
+    """The verified directory as plain data: unit, version, channels -> recipients."""
+    try:
+        parsed = directory.verify_signed_directory(signed, unit=unit)
+    except CryptoError:
+        raise ClientError("direktori unit tidak sah / the unit directory is not valid") from None
+    return {
+        "unit": parsed.unit,
+        "version": parsed.version,
+        "public_key": parsed.public_key,
+        "channels": {
+            name: [
+                {
+                    "key_id": e.key_id,
+                    "public_key": e.public_key.text,
+                    "name": e.name,
+                    "email": e.email,
+                    "fingerprint": e.fingerprint,
+                }
+                for e in entries
+            ]
+            for name, entries in parsed.channels.items()
+        },
+    }
+
+
+def verify_proof(signed_proof: dict[str, Any], sent: dict[str, Any] | None) -> None:
+    try:
+        proof.verify_proof(signed_proof, envelope=sent)
+    except CryptoError:
+        raise ClientError("bukti pengiriman tidak sah / the proof is not valid") from None
+
+
+def new_receipt() -> str:
+    return receipt.new_receipt()
+
+
+def reporter_keys(text: str) -> ReporterKeys:
+    try:
+        keys = receipt.derive_from_receipt(text)
+    except CryptoError:
+        raise ClientError("tanda terima salah ketik / the receipt is mistyped") from None
+    return ReporterKeys(keys.lookup, keys.reporter_public_key, keys.key_pair)
+
+
+def seal_report(
+    *,
+    unit: str,
+    channel: str,
+    report_id: str,
+    content: dict[str, str],
+    recipients: list[str],
+    reporter_public: str,
+) -> tuple[dict[str, Any], DataKey]:
+    sealed = envelope.seal_report(
+        unit=unit,
+        channel=channel,
+        report_id=report_id,
+        content=content,
+        recipients=recipients,
+        reporter_key=reporter_public,
+    )
+    return sealed.envelope.to_json(), sealed.data_key
+
+
+def _data_key(sent: dict[str, Any], key_pair: KeyPair) -> DataKey:
+    try:
+        return envelope.envelope_data_key(sent, key_pair)
+    except CryptoError:
+        raise ClientError("laporan tidak dapat dibuka / cannot open the report") from None
+
+
+def reporter_data_key(sent: dict[str, Any], keys: ReporterKeys) -> DataKey:
+    return _data_key(sent, keys.key_pair)
+
+
+def staff_data_key(sent: dict[str, Any], key_pair: KeyPair) -> DataKey:
+    return _data_key(sent, key_pair)
+
+
+def open_content(data_key: DataKey, ctx: Context, box: bytes) -> dict[str, str]:
+    return envelope.open_content(data_key, ctx.lib, box)
+
+
+def seal_message(data_key: DataKey, ctx: Context, role: str, message_id: str, text: str) -> bytes:
+    return envelope.seal_message(data_key, ctx.lib, role, message_id, text)
+
+
+def open_message(data_key: DataKey, ctx: Context, role: str, message_id: str, box: bytes) -> str:
+    return envelope.open_message(data_key, ctx.lib, role, message_id, box)
+
+
+def encrypt_attachment(data_key: DataKey, ctx: Context, attachment_id: str, data: bytes) -> bytes:
+    return attachment.encrypt_attachment(data_key, ctx.lib, attachment_id, data)
+
+
+def decrypt_attachment(data_key: DataKey, ctx: Context, attachment_id: str, data: bytes) -> bytes:
+    return attachment.decrypt_attachment(data_key, ctx.lib, attachment_id, data)
+
+
+def seal_attachment_metadata(
+    data_key: DataKey, ctx: Context, attachment_id: str, name: str, content_type: str
+) -> bytes:
+    return attachment.seal_attachment_metadata(data_key, ctx.lib, attachment_id, name, content_type)
+
+
+def open_attachment_metadata(
+    data_key: DataKey, ctx: Context, attachment_id: str, box: bytes
+) -> tuple[str, str]:
+    meta = attachment.open_attachment_metadata(data_key, ctx.lib, attachment_id, box)
+    return meta.name, meta.content_type

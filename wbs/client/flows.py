@@ -1,0 +1,384 @@
+"""The reference client's flows: enroll, approve, submit, follow, reply, inbox, answer.
+
+Every key stays in memory for the run: staff keys are unwrapped from the passphrase each
+time, reporter keys are derived from the receipt each time. Plaintext never touches disk.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wbs.client import e2e
+from wbs.client.api import Api, ClientError
+from wbs.reporting.pow import solve
+from wbs.reporting.schemas import b64u_decode, b64u_encode
+
+
+@dataclass
+class Officer:
+    api: Api
+    me: dict[str, Any]
+    private: e2e.StaffPrivateKey | None
+
+
+def sign_in(api: Api, email: str, passphrase: str, code: str | None = None) -> dict[str, Any]:
+    kdf = api.get("/api/v1/staff/kdf", params={"email": email})["kdf"]
+    secret = e2e.login_secret(passphrase, kdf)
+    out: dict[str, Any] = api.post(
+        "/api/v1/staff/session", json={"email": email, "login_secret": secret, "code": code}
+    )
+    api.csrf = out["csrf_token"]
+    return out["staff"]  # type: ignore[no-any-return]
+
+
+def officer(api: Api, email: str, passphrase: str, *, need_key: bool = True) -> Officer:
+    me = sign_in(api, email, passphrase)
+    private = None
+    if me.get("wrapped_private_key"):
+        private = e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)
+    elif need_key:
+        raise ClientError(
+            "akun ini belum mendaftarkan kunci (jalankan `wbs client enroll`) / "
+            "this account has no key yet (run `wbs client enroll`)"
+        )
+    return Officer(api, me, private)
+
+
+def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
+    with Api(url) as api:
+        me = sign_in(api, email, passphrase)
+        if me.get("public_key") and me.get("wrapped_private_key"):
+            e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)  # still opens
+        else:
+            public, wrapped = e2e.create_staff_key(passphrase, me.get("kdf"))
+            me = api.put(
+                "/api/v1/staff/me/key", json={"public_key": public, "wrapped_private_key": wrapped}
+            )
+        return {
+            "email": me["email"],
+            "unit": me["unit"],
+            "key_id": me["key_id"],
+            "fingerprint": me["fingerprint"],
+            "key_status": me["key_status"],
+        }
+
+
+def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> dict[str, Any]:
+    """Sign the unit's directory with every enrolled key (pending ones become approved)."""
+    with Api(url) as api:
+        admin = officer(api, email, passphrase, need_key=False)
+        if admin.private is None:
+            enroll_out = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
+            admin.me = api.put(
+                "/api/v1/staff/me/key",
+                json={"public_key": enroll_out[0], "wrapped_private_key": enroll_out[1]},
+            )
+            admin.private = e2e.unwrap_staff_key(admin.me["wrapped_private_key"], passphrase)
+        code = unit or admin.me["unit"]
+        plan = api.get(f"/api/v1/admin/units/{code}/directory")
+        key = plan["directory_key"]
+        if key["public_key"] and key["wrapped_private_key"]:
+            signing = e2e.open_directory_key(key["wrapped_private_key"], admin.private)
+            public = key["public_key"]
+        elif key["public_key"]:
+            raise ClientError(
+                "kunci direktori unit dibuat oleh admin lain / "
+                "the unit directory key was made by another admin"
+            )
+        else:
+            signing, public = e2e.new_directory_key()
+        wrapped = e2e.wrap_directory_key(signing, admin.private)
+        staff = {s["key_id"]: s for s in plan["staff"]}
+        document = {
+            "v": 1,
+            "unit": plan["unit"],
+            "version": plan["next_version"],
+            "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "channels": {
+                channel: [
+                    {
+                        "key_id": kid,
+                        "public_key": staff[kid]["public_key"],
+                        "fingerprint": staff[kid]["fingerprint"],
+                        "name": staff[kid]["name"],
+                        "email": staff[kid]["email"],
+                    }
+                    for kid in kids
+                ]
+                for channel, kids in sorted(plan["recipients"].items())
+            },
+        }
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        signature = e2e.sign_directory(signing, text.encode())
+        out = api.put(
+            f"/api/v1/admin/units/{code}/directory",
+            json={
+                "public_key": public,
+                "wrapped_private_key": wrapped,
+                "document": text,
+                "signature": b64u_encode(signature),
+            },
+        )
+        return {
+            "unit": plan["unit"],
+            "version": out["version"],
+            "unit_key_fingerprint": e2e.directory_fingerprint(public),
+            "approved": out["approved"],
+            "recipients": {c: len(k) for c, k in plan["recipients"].items()},
+        }
+
+
+def _parse_fields(fields: list[str]) -> dict[str, str]:
+    parsed = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ClientError(f"--field needs NAME=VALUE, got {item!r}")
+        parsed[name] = value
+    return parsed
+
+
+@dataclass
+class Sealed:
+    """A report sealed on this device, ready to post (add the proof-of-work)."""
+
+    receipt: str
+    envelope: dict[str, Any]
+    submission: dict[str, Any]
+    files: list[tuple[str, tuple[str, bytes, str]]]
+
+
+def seal_submission(
+    directory: dict[str, Any],
+    channel: str,
+    content: dict[str, str],
+    *,
+    attach: list[Path] | None = None,
+    exclude: list[str] | None = None,
+) -> Sealed:
+    """Encrypt a report to a verified directory's recipients (minus the excluded e-mails)."""
+    recipients = directory["channels"].get(channel, [])
+    excluded_emails = {e.strip().lower() for e in exclude or []}
+    by_email = {r.get("email", "").lower(): r for r in recipients}
+    unknown = excluded_emails - by_email.keys()
+    if unknown:
+        raise ClientError(f"not a recipient of this channel: {', '.join(sorted(unknown))}")
+    excluded = [by_email[e]["key_id"] for e in sorted(excluded_emails)]
+    chosen = [r["public_key"] for r in recipients if r["key_id"] not in excluded]
+    if not chosen:
+        raise ClientError("no officer left to receive the report")
+    receipt = e2e.new_receipt()
+    reporter = e2e.reporter_keys(receipt)
+    report_id = str(uuid.uuid4())
+    envelope, data_key = e2e.seal_report(
+        unit=directory["unit"],
+        channel=channel,
+        report_id=report_id,
+        content=content,
+        recipients=chosen,
+        reporter_public=reporter.public,
+    )
+    ctx = e2e.Context(directory["unit"], channel, report_id)
+    declared, files = [], []
+    for path in attach or []:
+        attachment_id = str(uuid.uuid4())
+        stream = e2e.encrypt_attachment(data_key, ctx, attachment_id, path.read_bytes())
+        meta = e2e.seal_attachment_metadata(
+            data_key,
+            ctx,
+            attachment_id,
+            path.name,
+            mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        )
+        declared.append({"id": attachment_id, "metadata": b64u_encode(meta), "size": len(stream)})
+        files.append(("attachment", (attachment_id, stream, "application/octet-stream")))
+    submission = {
+        "envelope": envelope,
+        "lookup": b64u_encode(reporter.lookup),
+        "excluded": excluded,
+        "attachments": declared,
+        "directory_version": directory["version"],
+    }
+    return Sealed(receipt, envelope, submission, files)
+
+
+def solve_pow(challenge: dict[str, Any], report_id: str) -> dict[str, str]:
+    return {
+        "challenge": challenge["challenge"],
+        "nonce": solve(challenge["challenge"], report_id, int(challenge["difficulty"])),
+    }
+
+
+def submit(
+    url: str,
+    unit: str,
+    channel: str,
+    text: str,
+    *,
+    fields: list[str] | None = None,
+    attach: list[Path] | None = None,
+    exclude: list[str] | None = None,
+) -> dict[str, Any]:
+    with Api(url) as api:
+        signed = api.get(f"/api/v1/units/{unit.upper()}/directory")
+        directory = e2e.verify_directory(signed, unit.upper())
+        content = {"text": text, **_parse_fields(fields or [])}
+        sealed = seal_submission(directory, channel, content, attach=attach, exclude=exclude)
+        submission = dict(sealed.submission)
+        submission["pow"] = solve_pow(api.get("/api/v1/pow"), sealed.envelope["report_id"])
+        if sealed.files:
+            out = api.post(
+                "/api/v1/reports", data={"submission": json.dumps(submission)}, files=sealed.files
+            )
+        else:
+            out = api.post("/api/v1/reports", json=submission)
+        e2e.verify_proof(out["proof"], sealed.envelope)
+        return {
+            "case_number": out["case_number"],
+            "receipt": sealed.receipt,
+            "proof": out["proof"],
+            "report_id": out["report_id"],
+            "unit": out["unit"],
+            "channel": out["channel"],
+            "submitted_at": out["submitted_at"],
+            "server_sealed": out["server_sealed"],
+            "excluded": submission["excluded"],
+        }
+
+
+def _thread(
+    api: Api, data_key: e2e.DataKey, ctx: e2e.Context, view: dict[str, Any], attachment_path: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Decrypt messages and attachments of a mailbox or case view."""
+    attachments = []
+    names: dict[str, dict[str, Any]] = {}
+    for a in view["attachments"]:
+        name, content_type = e2e.open_attachment_metadata(
+            data_key, ctx, a["id"], b64u_decode(a["metadata"])
+        )
+        blob = api.get(attachment_path.format(id=a["id"]))
+        plain = e2e.decrypt_attachment(data_key, ctx, a["id"], blob)
+        item = {
+            "id": a["id"],
+            "name": name,
+            "content_type": content_type,
+            "size": len(plain),
+            "text": plain.decode("utf-8", "replace") if content_type.startswith("text/") else None,
+            "message_id": a["message_id"],
+        }
+        names[a["id"]] = item
+        attachments.append(item)
+    messages = [
+        {
+            "id": m["id"],
+            "from": m["sender_role"],
+            "text": e2e.open_message(
+                data_key, ctx, m["sender_role"], m["id"], b64u_decode(m["box"])
+            ),
+            "at": m["at"],
+            "attachments": [names[i]["name"] for i in m["attachments"] if i in names],
+        }
+        for m in view["messages"]
+    ]
+    return messages, attachments
+
+
+def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.Context]:
+    reporter = e2e.reporter_keys(receipt)
+    login = api.post("/api/v1/mailbox/login", json={"lookup": b64u_encode(reporter.lookup)})
+    api.bearer = login["token"]
+    view = api.get("/api/v1/mailbox")
+    envelope = view["envelope"]
+    data_key = e2e.reporter_data_key(envelope, reporter)
+    return view, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
+
+
+def follow(url: str, receipt: str) -> dict[str, Any]:
+    with Api(url) as api:
+        view, data_key, ctx = _mailbox(api, receipt)
+        content = e2e.open_content(data_key, ctx, b64u_decode(view["envelope"]["content"]))
+        messages, attachments = _thread(
+            api, data_key, ctx, view, "/api/v1/mailbox/attachments/{id}"
+        )
+        e2e.verify_proof(view["proof"], None)
+        return {
+            "case_number": view["case_number"],
+            "unit": view["unit"],
+            "channel": view["channel"],
+            "status": view["status"],
+            "status_label": view["status_label"],
+            "submitted_at": view["submitted_at"],
+            "report": content,
+            "messages": messages,
+            "attachments": attachments,
+        }
+
+
+def reply(url: str, receipt: str, text: str) -> dict[str, Any]:
+    with Api(url) as api:
+        view, data_key, ctx = _mailbox(api, receipt)
+        message_id = str(uuid.uuid4())
+        box = e2e.seal_message(data_key, ctx, "reporter", message_id, text)
+        out = api.post("/api/v1/mailbox/messages", json={"id": message_id, "box": b64u_encode(box)})
+        return {"case_number": view["case_number"], "id": out["id"], "at": out["at"]}
+
+
+def _open_case(o: Officer, report_id: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.Context]:
+    assert o.private is not None  # noqa: S101 - officer() ensured it
+    case = o.api.get(f"/api/v1/cases/{report_id}")
+    envelope = case["envelope"]
+    data_key = e2e.staff_data_key(envelope, o.private)
+    return case, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
+
+
+def inbox(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
+    with Api(url) as api:
+        o = officer(api, email, passphrase)
+        result = []
+        for summary in api.get("/api/v1/cases"):
+            case, data_key, ctx = _open_case(o, summary["report_id"])
+            content = e2e.open_content(data_key, ctx, b64u_decode(case["envelope"]["content"]))
+            messages, attachments = _thread(
+                api, data_key, ctx, case, f"/api/v1/cases/{case['report_id']}/attachments/{{id}}"
+            )
+            result.append(
+                {
+                    "case_number": case["case_number"],
+                    "report_id": case["report_id"],
+                    "unit": case["unit"],
+                    "channel": case["channel"],
+                    "status": case["status"],
+                    "submitted_at": case["submitted_at"],
+                    "server_sealed": case["server_sealed"],
+                    "report": content,
+                    "messages": messages,
+                    "attachments": attachments,
+                }
+            )
+        return result
+
+
+def _find_case(api: Api, case_number: str) -> str:
+    for summary in api.get("/api/v1/cases"):
+        if summary["case_number"] == case_number or summary["report_id"] == case_number:
+            return str(summary["report_id"])
+    raise ClientError(f"kasus tidak ditemukan / case not found: {case_number}", 404, "not_found")
+
+
+def answer(url: str, email: str, passphrase: str, case_number: str, text: str) -> dict[str, Any]:
+    with Api(url) as api:
+        o = officer(api, email, passphrase)
+        report_id = _find_case(api, case_number)
+        case, data_key, ctx = _open_case(o, report_id)
+        message_id = str(uuid.uuid4())
+        box = e2e.seal_message(data_key, ctx, "officer", message_id, text)
+        out = api.post(
+            f"/api/v1/cases/{report_id}/messages", json={"id": message_id, "box": b64u_encode(box)}
+        )
+        return {"case_number": case["case_number"], "id": out["id"], "at": out["at"]}

@@ -1,0 +1,1 @@
+"""A unit's signed key directory: which approved staff keys receive each channel's reports."""

@@ -1,0 +1,298 @@
+"""The unit key directory: proposals for the admin's device, signed versions, key approval.
+
+Only the admin's device holds the unit's directory signing key; the server proposes what to
+sign, checks the signature and the content, stores the exact signed document and approves the
+keys it lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wbs.audit import service as audit
+from wbs.core.db import utcnow
+from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.directory.models import (
+    DirectoryKey,
+    DirectoryKeyWrap,
+    RecipientOverride,
+    SignedDirectory,
+)
+from wbs.reporting import formats
+from wbs.reporting.formats import DirectoryDocument, Recipient
+from wbs.staff.models import Role, Staff
+from wbs.units import repository as units
+from wbs.units.models import CaseType, Channel, Unit
+
+HANDLING_ROLE: dict[CaseType, Role] = {
+    CaseType.pengaduan: Role.verifikator,
+    CaseType.wbs: Role.verifikator,
+    CaseType.gratifikasi: Role.upg,
+    CaseType.benturan_kepentingan: Role.atasan,
+}
+
+
+class DirectoryInvalid(ValidationFailed):
+    code = "directory_invalid"
+    message_id = "Direktori yang ditandatangani tidak sesuai dengan usulan server."
+    message_en = "The signed directory does not match the server's proposal."
+
+
+@dataclass
+class StaffKey:
+    staff: Staff
+    key_id: str
+    fingerprint: str
+    approved: bool
+
+
+@dataclass
+class Proposal:
+    unit: Unit
+    version: int
+    directory_key: DirectoryKey | None
+    wrapped_private_key: str | None
+    document: str | None
+    keys: list[StaffKey]
+    recipients: dict[CaseType, list[str]]
+
+
+async def admin_unit(db: AsyncSession, admin: Staff, code: str) -> Unit:
+    """A unit in the admin's subtree, else 404."""
+    unit = await db.scalar(units.readable_units(admin.unit_id).where(Unit.code == code.upper()))
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+async def current(db: AsyncSession, unit_id: int) -> SignedDirectory | None:
+    return await db.scalar(
+        select(SignedDirectory)
+        .where(SignedDirectory.unit_id == unit_id)
+        .order_by(SignedDirectory.version.desc())
+        .limit(1)
+    )
+
+
+def parsed(signed: SignedDirectory) -> DirectoryDocument:
+    return formats.parse_directory(signed.document)
+
+
+def channel_recipients(signed: SignedDirectory, case_type: CaseType) -> list[Recipient]:
+    return list(parsed(signed).channels.get(case_type.value, []))
+
+
+async def directory_key(db: AsyncSession, unit_id: int) -> DirectoryKey | None:
+    return await db.scalar(select(DirectoryKey).where(DirectoryKey.unit_id == unit_id))
+
+
+async def staff_for_keys(
+    db: AsyncSession, unit_id: int, recipients: Sequence[Recipient]
+) -> dict[str, int | None]:
+    """key id -> id of the unit's staff member whose *current* public key it is (or None)."""
+    by_key = {r.public_key: r.key_id for r in recipients}
+    rows = await db.execute(
+        select(Staff.id, Staff.public_key).where(
+            Staff.unit_id == unit_id, Staff.public_key.in_(list(by_key))
+        )
+    )
+    found: dict[str, int | None] = dict.fromkeys(by_key.values())
+    for staff_id, public_key in rows:
+        if public_key is not None:
+            found[by_key[public_key]] = staff_id
+    return found
+
+
+async def enrolled_keys(db: AsyncSession, unit_id: int) -> list[StaffKey]:
+    staff = await db.scalars(
+        select(Staff)
+        .where(Staff.unit_id == unit_id, Staff.active.is_(True), Staff.public_key.is_not(None))
+        .order_by(Staff.email)
+    )
+    keys = []
+    for s in staff:
+        assert s.public_key is not None  # noqa: S101 - filtered above
+        keys.append(
+            StaffKey(
+                staff=s,
+                key_id=formats.key_id(s.public_key),
+                fingerprint=formats.fingerprint(s.public_key),
+                approved=s.key_approved_at is not None,
+            )
+        )
+    return keys
+
+
+async def proposed_recipients(
+    db: AsyncSession, unit: Unit, keys: Sequence[StaffKey]
+) -> dict[CaseType, list[str]]:
+    """Per channel: the admin's override if any, else every key whose holder has the role."""
+    channels = await units.channels_of(db, unit.id)
+    overrides: dict[int, set[int]] = {}
+    rows = await db.execute(
+        select(RecipientOverride.channel_id, RecipientOverride.staff_id).where(
+            RecipientOverride.channel_id.in_([c.id for c in channels])
+        )
+    )
+    for channel_id, staff_id in rows:
+        overrides.setdefault(channel_id, set()).add(staff_id)
+    result: dict[CaseType, list[str]] = {}
+    for channel in channels:
+        if not channel.enabled:
+            result[channel.case_type] = []
+            continue
+        chosen = overrides.get(channel.id)
+        role = HANDLING_ROLE[channel.case_type]
+        result[channel.case_type] = sorted(
+            k.key_id
+            for k in keys
+            if (k.staff.id in chosen if chosen is not None else role in k.staff.roles)
+        )
+    return result
+
+
+async def proposal(db: AsyncSession, admin: Staff, unit: Unit) -> Proposal:
+    signed = await current(db, unit.id)
+    key = await directory_key(db, unit.id)
+    wrap = await db.scalar(
+        select(DirectoryKeyWrap.wrapped).where(
+            DirectoryKeyWrap.unit_id == unit.id, DirectoryKeyWrap.staff_id == admin.id
+        )
+    )
+    keys = await enrolled_keys(db, unit.id)
+    return Proposal(
+        unit=unit,
+        version=signed.version if signed else 0,
+        directory_key=key,
+        wrapped_private_key=wrap,
+        document=signed.document if signed else None,
+        keys=keys,
+        recipients=await proposed_recipients(db, unit, keys),
+    )
+
+
+async def sign(
+    db: AsyncSession,
+    admin: Staff,
+    unit: Unit,
+    *,
+    public_key: str,
+    wrapped_private_key: str,
+    document: str,
+    signature: str,
+) -> tuple[SignedDirectory, list[StaffKey]]:
+    """Store a directory signed on the admin's device and approve every key it lists."""
+    existing_key = await directory_key(db, unit.id)
+    if existing_key is not None and existing_key.public_key != public_key:
+        raise DirectoryInvalid(
+            "Direktori harus ditandatangani dengan kunci unit yang terdaftar.",
+            "The directory must be signed with the unit's registered key.",
+        )
+    try:
+        doc = formats.verify_directory(public_key, document, signature)
+    except ValueError:
+        raise DirectoryInvalid(
+            "Tanda tangan direktori tidak sah.", "The directory signature is not valid."
+        ) from None
+    plan = await proposal(db, admin, unit)
+    if doc.unit != unit.code or doc.version != plan.version + 1:
+        raise DirectoryInvalid()
+    keys = {k.key_id: k for k in plan.keys}
+    for case_type, expected in plan.recipients.items():
+        listed = doc.channels.get(case_type.value, [])
+        if sorted(r.key_id for r in listed) != expected:
+            raise DirectoryInvalid()
+        for r in listed:
+            if keys[r.key_id].staff.public_key != r.public_key:
+                raise DirectoryInvalid()
+    if set(doc.channels) - {c.value for c in plan.recipients}:
+        raise DirectoryInvalid()
+    if existing_key is None:
+        db.add(DirectoryKey(unit_id=unit.id, public_key=public_key))
+    await db.execute(
+        delete(DirectoryKeyWrap).where(
+            DirectoryKeyWrap.unit_id == unit.id, DirectoryKeyWrap.staff_id == admin.id
+        )
+    )
+    db.add(DirectoryKeyWrap(unit_id=unit.id, staff_id=admin.id, wrapped=wrapped_private_key))
+    signed = SignedDirectory(
+        unit_id=unit.id,
+        version=doc.version,
+        document=document,
+        signature=signature,
+        signed_by_id=admin.id,
+        signed_at=utcnow(),
+    )
+    db.add(signed)
+    listed_ids = {r.key_id for rs in doc.channels.values() for r in rs}
+    newly = [k for k in plan.keys if k.key_id in listed_ids and not k.approved]
+    if newly:
+        await db.execute(
+            update(Staff)
+            .where(Staff.id.in_([k.staff.id for k in newly]))
+            .values(key_approved_at=utcnow())
+        )
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # a concurrent signature took this version
+        raise Conflict() from exc
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=admin.id,
+        actor=admin.email,
+        action="directory.sign",
+        object_type="unit",
+        object_id=unit.code,
+        details={
+            "version": doc.version,
+            "approved": [k.fingerprint for k in newly],
+            "recipients": {c.value: len(v) for c, v in plan.recipients.items()},
+        },
+    )
+    return signed, newly
+
+
+async def set_override(
+    db: AsyncSession, admin: Staff, unit: Unit, case_type: CaseType, staff_ids: list[int] | None
+) -> list[int]:
+    channel = await db.scalar(
+        select(Channel).where(Channel.unit_id == unit.id, Channel.case_type == case_type)
+    )
+    if channel is None:
+        raise NotFound()
+    await db.execute(delete(RecipientOverride).where(RecipientOverride.channel_id == channel.id))
+    chosen: list[int] = []
+    if staff_ids is not None:
+        chosen = sorted(set(staff_ids))
+        found = set(
+            await db.scalars(
+                select(Staff.id).where(
+                    Staff.id.in_(chosen), Staff.unit_id == unit.id, Staff.active.is_(True)
+                )
+            )
+        )
+        if found != set(chosen) or not chosen:
+            raise ValidationFailed(
+                "Penerima harus petugas aktif unit ini (minimal satu).",
+                "Recipients must be active staff of this unit (at least one).",
+            )
+        for staff_id in chosen:
+            db.add(RecipientOverride(channel_id=channel.id, staff_id=staff_id))
+    await db.flush()
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=admin.id,
+        actor=admin.email,
+        action="directory.recipients",
+        object_type="channel",
+        object_id=f"{unit.code}/{case_type.value}",
+        details={"staff_ids": chosen, "default": staff_ids is None},
+    )
+    return chosen

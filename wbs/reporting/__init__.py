@@ -1,0 +1,1 @@
+"""Anonymous reports: submission, case numbers, receipts, the reporter's mailbox."""

@@ -1,0 +1,61 @@
+"""What the reporting services need from the app: settings, limits, secrets, blobs, buckets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from crypto.atrest import keyed_digest
+from wbs.core.settings import Settings
+from wbs.reporting.blobs import BlobStore
+from wbs.reporting.limits import ReportingLimits
+from wbs.reporting.pow import PowIssuer
+from wbs.reporting.ratelimit import TokenBucket
+
+LOOKUP_LABEL = "receipt-lookup"
+PROOF_KEY_LABEL = "proof-of-submission"
+
+
+@dataclass
+class Reporting:
+    settings: Settings
+    limits: ReportingLimits
+    master: bytes = field(repr=False)
+    blobs: BlobStore
+    pow: PowIssuer
+    submit_bucket: TokenBucket
+    login_bucket: TokenBucket
+
+    @classmethod
+    def build(
+        cls, settings: Settings, master: bytes, limits: ReportingLimits | None = None
+    ) -> Reporting:
+        limits = limits or ReportingLimits()
+        pow_key = bytes.fromhex(keyed_digest(master, "pow", b"v1"))
+        return cls(
+            settings=settings,
+            limits=limits,
+            master=master,
+            blobs=BlobStore(settings.data_dir / "blobs"),
+            pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds),
+            submit_bucket=TokenBucket(limits.submit_rate_per_minute),
+            login_bucket=TokenBucket(limits.mailbox_login_rate_per_minute),
+        )
+
+    def lookup_hash(self, lookup: bytes) -> str:
+        """The only trace of a receipt the server keeps: a keyed hash of its lookup id."""
+        return keyed_digest(self.master, LOOKUP_LABEL, lookup)
+
+
+def reporting(request: Request) -> Reporting:
+    """The app's reporting context, built once per app from its settings."""
+    ctx: Reporting | None = getattr(request.app.state, "reporting", None)
+    if ctx is None:
+        ctx = Reporting.build(request.app.state.settings, request.app.state.security.master)
+        request.app.state.reporting = ctx
+    return ctx
+
+
+ReportingCtx = Annotated[Reporting, Depends(reporting)]

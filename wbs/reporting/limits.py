@@ -1,0 +1,30 @@
+"""Reporting limits and anti-abuse settings (WBS_* environment variables), built per app."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KIB = 1024
+MIB = 1024 * 1024
+
+
+class ReportingLimits(BaseSettings):
+    """Sizes, proof-of-work difficulty and global rate limits for the reporter endpoints."""
+
+    model_config = SettingsConfigDict(env_prefix="WBS_", extra="ignore")
+
+    pow_difficulty: int = Field(default=18, ge=0, le=32)
+    pow_ttl_seconds: int = Field(default=600, ge=30)
+    # Global (not per client: we never look at addresses) token buckets, per minute.
+    submit_rate_per_minute: int = Field(default=600, ge=1)
+    mailbox_login_rate_per_minute: int = Field(default=120, ge=1)
+    mailbox_session_seconds: int = Field(default=1800, ge=60)
+
+    report_max_content_bytes: int = Field(default=256 * KIB, ge=1)
+    report_max_identity_bytes: int = Field(default=32 * KIB, ge=1)
+    report_max_message_bytes: int = Field(default=64 * KIB, ge=1)
+    report_max_files: int = Field(default=10, ge=0)
+    report_max_file_bytes: int = Field(default=25 * MIB, ge=1)
+    report_max_total_bytes: int = Field(default=100 * MIB, ge=1)
+    report_max_recipients: int = Field(default=64, ge=1)

@@ -1,0 +1,614 @@
+"""Submitting reports, case numbers, proofs, the receipt login and the reporter's mailbox.
+
+The server checks shapes, sizes, recipients and the anti-spam work, then stores ciphertext.
+It never decrypts, except on the documented no-JavaScript path (`submit_plain`, which seals
+in memory with the `crypto` library).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from hashlib import sha256
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wbs.audit import service as audit
+from wbs.core.db import utcnow
+from wbs.core.errors import (
+    Conflict,
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from wbs.directory import service as directory
+from wbs.reporting import formats, repository
+from wbs.reporting.context import Reporting
+from wbs.reporting.models import (
+    STATUS_LABELS,
+    Attachment,
+    CaseStatus,
+    MailboxSession,
+    Message,
+    Report,
+    ReportWrap,
+    SenderRole,
+)
+from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution, b64u_decode
+from wbs.staff.models import Staff
+from wbs.units import repository as units
+from wbs.units.models import CaseType, Channel, Unit
+
+WIB = timezone(timedelta(hours=7))
+CASE_PREFIX: dict[CaseType, str] = {
+    CaseType.wbs: "WBS",
+    CaseType.pengaduan: "PGD",
+    CaseType.gratifikasi: "GRT",
+    CaseType.benturan_kepentingan: "BKP",
+}
+REPORTER = "pelapor"  # the audit actor name for anonymous reporters
+
+
+class RecipientsMismatch(ValidationFailed):
+    code = "recipients_mismatch"
+    message_id = (
+        "Penerima laporan tidak sesuai dengan direktori kunci unit. Muat ulang halaman lalu "
+        "kirim lagi; laporan Anda belum tersimpan."
+    )
+    message_en = (
+        "The report's recipients do not match the unit's key directory. Reload the page and "
+        "send again; your report has not been saved yet."
+    )
+
+
+class DirectoryChanged(Conflict):
+    code = "directory_changed"
+    message_id = "Direktori kunci unit baru saja diperbarui. Kirim ulang laporan Anda."
+    message_en = "The unit's key directory was just updated. Send your report again."
+
+
+class ChannelNotReady(DomainError):
+    status, code = 503, "channel_not_ready"
+    message_id = "Kanal ini belum siap menerima laporan (belum ada petugas yang disetujui)."
+    message_en = "This channel cannot receive reports yet (no approved officer)."
+
+
+class TooManyFiles(ValidationFailed):
+    code = "too_many_files"
+
+
+class FieldTooLarge(PayloadTooLarge):
+    code = "field_too_large"
+
+
+@dataclass
+class IncomingAttachment:
+    """An encrypted attachment stream as received (bytes, or an open spooled file)."""
+
+    id: str
+    source: bytes | BinaryIO
+
+
+@dataclass
+class StoredBlob:
+    id: str
+    metadata: str
+    name: str
+    size: int
+    created: bool
+
+
+@dataclass
+class Proof:
+    v: int
+    case_number: str
+    unit: str
+    submitted_at: str
+    envelope_sha256: str
+    public_key: str
+    signature: str
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Submitted:
+    report: Report
+    unit: Unit
+    proof: Proof
+
+
+@dataclass
+class MailboxView:
+    report: Report
+    unit: Unit
+    envelope: dict[str, object]
+    messages: list[tuple[Message, list[str]]]
+    attachments: list[tuple[Attachment, str | None]]
+    proof: Proof
+    status_label: tuple[str, str] = field(default=("", ""))
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _b64u_bytes(text_len: int) -> int:
+    return text_len * 3 // 4
+
+
+def check_box_size(box: str, limit: int, what_id: str, what_en: str) -> None:
+    if _b64u_bytes(len(box)) > limit + 64:
+        raise FieldTooLarge(
+            f"{what_id} terlalu panjang (maks. {limit // 1024} KiB).",
+            f"{what_en} is too long (at most {limit // 1024} KiB).",
+        )
+
+
+def check_files(ctx: Reporting, declared: Sequence[AttachmentIn], received: Sequence[str]) -> None:
+    limits = ctx.limits
+    if len(declared) > limits.report_max_files:
+        raise TooManyFiles(
+            f"Paling banyak {limits.report_max_files} lampiran.",
+            f"At most {limits.report_max_files} attachments.",
+        )
+    total = 0
+    for item in declared:
+        if item.size > limits.report_max_file_bytes:
+            raise PayloadTooLarge(
+                f"Lampiran terlalu besar (maks. {limits.report_max_file_bytes // 2**20} MiB).",
+                f"An attachment is too large (at most {limits.report_max_file_bytes // 2**20} "
+                "MiB).",
+            )
+        total += item.size
+    if total > limits.report_max_total_bytes:
+        raise PayloadTooLarge(
+            f"Total lampiran maks. {limits.report_max_total_bytes // 2**20} MiB.",
+            f"Attachments may total at most {limits.report_max_total_bytes // 2**20} MiB.",
+        )
+    ids = [a.id for a in declared]
+    if len(set(ids)) != len(ids) or sorted(ids) != sorted(received):
+        raise ValidationFailed(
+            "Daftar lampiran tidak sesuai dengan berkas yang dikirim.",
+            "The attachment list does not match the files sent.",
+        )
+
+
+def store_files(
+    ctx: Reporting, declared: Sequence[AttachmentIn], files: Sequence[IncomingAttachment]
+) -> list[StoredBlob]:
+    """Write the ciphertext streams (before any database work, so no lock is held meanwhile)."""
+    check_files(ctx, declared, [f.id for f in files])
+    by_id = {f.id: f for f in files}
+    stored: list[StoredBlob] = []
+    with discard_on_error(ctx, stored):
+        for item in declared:
+            check_box_size(item.metadata, 4096, "Keterangan lampiran", "Attachment metadata")
+            name, size, created = ctx.blobs.put(
+                by_id[item.id].source, ctx.limits.report_max_file_bytes
+            )
+            stored.append(StoredBlob(item.id, item.metadata, name, size, created))
+            if size != item.size:
+                raise ValidationFailed(
+                    "Ukuran lampiran tidak sesuai.", "An attachment's size does not match."
+                )
+    return stored
+
+
+@contextmanager
+def discard_on_error(ctx: Reporting, stored: list[StoredBlob]) -> Iterator[None]:
+    """If the request fails, remove the blobs it created (nothing will reference them)."""
+    try:
+        yield
+    except BaseException:
+        for blob in stored:
+            if blob.created:
+                ctx.blobs.discard(blob.name)
+        raise
+
+
+# --------------------------------------------------------------------------- submission
+
+
+def case_number(case_type: CaseType, year: int, seq: int) -> str:
+    return f"{CASE_PREFIX[case_type]}-{year}-{seq:06d}"
+
+
+def _wrap_key_ids(envelope: Envelope) -> list[str]:
+    ids = []
+    for text in envelope.wraps:
+        try:
+            ids.append(formats.wrap_key_id(b64u_decode(text)))
+        except ValueError:
+            raise RecipientsMismatch() from None
+    return ids
+
+
+def _reporter_key_id(envelope: Envelope) -> str:
+    try:
+        return formats.key_id(envelope.reporter_key)
+    except ValueError:
+        raise ValidationFailed(
+            "Kunci pelapor tidak valid.", "The reporter key is not valid."
+        ) from None
+
+
+async def _channel(db: AsyncSession, unit_code: str, case_type: CaseType) -> tuple[Unit, Channel]:
+    unit = await units.by_code(db, unit_code.strip().upper())
+    if unit is None:
+        raise NotFound("Unit tidak ditemukan.", "Unit not found.")
+    channel = await db.scalar(
+        select(Channel).where(Channel.unit_id == unit.id, Channel.case_type == case_type)
+    )
+    if channel is None or not channel.enabled:
+        raise NotFound("Kanal tidak ditemukan.", "Channel not found.")
+    return unit, channel
+
+
+def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
+    return Proof(
+        **formats.sign_proof(
+            ctx.master,
+            case_number=report.case_number,
+            unit=unit.code,
+            submitted_at=report.submitted_at,
+            envelope_sha256=report.envelope_sha256,
+        )
+    )
+
+
+def proof_of(ctx: Reporting, report: Report, unit: Unit) -> Proof:
+    """The stored proof of a report (signature kept at submission time)."""
+    return Proof(
+        **formats.proof_fields(
+            ctx.master,
+            case_number=report.case_number,
+            unit=unit.code,
+            submitted_at=report.submitted_at,
+            envelope_sha256=report.envelope_sha256,
+            signature=report.proof_signature,
+        )
+    )
+
+
+async def submit(
+    db: AsyncSession,
+    ctx: Reporting,
+    *,
+    envelope: Envelope,
+    lookup: bytes,
+    excluded: Sequence[str] = (),
+    attachments: Sequence[AttachmentIn] = (),
+    files: Sequence[IncomingAttachment] = (),
+    pow: PowSolution | None = None,
+    server_sealed: bool = False,
+    directory_version: int | None = None,
+) -> Submitted:
+    """Store one report as a new case; returns it with the signed proof of submission."""
+    ctx.submit_bucket.take()
+    if not server_sealed:
+        if pow is None:
+            raise ValidationFailed(
+                "Bukti kerja anti-spam wajib.", "The anti-spam proof is required."
+            )
+        ctx.pow.check(pow.challenge, envelope.report_id, pow.nonce)
+    if len(lookup) != 32:
+        raise ValidationFailed("Tanda terima tidak valid.", "The receipt is not valid.")
+    limits = ctx.limits
+    check_box_size(envelope.content, limits.report_max_content_bytes, "Isi laporan", "The report")
+    if envelope.identity is not None:
+        check_box_size(
+            envelope.identity, limits.report_max_identity_bytes, "Data identitas", "Identity"
+        )
+    wrap_ids = _wrap_key_ids(envelope)
+    reporter_kid = _reporter_key_id(envelope)
+    stored = store_files(ctx, attachments, files)
+
+    # Database work starts here (on SQLite this takes the write lock).
+    with discard_on_error(ctx, stored):
+        unit, channel = await _channel(db, envelope.unit, envelope.channel)
+        signed = await directory.current(db, unit.id)
+        if signed is None:
+            raise ChannelNotReady()
+        if directory_version is not None and directory_version != signed.version:
+            raise DirectoryChanged()
+        recipients = {r.key_id: r for r in directory.channel_recipients(signed, envelope.channel)}
+        if not recipients:
+            raise ChannelNotReady()
+        excluded_set = set(excluded)
+        if not excluded_set <= recipients.keys():
+            raise RecipientsMismatch()
+        expected = (recipients.keys() - excluded_set) | {reporter_kid}
+        if len(expected) == 1:
+            raise ValidationFailed(
+                "Minimal satu petugas harus menerima laporan.",
+                "At least one officer must receive the report.",
+            )
+        if len(wrap_ids) != len(set(wrap_ids)) or set(wrap_ids) != expected:
+            raise RecipientsMismatch()
+        if await repository.by_public_id(db, envelope.report_id) is not None:
+            raise Conflict("Laporan ini sudah terkirim.", "This report was already sent.")
+        lookup_hash = ctx.lookup_hash(lookup)
+        if await repository.by_lookup_hash(db, lookup_hash) is not None:
+            raise Conflict("Tanda terima sudah dipakai.", "This receipt is already in use.")
+        for item in stored:
+            if await repository.public_id_taken(db, Attachment, item.id):
+                raise Conflict("Lampiran sudah ada.", "An attachment with that id exists.")
+
+        staff_by_key = await directory.staff_for_keys(db, unit.id, list(recipients.values()))
+        now = utcnow()
+        year = now.astimezone(WIB).year
+        seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
+        report = Report(
+            public_id=envelope.report_id,
+            unit_id=unit.id,
+            channel_id=channel.id,
+            case_type=envelope.channel,
+            year=year,
+            seq=seq,
+            case_number=case_number(envelope.channel, year, seq),
+            submitted_at=now,
+            last_activity_at=now,
+            status_changed_at=now,
+            status=CaseStatus.diterima,
+            server_sealed=server_sealed,
+            lookup_hash=lookup_hash,
+            envelope_version=envelope.v,
+            content=envelope.content,
+            identity=envelope.identity,
+            reporter_key=envelope.reporter_key,
+            envelope_sha256=formats.envelope_sha256(
+                envelope.model_dump(mode="json", exclude_unset=True)
+            ),
+            proof_signature="",
+            directory_version=signed.version,
+            excluded_key_ids=sorted(excluded_set),
+            excluded_staff_ids=sorted(
+                staff_by_key[k] for k in excluded_set if staff_by_key.get(k) is not None
+            ),
+        )
+        db.add(report)
+        await db.flush()
+        for text, kid in zip(envelope.wraps, wrap_ids, strict=True):
+            is_reporter = kid == reporter_kid
+            db.add(
+                ReportWrap(
+                    report_id=report.id,
+                    key_id=kid,
+                    recipient=SenderRole.reporter if is_reporter else SenderRole.officer,
+                    staff_id=None if is_reporter else staff_by_key.get(kid),
+                    wrap=text,
+                    created_at=now,
+                )
+            )
+        for item in stored:
+            db.add(
+                Attachment(
+                    report_id=report.id,
+                    public_id=item.id,
+                    metadata_box=item.metadata,
+                    size=item.size,
+                    blob=item.name,
+                    created_at=now,
+                )
+            )
+        proof = sign_proof(ctx, report, unit)
+        report.proof_signature = proof.signature
+        await db.flush()
+        await audit.append(
+            db,
+            unit=unit,
+            actor_id=None,
+            actor=REPORTER,
+            action="report.submit",
+            object_type="report",
+            object_id=report.case_number,
+            details={
+                "channel": envelope.channel.value,
+                "server_sealed": server_sealed,
+                "attachments": len(stored),
+                "recipients": len(expected) - 1,
+                "excluded": len(excluded_set),
+                "directory_version": signed.version,
+            },
+        )
+        return Submitted(report=report, unit=unit, proof=proof)
+
+
+# --------------------------------------------------------------------------- mailbox
+
+
+async def mailbox_login(
+    db: AsyncSession, ctx: Reporting, lookup: bytes
+) -> tuple[Report, str, datetime]:
+    """Receipt login: the same work whether the receipt exists or not; (report, token, expiry)."""
+    ctx.login_bucket.take()
+    report = await repository.by_lookup_hash(db, ctx.lookup_hash(lookup))
+    if report is None or len(lookup) != 32:
+        raise NotFound(
+            "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
+            "Unknown receipt. Check how it was typed.",
+        )
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(seconds=ctx.limits.mailbox_session_seconds)
+    db.add(
+        MailboxSession(
+            id=sha256(token.encode()).hexdigest(), report_id=report.id, expires_at=expires
+        )
+    )
+    await db.flush()
+    return report, token, expires
+
+
+async def mailbox_session(db: AsyncSession, token: str) -> Report:
+    if not token or len(token) > 128:
+        raise NotAuthenticated("Masuk dengan tanda terima Anda.", "Sign in with your receipt.")
+    report = await repository.mailbox_report(db, sha256(token.encode()).hexdigest())
+    if report is None:
+        raise NotAuthenticated(
+            "Sesi kotak surat berakhir. Masuk lagi dengan tanda terima Anda.",
+            "The mailbox session ended. Sign in again with your receipt.",
+        )
+    return report
+
+
+async def mailbox_logout(db: AsyncSession, token: str) -> None:
+    await db.execute(
+        delete(MailboxSession).where(MailboxSession.id == sha256(token.encode()).hexdigest())
+    )
+
+
+def envelope_for(report: Report, unit: Unit, wraps: Sequence[ReportWrap]) -> dict[str, object]:
+    """The stored envelope with only the given wraps (each reader sees its own)."""
+    return {
+        "v": report.envelope_version,
+        "unit": unit.code,
+        "channel": report.case_type.value,
+        "report_id": report.public_id,
+        "content": report.content,
+        "identity": report.identity,
+        "wraps": [w.wrap for w in wraps],
+        "reporter_key": report.reporter_key,
+    }
+
+
+async def thread(
+    db: AsyncSession, report: Report
+) -> tuple[list[tuple[Message, list[str]]], list[tuple[Attachment, str | None]]]:
+    """Messages with their attachment ids, and attachments with their message id."""
+    messages = await repository.messages_of(db, report.id)
+    attachments = await repository.attachments_of(db, report.id)
+    by_pk = {m.id: m.public_id for m in messages}
+    per_message: dict[int, list[str]] = {m.id: [] for m in messages}
+    for a in attachments:
+        if a.message_id is not None:
+            per_message[a.message_id].append(a.public_id)
+    return (
+        [(m, per_message[m.id]) for m in messages],
+        [(a, by_pk.get(a.message_id) if a.message_id else None) for a in attachments],
+    )
+
+
+async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> MailboxView:
+    unit = await db.get(Unit, report.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    wraps = [
+        w for w in await repository.wraps_of(db, report.id) if w.recipient == SenderRole.reporter
+    ]
+    messages, attachments = await thread(db, report)
+    return MailboxView(
+        report=report,
+        unit=unit,
+        envelope=envelope_for(report, unit, wraps),
+        messages=messages,
+        attachments=attachments,
+        proof=proof_of(ctx, report, unit),
+        status_label=STATUS_LABELS[report.status],
+    )
+
+
+async def add_message(
+    db: AsyncSession,
+    ctx: Reporting,
+    report: Report,
+    *,
+    sender: SenderRole,
+    staff: Staff | None,
+    message_id: str,
+    box: str,
+    attachments: Sequence[AttachmentIn] = (),
+    files: Sequence[IncomingAttachment] = (),
+) -> Message:
+    """A message in the mailbox thread (either direction), with its encrypted attachments."""
+    check_box_size(box, ctx.limits.report_max_message_bytes, "Pesan", "The message")
+    stored = store_files(ctx, attachments, files)
+    with discard_on_error(ctx, stored):
+        if await repository.public_id_taken(db, Message, message_id):
+            raise Conflict("Pesan ini sudah terkirim.", "This message was already sent.")
+        for item in stored:
+            if await repository.public_id_taken(db, Attachment, item.id):
+                raise Conflict("Lampiran sudah ada.", "An attachment with that id exists.")
+        now = utcnow()
+        message = Message(
+            report_id=report.id,
+            public_id=message_id,
+            sender_role=sender,
+            staff_id=staff.id if staff else None,
+            box=box,
+            created_at=now,
+        )
+        db.add(message)
+        await db.flush()
+        for item in stored:
+            db.add(
+                Attachment(
+                    report_id=report.id,
+                    message_id=message.id,
+                    public_id=item.id,
+                    metadata_box=item.metadata,
+                    size=item.size,
+                    blob=item.name,
+                    created_at=now,
+                )
+            )
+        report.last_activity_at = now
+        unit = await db.get(Unit, report.unit_id)
+        assert unit is not None  # noqa: S101 - foreign key
+        await audit.append(
+            db,
+            unit=unit,
+            actor_id=staff.id if staff else None,
+            actor=staff.email if staff else REPORTER,
+            action=f"report.message.{sender.value}",
+            object_type="report",
+            object_id=report.case_number,
+            details={"message_id": message_id, "attachments": len(stored)},
+        )
+        await db.flush()
+        return message
+
+
+async def post_reporter_message(
+    db: AsyncSession,
+    ctx: Reporting,
+    report: Report,
+    *,
+    message_id: str,
+    box: str,
+    attachments: Sequence[AttachmentIn] = (),
+    files: Sequence[IncomingAttachment] = (),
+) -> Message:
+    return await add_message(
+        db,
+        ctx,
+        report,
+        sender=SenderRole.reporter,
+        staff=None,
+        message_id=message_id,
+        box=box,
+        attachments=attachments,
+        files=files,
+    )
+
+
+def blob_path(ctx: Reporting, attachment: Attachment) -> Path:
+    return ctx.blobs.path(attachment.blob)
+
+
+async def mailbox_attachment(db: AsyncSession, report: Report, public_id: str) -> Attachment:
+    found = await repository.attachment(db, report.id, public_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,106 @@
+// Reporter mailbox, browser path: the receipt stays on this device; only the derived lookup
+// id goes to the server. The report and the messages are decrypted here.
+
+import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
+import { postMessage, renderMessages, sealFiles } from "./thread.js";
+import { receiptTools } from "./receipt-tools.js";
+import { stripImage } from "./images.js";
+
+const TEXT = {
+  opening: { id: "Membuka kotak surat…", en: "Opening the mailbox…" },
+  officer: { id: "Petugas", en: "Officer" },
+  you: { id: "Anda", en: "You" },
+  browser: { id: "Dienkripsi di peramban Anda", en: "Encrypted in your browser" },
+  server: { id: "Dienkripsi di server (JavaScript tidak aktif saat melapor)", en: "Encrypted on the server (JavaScript was off when reporting)" },
+  sending: { id: "Mengenkripsi dan mengirim…", en: "Encrypting and sending…" },
+  sent: { id: "Pesan terkirim.", en: "Message sent." },
+  cannot: { id: "Tidak dapat membuka laporan dengan tanda terima ini.", en: "Cannot open the report with this receipt." },
+};
+
+const loginForm = document.getElementById("mailbox-login");
+const loginStatus = document.getElementById("login-status");
+const view = document.getElementById("mailbox-view");
+const replyForm = document.getElementById("mailbox-reply");
+const replyStatus = document.getElementById("reply-status");
+
+let session = null; // {wbs, keyPair, dataKey, ctx, csrf}
+
+async function openMailbox(receiptText) {
+  const wbs = await loadCrypto();
+  const tools = receiptTools(wbs);
+  const reporter = await tools.derive(receiptText);
+  const login = await api("/api/v1/mailbox/login", {
+    method: "POST",
+    json: { lookup: wbs.encoding.b64uEncode(reporter.lookup) },
+  });
+  session = { wbs, keyPair: reporter.keyPair, csrf: login.csrf_token ?? "" };
+  await refresh();
+}
+
+async function refresh() {
+  const { wbs } = session;
+  const data = await api("/api/v1/mailbox");
+  let opened;
+  try {
+    opened = await wbs.openReport(data.envelope, session.keyPair, { identity: false });
+  } catch {
+    throw new PageError(t(TEXT.cannot));
+  }
+  session.dataKey = opened.dataKey;
+  session.ctx = { unit: data.envelope.unit, channel: data.envelope.channel, reportId: data.envelope.report_id };
+  const slot = (name) => view.querySelector(`[data-slot=${name}]`);
+  slot("case_number").textContent = data.case_number;
+  slot("status").textContent = t(data.status_label);
+  slot("submitted_at").textContent = when(data.submitted_at);
+  slot("path").textContent = t(data.server_sealed ? TEXT.server : TEXT.browser);
+  const fields = slot("fields");
+  fields.replaceChildren();
+  for (const [k, v] of Object.entries(opened.content)) {
+    fields.append(el("dt", { text: fieldLabel(session.ctx.channel, k) }), el("dd", { text: v, cls: "pre" }));
+  }
+  const labels = { officer: TEXT.officer, reporter: TEXT.you };
+  await renderMessages(wbs, session.dataKey, session.ctx, slot("messages"), data, labels, (id) => `/api/v1/mailbox/attachments/${id}`);
+  document.getElementById("mailbox-login-card")?.remove();
+  view.hidden = false;
+  view.dataset.ready = "yes";
+}
+
+async function reply(event) {
+  event.preventDefault();
+  if (!replyForm.reportValidity()) return;
+  const { wbs, dataKey, ctx } = session;
+  status(replyStatus, t(TEXT.sending));
+  const id = uuid4();
+  const text = replyForm.querySelector("textarea").value.replace(/\r\n/g, "\n").trim();
+  const box = await wbs.sealMessage(dataKey, ctx, { senderRole: "reporter", messageId: id, text });
+  const files = replyForm.querySelector("input[type=file]").files;
+  const { attachments, parts } = await sealFiles(wbs, dataKey, ctx, files, stripImage);
+  const message = { id, box: wbs.encoding.b64uEncode(box), attachments };
+  await postMessage("/api/v1/mailbox/messages", "message", message, parts, { "X-CSRF-Token": session.csrf });
+  replyForm.reset();
+  await refresh();
+  status(replyStatus, t(TEXT.sent), "ok");
+}
+
+if (loginForm) {
+  loginForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!loginForm.reportValidity()) return;
+    status(loginStatus, t(TEXT.opening));
+    const receipt = loginForm.querySelector("input[name=tanda_terima]").value;
+    openMailbox(receipt)
+      .then(() => status(loginStatus, ""))
+      .catch((err) => status(loginStatus, err instanceof PageError ? err.message : `${err.name}: ${err.message}`, "error"));
+  });
+  replyForm.addEventListener("submit", (event) => {
+    reply(event).catch((err) => status(replyStatus, err instanceof PageError ? err.message : `${err.name}: ${err.message}`, "error"));
+  });
+  document.getElementById("mailbox-logout").addEventListener("click", async () => {
+    try {
+      await api("/api/v1/mailbox/logout", { method: "POST", headers: { "X-CSRF-Token": session?.csrf ?? "" } });
+    } finally {
+      session = null;
+      window.location.reload();
+    }
+  });
+}

@@ -1,0 +1,191 @@
+// Officer case page: unlock the device key, fetch the case as ciphertext, decrypt it here,
+// reply to the reporter, write internal notes, change the status, add a colleague.
+
+import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
+import { attachmentButton, postMessage, renderMessages, sealFiles } from "./thread.js";
+import { stripImage } from "./images.js";
+import { unlock } from "./staff-keys.js";
+
+const TEXT = {
+  opening: { id: "Membuka kunci dan laporan…", en: "Unlocking the key and the report…" },
+  reporter: { id: "Pelapor", en: "Reporter" },
+  officer: { id: "Petugas", en: "Officer" },
+  none: { id: "Belum ada.", en: "None yet." },
+  identity: {
+    id: "Pelapor mencantumkan identitas. Identitas dienkripsi terpisah dan hanya dibuka melalui petugas penjaga identitas.",
+    en: "The reporter gave an identity. It is encrypted separately and released only through the identity custodian.",
+  },
+  sending: { id: "Mengenkripsi dan mengirim…", en: "Encrypting and sending…" },
+  sent: { id: "Terkirim.", en: "Sent." },
+  added: { id: "Rekan ditambahkan sebagai penerima.", en: "Colleague added as a recipient." },
+  cannot: { id: "Laporan tidak dapat dibuka dengan kunci ini.", en: "The report cannot be opened with this key." },
+};
+
+const root = document.getElementById("case-root");
+const reportId = root?.dataset.reportId;
+let s = null; // {wbs, keyPair, keyId, me, dataKey, ctx}
+
+function errorText(err) {
+  return err instanceof PageError ? err.message : `${err.name}: ${err.message}`;
+}
+
+async function load() {
+  const { wbs } = s;
+  const data = await api(`/api/v1/cases/${reportId}`);
+  let opened;
+  try {
+    opened = await wbs.openReport(data.envelope, s.keyPair, { identity: false });
+  } catch {
+    throw new PageError(t(TEXT.cannot));
+  }
+  s.dataKey = opened.dataKey;
+  s.ctx = { unit: data.envelope.unit, channel: data.envelope.channel, reportId: data.envelope.report_id };
+  s.data = data;
+  const view = document.getElementById("case-view");
+  const slot = (name) => view.querySelector(`[data-slot=${name}]`);
+  const fields = slot("fields");
+  fields.replaceChildren();
+  for (const [k, v] of Object.entries(opened.content)) fields.append(el("dt", { text: fieldLabel(s.ctx.channel, k) }), el("dd", { text: v, cls: "pre" }));
+  slot("identity").textContent = data.has_identity ? t(TEXT.identity) : "";
+
+  const files = slot("attachments");
+  files.replaceChildren();
+  for (const a of data.attachments.filter((x) => !x.message_id)) {
+    files.append(el("li", {}, await attachmentButton(wbs, s.dataKey, s.ctx, a, `/api/v1/cases/${reportId}/attachments/${a.id}`)));
+  }
+  if (!files.children.length) files.append(el("li", { text: t(TEXT.none), cls: "secondary" }));
+
+  const labels = { officer: TEXT.officer, reporter: TEXT.reporter };
+  await renderMessages(wbs, s.dataKey, s.ctx, slot("messages"), data, labels, (id) => `/api/v1/cases/${reportId}/attachments/${id}`);
+
+  const notes = slot("notes");
+  notes.replaceChildren();
+  for (const n of data.notes) {
+    let text;
+    try {
+      text = await wbs.openNote(s.dataKey, s.ctx, { authorKeyId: n.author_key_id, noteId: n.id }, wbs.encoding.b64uDecode(n.box));
+    } catch {
+      text = "⚠";
+    }
+    notes.append(el("li", { cls: "note" }, el("p", { cls: "who", text: `${n.author} · ${when(n.at)}` }), el("p", { cls: "pre", text })));
+  }
+  if (!data.notes.length) notes.append(el("li", { text: t(TEXT.none), cls: "secondary" }));
+
+  const recipients = slot("recipients");
+  recipients.replaceChildren();
+  for (const r of data.recipients) recipients.append(el("li", { text: `${r.name ?? ""} ${r.email ? `<${r.email}>` : ""}`.trim() || r.key_id }));
+  await colleagues();
+  view.hidden = false;
+  view.dataset.ready = "yes";
+}
+
+/** Offer only colleagues whose key is in the unit's verified signed directory. */
+async function colleagues() {
+  const select = document.getElementById("colleague-select");
+  const form = document.getElementById("colleague-form");
+  if (!s.directory) {
+    const signed = await api(`/api/v1/units/${encodeURIComponent(s.ctx.unit)}/directory`);
+    s.directory = await s.wbs.verifyDirectory(signed, { unit: s.ctx.unit });
+  }
+  const keys = new Set(Object.values(s.directory.channels).flat().map((r) => r.publicKey));
+  let offered = 0;
+  for (const option of [...select.options].slice(1)) {
+    const ok = keys.has(option.dataset.publicKey);
+    option.hidden = !ok;
+    option.disabled = !ok;
+    if (ok) offered += 1;
+  }
+  form.hidden = offered === 0;
+}
+
+function csrf() {
+  return { "X-CSRF-Token": s.me.csrf_token };
+}
+
+async function reply(event) {
+  event.preventDefault();
+  const form = event.target;
+  const line = document.getElementById("reply-status");
+  status(line, t(TEXT.sending));
+  const id = uuid4();
+  const text = document.getElementById("reply-text").value.replace(/\r\n/g, "\n").trim();
+  const box = await s.wbs.sealMessage(s.dataKey, s.ctx, { senderRole: "officer", messageId: id, text });
+  const files = document.getElementById("reply-files").files;
+  const { attachments, parts } = await sealFiles(s.wbs, s.dataKey, s.ctx, files, stripImage);
+  const message = { id, box: s.wbs.encoding.b64uEncode(box), attachments };
+  await postMessage(`/api/v1/cases/${reportId}/messages`, "message", message, parts, csrf());
+  form.reset();
+  await load();
+  status(line, t(TEXT.sent), "ok");
+}
+
+async function note(event) {
+  event.preventDefault();
+  const form = event.target;
+  const line = document.getElementById("note-status");
+  status(line, t(TEXT.sending));
+  const id = uuid4();
+  const text = document.getElementById("note-text").value.replace(/\r\n/g, "\n").trim();
+  const box = await s.wbs.sealNote(s.dataKey, s.ctx, { authorKeyId: s.keyId, noteId: id, text });
+  await api(`/api/v1/cases/${reportId}/notes`, { method: "POST", json: { id, box: s.wbs.encoding.b64uEncode(box) }, headers: csrf() });
+  form.reset();
+  await load();
+  status(line, t(TEXT.sent), "ok");
+}
+
+async function changeStatus(event) {
+  event.preventDefault();
+  const form = event.target;
+  const value = document.getElementById("status-select").value;
+  await api(`/api/v1/cases/${reportId}/status`, { method: "POST", json: { status: value, expected: form.dataset.expected }, headers: csrf() });
+  window.location.reload();
+}
+
+async function addColleague(event) {
+  event.preventDefault();
+  const select = document.getElementById("colleague-select");
+  const option = select.selectedOptions[0];
+  if (!option || !option.value) return;
+  const wrap = await s.wbs.addRecipient(s.data.envelope, s.dataKey, option.dataset.publicKey);
+  await api(`/api/v1/cases/${reportId}/recipients`, {
+    method: "POST",
+    json: { staff_id: Number(option.value), wrap },
+    headers: csrf(),
+  });
+  option.remove();
+  await load();
+  status(document.getElementById("colleague-status"), t(TEXT.added), "ok");
+}
+
+function guard(handler, lineId) {
+  return (event) => {
+    handler(event).catch((err) => {
+      event.preventDefault();
+      status(document.getElementById(lineId), errorText(err), "error");
+    });
+  };
+}
+
+if (root) {
+  const unlockForm = document.getElementById("unlock-form");
+  const line = document.getElementById("unlock-status");
+  unlockForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!unlockForm.reportValidity()) return;
+    status(line, t(TEXT.opening));
+    try {
+      const wbs = await loadCrypto();
+      const opened = await unlock(wbs, document.getElementById("unlock-passphrase").value);
+      s = { wbs, ...opened };
+      await load();
+      unlockForm.remove();
+      document.getElementById("case-view").focus();
+    } catch (err) {
+      status(line, errorText(err), "error");
+    }
+  });
+  document.getElementById("reply-form").addEventListener("submit", guard(reply, "reply-status"));
+  document.getElementById("note-form").addEventListener("submit", guard(note, "note-status"));
+  document.getElementById("status-form")?.addEventListener("submit", guard(changeStatus, "status-status"));
+  document.getElementById("colleague-form").addEventListener("submit", guard(addColleague, "colleague-status"));
+}

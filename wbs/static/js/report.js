@@ -1,0 +1,210 @@
+// Report form, browser path: verify the unit's signed key directory, encrypt the fields, the
+// identity and the attachments with the wbs crypto module, solve the proof-of-work, and post
+// only ciphertext. Without this script the form posts normally (server-sealed path).
+
+import { api, el, lang, loadCrypto, PageError, solvePow, status, t, uuid4 } from "./common.js";
+import { receiptTools } from "./receipt-tools.js";
+import { stripImage } from "./images.js";
+
+const TEXT = {
+  checking: { id: "Memeriksa kunci unit…", en: "Checking the unit's keys…" },
+  verified: {
+    id: "Kunci unit terverifikasi. Laporan akan dienkripsi di perangkat Anda. Sidik jari kunci unit: ",
+    en: "Unit keys verified. Your report will be encrypted on this device. Unit key fingerprint: ",
+  },
+  noDirectory: {
+    id: "Kunci unit tidak dapat diverifikasi, sehingga laporan tidak dikirim dari peramban. Anda tetap dapat mengirim: matikan JavaScript atau hubungi unit. Rincian: ",
+    en: "The unit's keys could not be verified, so the browser will not send the report. Turn JavaScript off to send it server-sealed, or contact the unit. Details: ",
+  },
+  encrypting: { id: "Mengenkripsi laporan…", en: "Encrypting the report…" },
+  cleaning: { id: "Membersihkan data tersembunyi foto…", en: "Removing hidden data from photos…" },
+  attaching: { id: "Mengenkripsi lampiran ", en: "Encrypting attachment " },
+  working: { id: "Menyelesaikan tantangan anti-spam…", en: "Solving the anti-spam challenge…" },
+  sending: { id: "Mengirim data terenkripsi…", en: "Sending the encrypted data…" },
+  sent: { id: "Laporan terkirim. Simpan tanda terima di bawah.", en: "Report sent. Keep the receipt below." },
+  noneLeft: {
+    id: "Minimal satu petugas harus tetap menerima laporan. Kurangi petugas yang dikecualikan.",
+    en: "At least one officer must receive the report. Exclude fewer officers.",
+  },
+  tooMany: { id: "Terlalu banyak berkas (maks. ", en: "Too many files (at most " },
+  tooLarge: { id: "Berkas terlalu besar: ", en: "File too large: " },
+  tooLargeTotal: { id: "Total berkas terlalu besar.", en: "The files are too large in total." },
+  proofBad: {
+    id: "Peringatan: bukti pengiriman dari server tidak valid. Simpan nomor dan tanda terima, lalu hubungi unit.",
+    en: "Warning: the server's proof of submission is not valid. Keep the number and receipt and contact the unit.",
+  },
+  stripped: { id: " (data tersembunyi foto dibersihkan)", en: " (hidden photo data removed)" },
+};
+
+const form = document.getElementById("report-form");
+const state = document.getElementById("crypto-state");
+const statusLine = document.getElementById("submit-status");
+const button = document.getElementById("submit-button");
+
+let wbs = null;
+let verified = null;
+
+async function prepare() {
+  state.hidden = false;
+  status(state, t(TEXT.checking));
+  wbs = await loadCrypto();
+  const unit = form.dataset.unit;
+  const signed = await api(`/api/v1/units/${encodeURIComponent(unit)}/directory`);
+  verified = await wbs.verifyDirectory(signed, { unit });
+  verified.fingerprint = signed.fingerprint;
+  syncOfficers();
+  status(state, t(TEXT.verified) + (signed.fingerprint || ""), "ok");
+  form.dataset.js = "ready";
+}
+
+/** The exclusion list shows exactly the recipients of the verified directory. */
+function syncOfficers() {
+  const recipients = verified.channels[form.dataset.channel] ?? [];
+  const known = new Set(recipients.map((r) => r.keyId));
+  for (const box of form.querySelectorAll("input[name=kecualikan]")) {
+    if (!known.has(box.value)) box.closest("li").remove();
+  }
+}
+
+function collect(section) {
+  const out = {};
+  for (const input of form.querySelectorAll(`[data-section=${section}]`)) {
+    const value = input.value.replace(/\r\n/g, "\n").trim();
+    if (value) out[input.dataset.key] = value;
+  }
+  return out;
+}
+
+function chosenFiles() {
+  const input = form.querySelector("input[type=file]");
+  const files = [...(input?.files ?? [])];
+  const maxFiles = Number(form.dataset.maxFiles);
+  const maxBytes = Number(form.dataset.maxFileBytes);
+  const maxTotal = Number(form.dataset.maxTotalBytes);
+  if (files.length > maxFiles) throw new PageError(`${t(TEXT.tooMany)}${maxFiles}).`);
+  let total = 0;
+  for (const f of files) {
+    if (f.size > maxBytes) throw new PageError(t(TEXT.tooLarge) + f.name);
+    total += f.size;
+  }
+  if (total > maxTotal) throw new PageError(t(TEXT.tooLargeTotal));
+  return files;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (!form.reportValidity()) return;
+  if (!verified) return;
+  button.disabled = true;
+  try {
+    await send();
+  } catch (err) {
+    status(statusLine, err instanceof PageError ? err.message : `${err.name}: ${err.message}`, "error");
+    button.disabled = false;
+  }
+}
+
+async function send() {
+  const unit = form.dataset.unit;
+  const channel = form.dataset.channel;
+  const excluded = [...form.querySelectorAll("input[name=kecualikan]:checked")].map((b) => b.value);
+  const recipients = (verified.channels[channel] ?? []).filter((r) => !excluded.includes(r.keyId));
+  if (recipients.length === 0) throw new PageError(t(TEXT.noneLeft));
+  const files = chosenFiles();
+  const content = collect("content");
+  const identityFields = collect("identity");
+  const identity = Object.keys(identityFields).length ? identityFields : null;
+
+  status(statusLine, t(TEXT.encrypting));
+  const receipts = receiptTools(wbs);
+  const receipt = receipts.generate();
+  const reporter = await receipts.derive(receipt);
+  const reportId = uuid4();
+  const { envelope, dataKey } = await wbs.sealReport({
+    unit,
+    channel,
+    reportId,
+    content,
+    identity,
+    recipients: recipients.map((r) => r.publicKey),
+    reporterKey: reporter.publicKey,
+  });
+  const ctx = { unit, channel, reportId };
+  const attachments = [];
+  const parts = [];
+  for (const [i, original] of files.entries()) {
+    status(statusLine, t(TEXT.cleaning));
+    const { blob, stripped } = await stripImage(original);
+    status(statusLine, `${t(TEXT.attaching)}${i + 1}/${files.length}…`);
+    const id = uuid4();
+    const metadata = await wbs.sealAttachmentMetadata(dataKey, ctx, id, {
+      name: original.name,
+      contentType: blob.type || original.type || "application/octet-stream",
+    });
+    const stream = await wbs.encryptAttachment(dataKey, ctx, id, blob);
+    attachments.push({ id, metadata: wbs.encoding.b64uEncode(metadata), size: stream.size });
+    parts.push([id, stream, stripped]);
+  }
+  dataKey.fill(0);
+
+  status(statusLine, t(TEXT.working));
+  const challenge = await api("/api/v1/pow");
+  const nonce = await solvePow(challenge.challenge, reportId, challenge.difficulty);
+
+  const submission = {
+    envelope,
+    lookup: wbs.encoding.b64uEncode(reporter.lookup),
+    excluded,
+    attachments,
+    pow: { challenge: challenge.challenge, nonce },
+    directory_version: verified.version,
+  };
+  status(statusLine, t(TEXT.sending));
+  let result;
+  if (parts.length) {
+    const body = new FormData();
+    body.append("submission", JSON.stringify(submission));
+    for (const [id, stream] of parts) body.append("attachment", stream, id);
+    result = await api("/api/v1/reports", { method: "POST", body });
+  } else {
+    result = await api("/api/v1/reports", { method: "POST", json: submission });
+  }
+  let proofOk = true;
+  try {
+    await wbs.verifyProof(result.proof, { envelope });
+  } catch {
+    proofOk = false;
+  }
+  showReceipt(result, receipt, proofOk, parts.some((p) => p[2]));
+}
+
+function showReceipt(result, receipt, proofOk, stripped) {
+  const section = document.getElementById("receipt");
+  section.querySelector("[data-slot=case_number]").textContent = result.case_number;
+  section.querySelector("[data-slot=receipt]").textContent = receipt;
+  section.querySelector("[data-slot=proof]").textContent = JSON.stringify(result.proof, null, 2);
+  section.querySelector("[data-slot=path-browser]").hidden = false;
+  section.querySelector("[data-slot=path-server]").hidden = true;
+  if (stripped) section.querySelector("[data-slot=path-browser]").append(t(TEXT.stripped));
+  if (!proofOk) section.prepend(el("p", { text: t(TEXT.proofBad), cls: "alert", attrs: { role: "alert" } }));
+  form.reset();
+  form.hidden = true;
+  state.hidden = true;
+  section.hidden = false;
+  section.dataset.ready = "yes";
+  section.focus();
+  const print = section.querySelector(".print-button");
+  print.hidden = false;
+  print.addEventListener("click", () => window.print());
+}
+
+if (form) {
+  form.addEventListener("submit", submit);
+  prepare().catch((err) => {
+    const detail = err instanceof PageError ? err.message : err.name;
+    status(state, t(TEXT.noDirectory) + detail, "error");
+    button.disabled = true;
+    form.dataset.js = "failed";
+  });
+  document.documentElement.dataset.lang = lang;
+}

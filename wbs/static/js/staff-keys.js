@@ -1,0 +1,29 @@
+// Staff device keys for the officer pages: the signed-in staff record and unlocking the
+// wrapped private key with the passphrase (in memory only, for this page).
+
+import { api, PageError, t } from "./common.js";
+
+const WRONG = {
+  id: "Kata sandi salah, atau kunci ini bukan milik Anda.",
+  en: "Wrong passphrase, or this key is not yours.",
+};
+const NO_KEY = {
+  id: "Anda belum membuat kunci perangkat. Buka halaman Kunci perangkat.",
+  en: "You have no device key yet. Open the Device key page.",
+};
+
+export async function me() {
+  return api("/api/v1/staff/me");
+}
+
+/** {me, keyPair, keyId} from the passphrase; PageError when it does not open. */
+export async function unlock(wbs, passphrase) {
+  const record = await me();
+  if (!record.wrapped_private_key) throw new PageError(t(NO_KEY));
+  try {
+    const { keyPair } = await wbs.unwrapPrivateKey(record.wrapped_private_key, passphrase);
+    return { me: record, keyPair, keyId: await wbs.keyIdHex(keyPair.publicKey) };
+  } catch {
+    throw new PageError(t(WRONG));
+  }
+}
