@@ -149,6 +149,12 @@ def _parse(document: bytes, public_key: str) -> Directory:
     )
 
 
+def parse_verified_directory(document: bytes, public_key: str = "") -> Directory:
+    """Parse a document whose signature was already checked (for example when the server
+    accepted it); it checks the document's own consistency, not the signature."""
+    return _parse(document, public_key)
+
+
 def verify_directory(public_key: bytes | str, document: bytes, signature: bytes | str) -> Directory:
     """Check the unit key's signature over the exact document bytes and parse it.
 

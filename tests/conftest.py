@@ -247,6 +247,11 @@ class Account:
     def email(self) -> str:
         return self.staff.email
 
+    @property
+    def login_secret(self) -> str:
+        """What a device sends in place of the passphrase."""
+        return login_secret_for(self.password, self.staff.kdf_params)
+
 
 @pytest.fixture
 def make_unit(db: AsyncSession) -> Callable[..., Awaitable[Unit]]:
@@ -278,7 +283,7 @@ def make_staff(
         with_totp: bool = False,
     ) -> Account:
         password = password or f"pw-{uuid.uuid4().hex}"
-        login_secret, kdf = new_credentials(password)
+        login_secret, kdf = new_credentials(password, for_tests=True)
         staff, _seed = await staff_service.create_staff(
             db,
             security,
@@ -312,8 +317,8 @@ async def login(
 ) -> httpx.Response:
     """Sign in through the real login form; returns the POST response (303 on success)."""
     token = await csrf_from(client, "/staff/login")
-    login_secret = login_secret_for(account.password, account.staff.kdf_params)
-    data = {"csrf_token": token, "email": account.email, "password": login_secret, "next": "/staff"}
+    data = {"csrf_token": token, "email": account.email, "password": account.login_secret,
+            "next": "/staff"}
     if code:
         data["code"] = code
     return await client.post("/staff/login", data=data)

@@ -26,9 +26,10 @@ async def test_security_headers_on_pages_json_and_errors(client):
         assert "server" not in response.headers
 
 
-async def test_hsts_outside_development(tmp_path, db_url):
+async def test_hsts_outside_development(tmp_path, db_url, monkeypatch):
     import httpx
 
+    monkeypatch.delenv("WBS_CRYPTO_ALLOW_WEAK_KDF")
     settings = make_settings(tmp_path, db_url, env="production")
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -86,12 +87,16 @@ async def test_openapi_is_served(client):
     assert response.status_code == 200 and response.json()["info"]["title"] == "wbs"
 
 
-def test_production_refuses_placeholder_secrets(tmp_path):
+def test_production_refuses_placeholder_secrets(tmp_path, monkeypatch):
+    monkeypatch.delenv("WBS_CRYPTO_ALLOW_WEAK_KDF")
     for bad in ("", "change-me", "secret", "short-key"):
         with pytest.raises(SettingsError):
             Settings(env="production", data_dir=tmp_path, secret_key=bad)
     ok = Settings(env="production", data_dir=tmp_path, secret_key="k" * 40)
     assert ok.is_production
+    monkeypatch.setenv("WBS_CRYPTO_ALLOW_WEAK_KDF", "1")  # cheap staff KDF: tests only
+    with pytest.raises(SettingsError, match="WBS_CRYPTO_ALLOW_WEAK_KDF"):
+        Settings(env="production", data_dir=tmp_path, secret_key="k" * 40)
 
 
 def test_development_secret_is_generated_privately(tmp_path):

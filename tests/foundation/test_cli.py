@@ -107,11 +107,17 @@ def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
             assert page.status_code == 200 and "Masuk petugas" in page.text
             token = CSRF_RE.search(page.text)
             assert token
-            from wbs.staff.credentials import login_secret_for
+            from crypto.staffkeys import login_secret
 
+            # The browser derives the login secret from the printed passphrase with the
+            # account's parameters; the passphrase itself is not what the server knows.
+            kdf = client.get("/api/v1/staff/kdf", params={"email": email.group(1)}).json()
+            assert kdf["kdf"]["name"] == "pbkdf2-sha256" and kdf["kdf"]["iterations"] >= 600_000
+            form = {"csrf_token": token.group(1), "email": email.group(1), "next": "/admin"}
+            refused = client.post("/staff/login", data={**form, "password": password.group(1)})
+            assert refused.status_code == 401
             response = client.post("/staff/login", data={
-                "csrf_token": token.group(1), "email": email.group(1), "next": "/admin",
-                "password": login_secret_for(password.group(1), None)})
+                **form, "password": login_secret(password.group(1), kdf["kdf"])})
             assert response.status_code == 303
             admin = client.get("/admin")
             assert admin.status_code == 200 and "DEMO" in admin.text

@@ -76,7 +76,7 @@ async def test_throttle_kicks_in_even_for_the_right_password(client, make_unit, 
 async def test_form_post_without_csrf_is_refused(client, make_unit, make_staff):
     account = await make_staff(await make_unit(), "admin")
     response = await client.post("/staff/login", data={
-        "email": account.email, "password": account.password})
+        "email": account.email, "password": account.login_secret})
     assert response.status_code == 403
     assert "Formulir kedaluwarsa" in response.text
 
@@ -97,8 +97,30 @@ async def test_cross_origin_post_is_refused(client, make_unit, make_staff):
     token = await csrf_from(client, "/staff/login")
     response = await client.post(
         "/staff/login", headers={"origin": "https://evil.example"},
-        data={"csrf_token": token, "email": account.email, "password": account.password})
+        data={"csrf_token": token, "email": account.email, "password": account.login_secret})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"origin": "null", "sec-fetch-site": "same-origin"}, 303),  # Chromium, no-referrer
+        ({"origin": "null"}, 403),
+        ({"origin": "null", "sec-fetch-site": "cross-site"}, 403),
+        ({"origin": "http://testserver", "sec-fetch-site": "same-origin"}, 303),
+        ({"origin": "http://testserver", "sec-fetch-site": "same-site"}, 403),
+        ({"sec-fetch-site": "cross-site"}, 403),
+        ({}, 303),  # scripts and API clients: the CSRF token still applies
+    ],
+)
+async def test_origin_and_fetch_metadata(client, make_unit, make_staff, headers, expected):
+    account = await make_staff(await make_unit(), "admin")
+    token = await csrf_from(client, "/staff/login")
+    response = await client.post(
+        "/staff/login", headers=headers,
+        data={"csrf_token": token, "email": account.email,
+              "password": account.login_secret})
+    assert response.status_code == expected
 
 
 async def test_logout_ends_the_session_server_side(client, db, make_unit, make_staff):
@@ -145,7 +167,7 @@ async def test_production_refuses_sign_in_without_totp(db, make_unit, make_staff
     security.settings = security.settings.model_copy(update={"env": "production"})
     with pytest.raises(service.TotpNotEnrolled):
         await service.authenticate(db, security, email=account.email,
-                                   login_secret=account.password, code=None)
+                                   login_secret=account.login_secret, code=None)
 
 
 async def test_hash_is_upgraded_when_parameters_change(db, make_unit, make_staff, security):
@@ -155,7 +177,7 @@ async def test_hash_is_upgraded_when_parameters_change(db, make_unit, make_staff
     old_hash = account.staff.password_hash
     security.hasher = Hasher(time_cost=2, memory_kib=16, parallelism=1)
     staff = await service.authenticate(db, security, email=account.email,
-                                       login_secret=account.password, code=None)
+                                       login_secret=account.login_secret, code=None)
     assert staff.password_hash != old_hash and "m=16,t=2,p=1" in staff.password_hash
 
 

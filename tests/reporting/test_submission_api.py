@@ -32,7 +32,9 @@ async def _sign_in(client, account) -> str:
 
 async def _enrol(client, account) -> KeyPair:
     csrf = await _sign_in(client, account)
-    made = staffkeys.create_staff_key(account.password)
+    made = staffkeys.create_staff_key(
+        account.password, kdf=account.staff.kdf_params, weak_for_tests=True
+    )
     out = await client.put(
         "/api/v1/staff/me/key",
         json={"public_key": made.public, "wrapped_private_key": made.wrapped.dumps()},

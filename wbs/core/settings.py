@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
                 raise SettingsError(
                     "WBS_SECRET_KEY harus diisi kunci acak minimal 32 karakter di produksi / "
                     "WBS_SECRET_KEY must be a random key of at least 32 characters in production"
+                )
+            if os.environ.get("WBS_CRYPTO_ALLOW_WEAK_KDF") == "1":
+                raise SettingsError(
+                    "WBS_CRYPTO_ALLOW_WEAK_KDF hanya untuk pengujian, bukan produksi / "
+                    "WBS_CRYPTO_ALLOW_WEAK_KDF is for test suites, never production"
                 )
         return self
 

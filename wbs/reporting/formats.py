@@ -136,7 +136,7 @@ def verify_directory(public_key: str, document: str, signature: str) -> Director
 
 def parse_directory(document: str, public_key: str = "") -> DirectoryDocument:
     """The recipients of a stored (verified at upload) directory document."""
-    return _document(lib_directory._parse(document.encode("utf-8"), public_key))
+    return _document(lib_directory.parse_verified_directory(document.encode("utf-8"), public_key))
 
 
 def directory_fingerprint(public_key: str) -> str:

@@ -1,6 +1,7 @@
 // Staff sign-in: the passphrase never leaves the device. The browser derives the login
 // secret with the account's parameters (GET /api/v1/staff/kdf) and sends that instead.
-// Without JavaScript the passphrase itself is posted (accounts without parameters only).
+// Without JavaScript the passphrase itself would be posted, which the server does not
+// accept for accounts with parameters: the login page says so in a <noscript> note.
 
 import { api, loadCrypto, status, t } from "./common.js";
 
@@ -37,12 +38,6 @@ if (form) {
       secret.removeAttribute("name");
       form.append(hidden);
       ready = true;
-      // Under the no-referrer policy Chromium posts forms with "Origin: null", which the
-      // server's origin check refuses; same-origin still leaks nothing to other sites.
-      const meta = document.createElement("meta");
-      meta.name = "referrer";
-      meta.content = "same-origin";
-      document.head.append(meta);
       form.submit();
     } catch {
       status(line, t(TEXT.failed), "error");
