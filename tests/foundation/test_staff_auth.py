@@ -123,6 +123,21 @@ async def test_origin_and_fetch_metadata(client, make_unit, make_staff, headers,
     assert response.status_code == expected
 
 
+async def test_origin_of_the_public_base_url_is_accepted(app, client, make_unit, make_staff):
+    """Behind a TLS proxy the app sees http://; the browser's origin is WBS_BASE_URL's."""
+    account = await make_staff(await make_unit(), "admin")
+    app.state.settings = app.state.settings.model_copy(
+        update={"base_url": "https://wbs.example.go.id/"})
+    token = await csrf_from(client, "/staff/login")
+    data = {"csrf_token": token, "email": account.email, "password": account.login_secret}
+    other = await client.post("/staff/login", data=data,
+                              headers={"origin": "https://evil.example.go.id"})
+    assert other.status_code == 403
+    response = await client.post("/staff/login", data=data,
+                                 headers={"origin": "https://wbs.example.go.id"})
+    assert response.status_code == 303
+
+
 async def test_logout_ends_the_session_server_side(client, db, make_unit, make_staff):
     account = await make_staff(await make_unit(), "admin")
     assert (await login(client, account)).status_code == 303

@@ -6,6 +6,7 @@ import hmac
 import logging
 import time
 from hashlib import sha256
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -132,6 +133,15 @@ def check_origin(request: Request) -> None:
         if site != "same-origin":
             raise CsrfFailed()
         return
-    expected = f"{request.url.scheme}://{request.url.netloc}"
-    if origin.rstrip("/") != expected:
+    if origin.rstrip("/") not in _own_origins(request):
         raise CsrfFailed()
+
+
+def _own_origins(request: Request) -> set[str]:
+    """The origin the request reached and, behind a TLS proxy, the configured public one."""
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
+    base_url = getattr(request.app.state.settings, "base_url", None)
+    if base_url:
+        parts = urlsplit(str(base_url))
+        own.add(f"{parts.scheme}://{parts.netloc}")
+    return own
