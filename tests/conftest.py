@@ -43,12 +43,19 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-key-" + "x" * 40
 _notices: list[str] = []
+_pg_version = ""
 
 # The crypto library's test-only escape for slow key derivations (see crypto.staffkeys).
 os.environ.setdefault("WBS_CRYPTO_ALLOW_WEAK_KDF", "1")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    passed = [r.nodeid for r in terminalreporter.stats.get("passed", []) if r.when == "call"]
+    counts = {b: sum(1 for n in passed if re.search(rf"[\[-]{b}[\]-]", n))
+              for b in ("postgresql", "sqlite")}
+    terminalreporter.write_line(
+        f"database tests passed: postgresql {counts['postgresql']}, sqlite {counts['sqlite']}"
+        f"{' (' + _pg_version + ')' if _pg_version else ''}", bold=True)
     for notice in _notices:
         terminalreporter.write_line(f"NOTICE: {notice}", yellow=True, bold=True)
 
@@ -70,6 +77,8 @@ def pg_cluster() -> Iterator[Cluster | None]:
         _notices.append(f"PostgreSQL unavailable ({exc}): tests ran on SQLite only")
         yield None
         return
+    global _pg_version
+    _pg_version = f"PostgreSQL {cluster.bin_dir.parent.name} on port {cluster.port}"
     try:
         yield cluster
     finally:
