@@ -70,6 +70,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v1/staff/session"): Row("/api/v1/staff/session", 401, 204),
     ("GET", "/api/v1/staff/me"): Row("/api/v1/staff/me", 401, 200),
     ("PUT", "/api/v1/staff/me/key"): Row("/api/v1/staff/me/key", 401, 422, json=True),
+    ("PUT", "/api/v1/staff/me/passphrase"): Row(
+        "/api/v1/staff/me/passphrase", 401, 422, json=True),
     # Unit key directory (admin).
     ("GET", "/api/v1/admin/units/{code}/directory"): Row(
         "/api/v1/admin/units/{unit}/directory", 401, 404, ADMIN_ONLY),

@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy import select
@@ -18,6 +18,9 @@ from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError, load_settings
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
+
+if TYPE_CHECKING:
+    from wbs.staff.service import Security
 
 T = TypeVar("T")
 
@@ -184,10 +187,29 @@ def staff_create(
 
     seed = _run_in_session(work)
     typer.echo(f"staff {email.strip().lower()} created")
+    typer.echo(
+        "Petugas mengganti kata sandi ini saat pertama masuk, di /staff/key. / "
+        "The officer changes this passphrase at first sign-in, on /staff/key."
+    )
     if seed:
         from wbs.staff.totp import provisioning_uri
 
         typer.echo(f"TOTP: {provisioning_uri(seed, email.strip().lower())}")
+
+
+def _security(settings: Settings) -> Security:
+    from wbs.staff import service
+    from wbs.staff.passwords import Hasher
+
+    return service.Security(
+        settings=settings,
+        master=settings.secret_bytes(),
+        hasher=Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+    )
 
 
 async def _create_staff(
@@ -203,21 +225,11 @@ async def _create_staff(
 ) -> tuple[Staff, str | None]:
     from wbs.staff import service
     from wbs.staff.credentials import new_credentials
-    from wbs.staff.passwords import Hasher
 
-    sec = service.Security(
-        settings=settings,
-        master=settings.secret_bytes(),
-        hasher=Hasher(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        ),
-    )
     login_secret, kdf_params = new_credentials(passphrase)
     return await service.create_staff(
         db,
-        sec,
+        _security(settings),
         email=email,
         name=name,
         unit_code=unit,
@@ -227,6 +239,66 @@ async def _create_staff(
         with_totp=with_totp,
         actor="cli",
     )
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    email: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the passphrase from standard input")
+    ] = False,
+) -> None:
+    """Forgotten passphrase: set a temporary one (fresh parameters), end the account's
+    sessions, keep its key. The officer signs in with it and, on /staff/key or with
+    `wbs client recover`, opens the key with the recovery key and chooses a new passphrase."""
+    from wbs.staff.passwords import check_length
+
+    if not password_stdin:
+        typer.echo("error: give the passphrase with --password-stdin", err=True)
+        raise typer.Exit(2)
+    passphrase = _read_password_stdin()
+    try:
+        check_length(passphrase)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(db: AsyncSession, settings: Settings) -> tuple[bool, bool, int]:
+        from wbs.staff import service
+        from wbs.staff.credentials import new_credentials
+
+        login_secret, kdf_params = new_credentials(passphrase)
+        staff, ended = await service.set_password(
+            db,
+            _security(settings),
+            email=email,
+            login_secret=login_secret,
+            kdf_params=kdf_params,
+            actor="cli",
+        )
+        return staff.public_key is not None, staff.recovery_wrapped_private_key is not None, ended
+
+    has_key, has_recovery, ended = _run_in_session(work)
+    typer.echo(f"passphrase of {email.strip().lower()} set; {ended} session(s) ended")
+    if has_key and has_recovery:
+        typer.echo(
+            "Petugas masuk dengan kata sandi ini, lalu memulihkan kuncinya dengan kunci "
+            "pemulihan dan memilih kata sandi baru di /staff/key (atau `wbs client recover`). / "
+            "The officer signs in with it, then recovers the key with the recovery key and "
+            "chooses a new passphrase on /staff/key (or `wbs client recover`)."
+        )
+    elif has_key:
+        typer.echo(
+            "PERINGATAN: akun ini tidak memiliki salinan kunci untuk pemulihan; tanpa kata "
+            "sandi lama kuncinya tidak dapat dibuka (buat kunci baru dan minta persetujuan). / "
+            "WARNING: this account has no recovery copy of its key; without the old "
+            "passphrase the key cannot be opened (make a new key and have it approved)."
+        )
+    else:
+        typer.echo(
+            "Petugas masuk dengan kata sandi ini lalu menggantinya di /staff/key. / "
+            "The officer signs in with it and changes it on /staff/key."
+        )
 
 
 @audit_app.command("verify")

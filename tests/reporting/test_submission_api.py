@@ -37,7 +37,11 @@ async def _enrol(client, account) -> KeyPair:
     )
     out = await client.put(
         "/api/v1/staff/me/key",
-        json={"public_key": made.public, "wrapped_private_key": made.wrapped.dumps()},
+        json={
+            "public_key": made.public,
+            "wrapped_private_key": made.wrapped.dumps(),
+            "recovery_wrapped_private_key": made.recovery_wrapped.dumps(),
+        },
         headers={"x-csrf-token": csrf},
     )
     assert out.status_code == 200 and out.json()["key_status"] == "pending"

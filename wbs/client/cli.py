@@ -28,13 +28,13 @@ Receipt = Annotated[str, typer.Option("--receipt", help="The receipt shown at su
 TextFile = Annotated[Path, typer.Option("--text-file", exists=True, dir_okay=False)]
 
 
-def _passphrase(flag: bool) -> str:
+def _passphrase(flag: bool, what: str = "passphrase") -> str:
     if not flag:
         typer.echo("error: give the passphrase with --password-stdin", err=True)
         raise typer.Exit(2)
     value = sys.stdin.readline().rstrip("\r\n")
     if not value:
-        typer.echo("error: no passphrase on standard input", err=True)
+        typer.echo(f"error: no {what} on standard input", err=True)
         raise typer.Exit(2)
     return value
 
@@ -50,9 +50,28 @@ def _run(work: Callable[[], Any]) -> None:
 
 @app.command()
 def enroll(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
-    """Make this officer's key pair here and send the public key (pending approval)."""
+    """Make this officer's key pair here and send the public key (pending approval); prints
+    the recovery key once (print it or write it down)."""
     passphrase = _passphrase(password_stdin)
     _run(lambda: flows.enroll(url, email, passphrase))
+
+
+@app.command()
+def passwd(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+    """Change the passphrase here (stdin: current, then new); the key pair stays the same."""
+    current = _passphrase(password_stdin, "current passphrase")
+    new = _passphrase(password_stdin, "new passphrase (second line)")
+    _run(lambda: flows.passwd(url, email, current, new))
+
+
+@app.command()
+def recover(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+    """After an admin's `wbs staff set-password`: stdin lines are the temporary passphrase,
+    the recovery key, the new passphrase. Opens the key with the recovery key here."""
+    temporary = _passphrase(password_stdin, "temporary passphrase")
+    recovery_key = _passphrase(password_stdin, "recovery key (second line)")
+    new = _passphrase(password_stdin, "new passphrase (third line)")
+    _run(lambda: flows.recover(url, email, temporary, recovery_key, new))
 
 
 @app.command()

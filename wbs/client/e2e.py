@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto import attachment, directory, envelope, proof, receipt, staffkeys
 from crypto.boxes import DataKey, ReportContext
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import KeyPair
 from crypto.signing import public_key_text, signing_fingerprint
 from wbs.client.api import ClientError
@@ -56,10 +56,28 @@ def login_secret(passphrase: str, kdf: dict[str, Any] | None) -> str:
     return staffkeys.login_secret(passphrase, kdf, weak_for_tests=_weak())
 
 
-def create_staff_key(passphrase: str, kdf: dict[str, Any] | None) -> tuple[str, str]:
-    """(public key wire text, wrapped private key JSON text), made on this device."""
+@dataclass(frozen=True)
+class MadeKey:
+    """A key pair made on this device: what is sent, and the recovery key shown once."""
+
+    public: str
+    wrapped: str
+    recovery_wrapped: str
+    recovery_key: str = field(repr=False)
+
+
+def create_staff_key(passphrase: str, kdf: dict[str, Any] | None) -> MadeKey:
+    """A new key pair wrapped under the passphrase and under a fresh recovery key."""
     made = staffkeys.create_staff_key(passphrase, kdf=kdf, weak_for_tests=_weak())
-    return made.public, made.wrapped.dumps()
+    return MadeKey(
+        made.public, made.wrapped.dumps(), made.recovery_wrapped.dumps(), made.recovery_key
+    )
+
+
+def new_recovery_wrap(key_pair: KeyPair) -> tuple[str, str]:
+    """(recovery wrap JSON text, the new recovery key) for a key that has none yet."""
+    recovery_key = staffkeys.new_recovery_key()
+    return staffkeys.wrap_with_recovery_key(key_pair, recovery_key).dumps(), recovery_key
 
 
 def unwrap_staff_key(wrapped: str, passphrase: str) -> KeyPair:
@@ -67,6 +85,39 @@ def unwrap_staff_key(wrapped: str, passphrase: str) -> KeyPair:
         return staffkeys.unwrap_private_key(wrapped, passphrase, weak_for_tests=_weak())
     except CryptoError:
         raise ClientError("kunci privat tidak dapat dibuka / cannot open the private key") from None
+
+
+def unwrap_with_recovery_key(recovery_wrapped: str, recovery_key: str) -> KeyPair:
+    try:
+        return staffkeys.unwrap_with_recovery_key(recovery_wrapped, recovery_key)
+    except ReceiptError:
+        raise ClientError(
+            "kunci pemulihan salah ketik / the recovery key is mistyped"
+        ) from None
+    except CryptoError:
+        raise ClientError(
+            "kunci pemulihan tidak membuka kunci ini / the recovery key does not open this key"
+        ) from None
+
+
+@dataclass(frozen=True)
+class NewPassphrase:
+    """What a passphrase change sends: derived secret, fresh parameters, the new wrap."""
+
+    login_secret: str = field(repr=False)
+    kdf: dict[str, Any]
+    wrapped: str | None
+
+
+def new_passphrase(passphrase: str, key_pair: KeyPair | None) -> NewPassphrase:
+    """Fresh parameters (full strength, new salt) for `passphrase`, and `key_pair` wrapped
+    under it (same key pair: reports stay readable)."""
+    params = staffkeys.KdfParams.pbkdf2()
+    secret, kdf = staffkeys.new_credentials(passphrase, params)
+    wrapped = None
+    if key_pair is not None:
+        wrapped = staffkeys.wrap_private_key(key_pair, passphrase, params).dumps()
+    return NewPassphrase(secret, kdf, wrapped)
 
 
 def new_directory_key() -> tuple[SigningKey, str]:

@@ -1,4 +1,5 @@
-"""The reference client's flows: enroll, approve, submit, follow, reply, inbox, answer.
+"""The reference client's flows: enroll, passwd, recover, approve, submit, follow, reply,
+inbox, answer.
 
 Every key stays in memory for the run: staff keys are unwrapped from the passphrase each
 time, reporter keys are derived from the receipt each time. Plaintext never touches disk.
@@ -16,8 +17,10 @@ from typing import Any
 
 from wbs.client import e2e
 from wbs.client.api import Api, ClientError
+from wbs.core.errors import DomainError
 from wbs.reporting.pow import solve
 from wbs.reporting.schemas import b64u_decode, b64u_encode
+from wbs.staff.passwords import check_length
 
 
 @dataclass
@@ -50,35 +53,113 @@ def officer(api: Api, email: str, passphrase: str, *, need_key: bool = True) -> 
     return Officer(api, me, private)
 
 
+def _put_key(api: Api, made: e2e.MadeKey) -> dict[str, Any]:
+    out: dict[str, Any] = api.put(
+        "/api/v1/staff/me/key",
+        json={
+            "public_key": made.public,
+            "wrapped_private_key": made.wrapped,
+            "recovery_wrapped_private_key": made.recovery_wrapped,
+        },
+    )
+    return out
+
+
 def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
+    """Make the key pair here (or check the enrolled one still opens). `recovery_key` is
+    printed once, when a key or its recovery copy is made: print it or write it down."""
+    recovery_key = None
     with Api(url) as api:
         me = sign_in(api, email, passphrase)
         if me.get("public_key") and me.get("wrapped_private_key"):
-            e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)  # still opens
+            pair = e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)  # still opens
+            if not me.get("recovery_wrapped_private_key"):
+                # Enrolled before recovery copies existed: add one for the same key.
+                recovery_wrapped, recovery_key = e2e.new_recovery_wrap(pair)
+                me = api.put(
+                    "/api/v1/staff/me/key",
+                    json={
+                        "public_key": me["public_key"],
+                        "wrapped_private_key": me["wrapped_private_key"],
+                        "recovery_wrapped_private_key": recovery_wrapped,
+                    },
+                )
         else:
-            public, wrapped = e2e.create_staff_key(passphrase, me.get("kdf"))
-            me = api.put(
-                "/api/v1/staff/me/key", json={"public_key": public, "wrapped_private_key": wrapped}
-            )
+            made = e2e.create_staff_key(passphrase, me.get("kdf"))
+            me = _put_key(api, made)
+            recovery_key = made.recovery_key
         return {
             "email": me["email"],
             "unit": me["unit"],
             "key_id": me["key_id"],
             "fingerprint": me["fingerprint"],
             "key_status": me["key_status"],
+            "recovery_key": recovery_key,
         }
+
+
+def _change(api: Api, current_secret: str, new: str, pair: e2e.KeyPair | None) -> dict[str, Any]:
+    try:
+        check_length(new)
+    except DomainError as exc:
+        raise ClientError(f"{exc.text_id} / {exc.text_en}") from None
+    made = e2e.new_passphrase(new, pair)
+    me: dict[str, Any] = api.put(
+        "/api/v1/staff/me/passphrase",
+        json={
+            "current_login_secret": current_secret,
+            "new_login_secret": made.login_secret,
+            "new_kdf": made.kdf,
+            "wrapped_private_key": made.wrapped,
+        },
+    )
+    return {
+        "email": me["email"],
+        "fingerprint": me["fingerprint"],
+        "key_status": me["key_status"],
+        "passphrase_changed_at": me["passphrase_changed_at"],
+    }
+
+
+def passwd(url: str, email: str, current: str, new: str) -> dict[str, Any]:
+    """Change the passphrase: the same key pair, re-wrapped here under the new passphrase."""
+    with Api(url) as api:
+        me = sign_in(api, email, current)
+        pair = None
+        if me.get("wrapped_private_key"):
+            if json.loads(me["wrapped_private_key"]).get("kdf") != me.get("kdf"):
+                raise ClientError(
+                    "kata sandi akun ini telah diatur ulang admin: pulihkan kunci dengan "
+                    "`wbs client recover` / this account's passphrase was reset by an admin: "
+                    "recover the key with `wbs client recover`"
+                )
+            pair = e2e.unwrap_staff_key(me["wrapped_private_key"], current)
+        return _change(api, e2e.login_secret(current, me.get("kdf")), new, pair)
+
+
+def recover(url: str, email: str, temporary: str, recovery_key: str, new: str) -> dict[str, Any]:
+    """After `wbs staff set-password`: open the key with the recovery key here and wrap it
+    under a passphrase only the officer knows (the same key pair: reports stay readable)."""
+    with Api(url) as api:
+        me = sign_in(api, email, temporary)
+        if not me.get("recovery_wrapped_private_key"):
+            raise ClientError(
+                "akun ini tidak memiliki salinan kunci untuk pemulihan / "
+                "this account has no recovery copy of its key"
+            )
+        pair = e2e.unwrap_with_recovery_key(me["recovery_wrapped_private_key"], recovery_key)
+        return _change(api, e2e.login_secret(temporary, me.get("kdf")), new, pair)
 
 
 def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> dict[str, Any]:
     """Sign the unit's directory with every enrolled key (pending ones become approved)."""
     with Api(url) as api:
         admin = officer(api, email, passphrase, need_key=False)
+        recovery_key = None
         if admin.private is None:
-            enroll_out = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
-            admin.me = api.put(
-                "/api/v1/staff/me/key",
-                json={"public_key": enroll_out[0], "wrapped_private_key": enroll_out[1]},
-            )
+            made = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
+            admin.me = _put_key(api, made)
+            recovery_key = made.recovery_key
             admin.private = e2e.unwrap_staff_key(admin.me["wrapped_private_key"], passphrase)
         code = unit or admin.me["unit"]
         plan = api.get(f"/api/v1/admin/units/{code}/directory")
@@ -131,6 +212,7 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             "unit_key_fingerprint": e2e.directory_fingerprint(public),
             "approved": out["approved"],
             "recipients": {c: len(k) for c, k in plan["recipients"].items()},
+            "recovery_key": recovery_key,  # set when this run made the admin's key
         }
 
 

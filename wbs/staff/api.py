@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
-from wbs.audit import service as audit
 from wbs.core.db import DbSession
-from wbs.core.errors import DomainError, ValidationFailed
+from wbs.core.errors import DomainError
 from wbs.core.security import check_origin, csrf_token
 from wbs.reporting import formats
 from wbs.reporting.schemas import B64u, b64u_encode
@@ -48,6 +47,8 @@ class MeOut(BaseModel):
     kdf: dict[str, object] | None
     public_key: str | None
     wrapped_private_key: str | None
+    recovery_wrapped_private_key: str | None
+    passphrase_changed_at: datetime | None
     key_id: str | None
     fingerprint: str | None
     key_status: str
@@ -65,6 +66,18 @@ class KeyIn(BaseModel):
 
     public_key: B64u = Field(min_length=40, max_length=2048)
     wrapped_private_key: str = Field(min_length=2, max_length=16384)
+    recovery_wrapped_private_key: str | None = Field(default=None, min_length=2, max_length=16384)
+
+
+class PassphraseIn(BaseModel):
+    """A passphrase change made on the device: only derived secrets and the new wrap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_login_secret: str = Field(min_length=1, max_length=1024)
+    new_login_secret: str = Field(min_length=1, max_length=1024)
+    new_kdf: dict[str, Any]
+    wrapped_private_key: str | None = Field(default=None, min_length=2, max_length=16384)
 
 
 def decoy_kdf(master: bytes, email: str) -> dict[str, object]:
@@ -91,6 +104,8 @@ async def me_out(db: AsyncSession, request: Request, staff: Staff) -> MeOut:
         kdf=staff.kdf_params,
         public_key=staff.public_key,
         wrapped_private_key=staff.wrapped_private_key,
+        recovery_wrapped_private_key=staff.recovery_wrapped_private_key,
+        passphrase_changed_at=staff.passphrase_changed_at,
         key_id=formats.key_id(staff.public_key) if staff.public_key else None,
         fingerprint=formats.fingerprint(staff.public_key) if staff.public_key else None,
         key_status=key_status(staff),
@@ -151,35 +166,33 @@ async def me(request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
 @router.put("/me/key", response_model=MeOut, dependencies=[CsrfChecked])
 async def enrol_key(body: KeyIn, request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
     """Store the device-made key; a new public key waits for an admin's directory signature."""
-    try:
-        fingerprint = formats.fingerprint(body.public_key)
-        wrapped = json.loads(body.wrapped_private_key)
-    except ValueError:
-        raise ValidationFailed(
-            "Kunci publik atau kunci privat terbungkus tidak valid.",
-            "The public key or the wrapped private key is not valid.",
-        ) from None
-    if not isinstance(wrapped, dict):
-        raise ValidationFailed(
-            "Kunci privat terbungkus harus objek JSON.",
-            "The wrapped private key must be a JSON object.",
-        )
-    changed = staff.public_key != body.public_key
-    staff.public_key = body.public_key
-    staff.wrapped_private_key = body.wrapped_private_key
-    if changed:
-        staff.key_approved_at = None
-    unit = await db.get(Unit, staff.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    await audit.append(
+    await service.enrol_key(
         db,
-        unit=unit,
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.key_enrol" if changed else "staff.key_rewrap",
-        object_type="staff",
-        object_id=staff.id,
-        details={"fingerprint": fingerprint},
+        staff,
+        public_key=body.public_key,
+        wrapped_private_key=body.wrapped_private_key,
+        recovery_wrapped_private_key=body.recovery_wrapped_private_key,
     )
-    await db.flush()
+    return await me_out(db, request, staff)
+
+
+@router.put("/me/passphrase", response_model=MeOut, dependencies=[CsrfChecked])
+async def change_passphrase(
+    body: PassphraseIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
+) -> MeOut:
+    """Passphrase change (or completion of a recovery): the same key pair, newly wrapped."""
+    try:
+        await service.change_passphrase(
+            db,
+            sec,
+            staff,
+            current_login_secret=body.current_login_secret,
+            new_login_secret=body.new_login_secret,
+            new_kdf=body.new_kdf,
+            wrapped_private_key=body.wrapped_private_key,
+            session_id=request.state.session_id,
+        )
+    except service.CurrentPassphraseWrong:
+        await db.commit()  # the failure count must stay even though we answer with an error
+        raise
     return await me_out(db, request, staff)

@@ -9,10 +9,14 @@ command line, where it computes the same login secret once and forgets the passp
 
 from __future__ import annotations
 
+import hmac
 import os
 from typing import Any
 
 from crypto import staffkeys
+from crypto.errors import CryptoError, WeakParametersError
+from crypto.keys import PublicKey
+from wbs.core.errors import ValidationFailed
 from wbs.staff.passwords import check_length
 
 # Test suites create hundreds of accounts; they may ask for cheap parameters, which the
@@ -44,3 +48,62 @@ def login_secret_for(passphrase: str, kdf_params: dict[str, Any] | None) -> str:
     if kdf_params is None:
         return passphrase
     return staffkeys.login_secret(passphrase, kdf_params, weak_for_tests=weak_kdf_allowed())
+
+
+# ---------------------------------------------------------------- checks on device output
+
+
+def checked_kdf(data: object) -> dict[str, Any]:
+    """Derivation parameters a device chose, normalised; refused below the library's floor.
+
+    The floor is lifted only under WBS_CRYPTO_ALLOW_WEAK_KDF=1 (test suites).
+    """
+    if not isinstance(data, dict):
+        raise _bad_kdf()
+    try:
+        params = staffkeys.KdfParams.from_json(data, weak_for_tests=weak_kdf_allowed())
+    except WeakParametersError:
+        raise ValidationFailed(
+            "Parameter turunan kata sandi terlalu lemah.",
+            "The passphrase derivation parameters are too weak.",
+        ) from None
+    except (CryptoError, ValueError, TypeError):
+        raise _bad_kdf() from None
+    return params.to_json()
+
+
+def _bad_kdf() -> ValidationFailed:
+    return ValidationFailed(
+        "Parameter turunan kata sandi tidak valid.",
+        "The passphrase derivation parameters are not valid.",
+    )
+
+
+def checked_wrap(text: str, public_key: str, *, recovery: bool) -> staffkeys.WrappedPrivateKey:
+    """A wrapped private key (JSON text) for `public_key`: under a passphrase, or under the
+    recovery key when `recovery`. Nothing here can open it; only its shape is checked."""
+    what_id, what_en = ("pemulihan", "recovery") if recovery else ("kata sandi", "passphrase")
+    try:
+        wrapped = staffkeys.WrappedPrivateKey.from_json(text, weak_for_tests=weak_kdf_allowed())
+        public = PublicKey.from_text(public_key)
+    except WeakParametersError:
+        raise ValidationFailed(
+            "Parameter turunan kata sandi terlalu lemah.",
+            "The passphrase derivation parameters are too weak.",
+        ) from None
+    except (CryptoError, ValueError, TypeError):
+        raise ValidationFailed(
+            f"Kunci privat terbungkus ({what_id}) tidak valid.",
+            f"The wrapped private key ({what_en}) is not valid.",
+        ) from None
+    if (wrapped.kdf is None) is not recovery:
+        raise ValidationFailed(
+            f"Kunci privat terbungkus ({what_id}) memakai jenis pembungkus yang salah.",
+            f"The wrapped private key ({what_en}) uses the wrong kind of wrap.",
+        )
+    if not hmac.compare_digest(wrapped.public.wire, public.wire):
+        raise ValidationFailed(
+            f"Kunci privat terbungkus ({what_id}) bukan untuk kunci publik akun ini.",
+            f"The wrapped private key ({what_en}) is not for this account's public key.",
+        )
+    return wrapped

@@ -49,7 +49,13 @@ class Staff(IdMixin, CreatedMixin, Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     public_key: Mapped[str | None] = mapped_column(Text)
     wrapped_private_key: Mapped[str | None] = mapped_column(Text)
+    # The same private key wrapped under the one-time recovery key the officer printed at
+    # enrolment (JSON text, kdf "recovery"); opens only with that key, on the device.
+    recovery_wrapped_private_key: Mapped[str | None] = mapped_column(Text)
     key_approved_at: Mapped[datetime | None] = mapped_column()
+    # When the officer last chose the passphrase on their own device; None while the account
+    # still has a passphrase an admin typed (`wbs staff create` / `wbs staff set-password`).
+    passphrase_changed_at: Mapped[datetime | None] = mapped_column()
 
     unit: Mapped[Unit] = relationship(lazy="raise")
     role_rows: Mapped[list[StaffRole]] = relationship(

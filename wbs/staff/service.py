@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import SecretBox, keyed_digest
@@ -16,7 +17,9 @@ from wbs.audit import service as audit
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
 from wbs.core.settings import Settings
+from wbs.reporting import formats
 from wbs.staff import repository, totp
+from wbs.staff.credentials import checked_kdf, checked_wrap
 from wbs.staff.models import LoginThrottle, Role, Staff, StaffRole, StaffSession
 from wbs.staff.passwords import Hasher
 from wbs.units import repository as units
@@ -29,6 +32,12 @@ class LoginFailed(DomainError):
     status, code = 401, "login_failed"
     message_id = "E-mail, kata sandi, atau kode verifikasi salah."
     message_en = "Wrong e-mail, password or verification code."
+
+
+class CurrentPassphraseWrong(DomainError):
+    status, code = 401, "current_passphrase_wrong"
+    message_id = "Kata sandi saat ini salah."
+    message_en = "The current passphrase is wrong."
 
 
 class TotpRequired(DomainError):
@@ -248,3 +257,172 @@ async def enrol_totp(db: AsyncSession, sec: Security, staff: Staff, seed: str, c
 
 def has_role(staff: Staff, *roles: Role) -> bool:
     return bool(staff.roles & set(roles))
+
+
+# ---------------------------------------------------------------- device keys, passphrases
+
+
+async def _unit_of(db: AsyncSession, staff: Staff) -> Unit:
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    return unit
+
+
+async def _end_sessions(db: AsyncSession, staff: Staff, *, keep: str | None = None) -> int:
+    """End the account's sessions (all, or all but `keep`); returns how many ended."""
+    stmt = delete(StaffSession).where(StaffSession.staff_id == staff.id)
+    if keep is not None:
+        stmt = stmt.where(StaffSession.id != keep)
+    result = cast(CursorResult[Any], await db.execute(stmt))
+    return int(result.rowcount or 0)
+
+
+async def enrol_key(
+    db: AsyncSession,
+    staff: Staff,
+    *,
+    public_key: str,
+    wrapped_private_key: str,
+    recovery_wrapped_private_key: str | None,
+) -> None:
+    """Store the device-made key and its two wraps; a new public key waits for an admin's
+    directory signature and needs its recovery wrap, a re-wrap of the same key keeps the
+    stored recovery wrap unless it sends a new one."""
+    try:
+        fingerprint = formats.fingerprint(public_key)
+    except ValueError:
+        raise ValidationFailed(
+            "Kunci publik tidak valid.", "The public key is not valid."
+        ) from None
+    checked_wrap(wrapped_private_key, public_key, recovery=False)
+    changed = staff.public_key != public_key
+    if recovery_wrapped_private_key is not None:
+        checked_wrap(recovery_wrapped_private_key, public_key, recovery=True)
+    elif changed:
+        raise ValidationFailed(
+            "Kunci baru memerlukan salinan terbungkus dengan kunci pemulihan.",
+            "A new key needs its copy wrapped under the recovery key.",
+        )
+    staff.public_key = public_key
+    staff.wrapped_private_key = wrapped_private_key
+    if recovery_wrapped_private_key is not None:
+        staff.recovery_wrapped_private_key = recovery_wrapped_private_key
+    if changed:
+        staff.key_approved_at = None
+    await audit.append(
+        db,
+        unit=await _unit_of(db, staff),
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.key_enrol" if changed else "staff.key_rewrap",
+        object_type="staff",
+        object_id=staff.id,
+        details={
+            "fingerprint": fingerprint,
+            "recovery_wrap": recovery_wrapped_private_key is not None,
+        },
+    )
+    await db.flush()
+
+
+async def change_passphrase(
+    db: AsyncSession,
+    sec: Security,
+    staff: Staff,
+    *,
+    current_login_secret: str,
+    new_login_secret: str,
+    new_kdf: dict[str, Any],
+    wrapped_private_key: str | None,
+    session_id: str | None,
+) -> int:
+    """The officer's device chose a new passphrase: new login hash, parameters and wrap of
+    the same private key (reports are untouched). Ends the account's other sessions;
+    returns how many. A wrong current secret counts as a failed sign-in (the caller commits
+    when CurrentPassphraseWrong is raised, so the count stays)."""
+    throttle = await _throttle_row(db, sec, staff.email)
+    if throttle.failures >= sec.settings.login_max_failures:
+        raise TooManyRequests()
+    if not sec.hasher.verify(staff.password_hash, current_login_secret):
+        throttle.failures += 1
+        await db.flush()
+        raise CurrentPassphraseWrong()
+    kdf = checked_kdf(new_kdf)
+    if staff.public_key is None:
+        if wrapped_private_key is not None:
+            raise ValidationFailed(
+                "Akun ini belum memiliki kunci; buat kunci lebih dulu.",
+                "This account has no key yet; make one first.",
+            )
+    else:
+        if wrapped_private_key is None:
+            raise ValidationFailed(
+                "Kirim kunci privat yang dibungkus ulang dengan kata sandi baru.",
+                "Send the private key re-wrapped under the new passphrase.",
+            )
+        wrapped = checked_wrap(wrapped_private_key, staff.public_key, recovery=False)
+        if wrapped.kdf is None or wrapped.kdf.to_json() != kdf:
+            raise ValidationFailed(
+                "Kunci terbungkus harus memakai parameter kata sandi yang baru.",
+                "The wrapped key must use the new passphrase parameters.",
+            )
+        staff.wrapped_private_key = wrapped_private_key
+    staff.password_hash = sec.hasher.hash(new_login_secret)
+    staff.kdf_params = kdf
+    staff.passphrase_changed_at = utcnow()
+    throttle.failures = 0
+    ended = await _end_sessions(db, staff, keep=session_id)
+    await audit.append(
+        db,
+        unit=await _unit_of(db, staff),
+        actor_id=staff.id,
+        actor=staff.email,
+        action="staff.passphrase_change",
+        object_type="staff",
+        object_id=staff.id,
+        details={
+            "fingerprint": formats.fingerprint(staff.public_key) if staff.public_key else None,
+            "sessions_ended": ended,
+        },
+    )
+    await db.flush()
+    return ended
+
+
+async def set_password(
+    db: AsyncSession,
+    sec: Security,
+    *,
+    email: str,
+    login_secret: str,
+    kdf_params: dict[str, Any],
+    actor: str = "cli",
+) -> tuple[Staff, int]:
+    """An admin sets a temporary passphrase (forgotten passphrase): new login hash and
+    parameters, every session ended, the key pair and both of its wraps kept. The officer
+    signs in with it and recovers the key with the recovery key on the device."""
+    staff = await repository.by_email(db, normalise_email(email))
+    if staff is None:
+        raise NotFound("Akun tidak ditemukan.", "Account not found.")
+    staff.password_hash = sec.hasher.hash(login_secret)
+    staff.kdf_params = kdf_params
+    staff.passphrase_changed_at = None
+    (await _throttle_row(db, sec, staff.email)).failures = 0
+    ended = await _end_sessions(db, staff)
+    await audit.append(
+        db,
+        unit=await _unit_of(db, staff),
+        actor_id=None,
+        actor=actor,
+        action="staff.password_set",
+        object_type="staff",
+        object_id=staff.id,
+        details={
+            "email": staff.email,
+            "sessions_ended": ended,
+            "key_kept": staff.public_key is not None,
+            "recovery_wrap": staff.recovery_wrapped_private_key is not None,
+        },
+    )
+    await db.flush()
+    return staff, ended

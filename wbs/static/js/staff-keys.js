@@ -7,6 +7,10 @@ const WRONG = {
   id: "Kata sandi salah, atau kunci ini bukan milik Anda.",
   en: "Wrong passphrase, or this key is not yours.",
 };
+const RESET = {
+  id: "Kata sandi Anda telah diatur ulang oleh admin. Pulihkan kunci dengan kunci pemulihan di halaman Kunci perangkat.",
+  en: "Your passphrase was reset by an admin. Recover your key with the recovery key on the Device key page.",
+};
 const NO_KEY = {
   id: "Anda belum membuat kunci perangkat. Buka halaman Kunci perangkat.",
   en: "You have no device key yet. Open the Device key page.",
@@ -14,6 +18,17 @@ const NO_KEY = {
 
 export async function me() {
   return api("/api/v1/staff/me");
+}
+
+/** The passphrase wrap was made under other parameters than the sign-in's: an admin set a
+ * temporary passphrase, and only the recovery key opens the key until it is recovered. */
+export function passphraseWasReset(record) {
+  if (!record.wrapped_private_key || !record.kdf) return false;
+  try {
+    return JSON.parse(record.wrapped_private_key).kdf?.salt !== record.kdf.salt;
+  } catch {
+    return false;
+  }
 }
 
 /** {me, keyPair, keyId} from the passphrase; PageError when it does not open. */
@@ -24,6 +39,6 @@ export async function unlock(wbs, passphrase) {
     const { keyPair } = await wbs.unwrapPrivateKey(record.wrapped_private_key, passphrase);
     return { me: record, keyPair, keyId: await wbs.keyIdHex(keyPair.publicKey) };
   } catch {
-    throw new PageError(t(WRONG));
+    throw new PageError(t(passphraseWasReset(record) ? RESET : WRONG));
   }
 }
