@@ -131,6 +131,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/zi/template/{rules_id}.xlsx"): Row("/zi/template/lke-2021.xlsx", 303, 200),
     ("POST", "/zi/assessments/{assessment_id}/import"): Row(
         "/zi/assessments/999999/import", 401, 404),
+    ("POST", "/zi/assessments/{assessment_id}/evidence/files"): Row(
+        "/zi/assessments/999999/evidence/files", 401, 404),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence/files"): Row(
+        "/api/v1/zi/assessments/999999/evidence/files", 401, 404),
+    ("GET", "/zi/evidence/{evidence_id}/file"): Row("/zi/evidence/999999/file", 303, 404),
     # Reporter pages (public) and officer pages (wbs/reporting/pages.py, wbs/cases/pages.py).
     ("GET", "/"): Row("/", 200, 200),
     ("GET", "/lapor/{code}"): Row("/lapor/{unit}", 200, 200),

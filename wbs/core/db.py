@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -27,6 +27,8 @@ NAMING_CONVENTION = {
 
 # BIGINT identity on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# A row id in a URL: out of BIGINT range is a 422, never a database error.
+PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def utcnow() -> datetime:

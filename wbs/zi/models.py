@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wbs.core.db import Base, BigId, CreatedMixin, IdMixin, utcnow
@@ -88,7 +97,10 @@ class Answer(IdMixin, Base):
 
 
 class Evidence(IdMixin, CreatedMixin, Base):
-    """Data dukung: a document link or an uploaded file reference for one item."""
+    """Data dukung for one item: a document link, a document reference, or an uploaded file.
+
+    An uploaded file has `sha256` set: its bytes are `<data dir>/evidence/<sha256>`.
+    """
 
     __tablename__ = "zi_evidence"
 
@@ -99,8 +111,16 @@ class Evidence(IdMixin, CreatedMixin, Base):
     link: Mapped[str | None] = mapped_column(String(2000))
     file_ref: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("staff.id", ondelete="SET NULL")
     )
 
     assessment: Mapped[Assessment] = relationship(back_populates="evidence", lazy="raise")
+
+    @property
+    def is_file(self) -> bool:
+        return self.sha256 is not None

@@ -38,6 +38,15 @@ def readable_statement(actor: Staff) -> Select[Assessment]:
     )
 
 
+def readable_evidence(actor: Staff) -> Select[Evidence]:
+    """Evidence of the assessments the actor may read."""
+    return (
+        select(Evidence)
+        .join(Assessment, Evidence.assessment_id == Assessment.id)
+        .where(Assessment.unit_id.in_(readable_unit_ids(actor)))
+    )
+
+
 async def answers_of(db: AsyncSession, assessment_id: int) -> list[Answer]:
     rows = await db.scalars(
         select(Answer).where(Answer.assessment_id == assessment_id).order_by(Answer.id))

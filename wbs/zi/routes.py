@@ -8,22 +8,23 @@ from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from wbs.core.db import DbSession
-from wbs.core.errors import NotFound, ValidationFailed
+from wbs.core.db import DbSession, PathId
+from wbs.core.errors import DomainError, NotFound, ValidationFailed
 from wbs.core.i18n import request_language
+from wbs.core.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, check_origin
 from wbs.core.templating import render
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.staff.models import Staff
-from wbs.zi import files, repository, service, workbook
+from wbs.zi import documents, files, repository, service, workbook
 from wbs.zi.chart import area_chart
 from wbs.zi.errors import AnswerError
 from wbs.zi.gap import analyse, gap_json
-from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor
+from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor, Evidence
 from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
 from wbs.zi.scoring import dumps, result, shown, to_decimal
 
@@ -49,6 +50,15 @@ def _json(data: Any, status_code: int = 200) -> Response:
 def _assessment_json(a: Assessment) -> dict[str, Any]:
     return {"id": a.id, "unit": a.unit.code, "year": a.year, "assessor": a.assessor.value,
             "rules": a.rules_id, "version": a.version, "updated_at": a.updated_at.isoformat()}
+
+
+def _evidence_json(e: Evidence) -> dict[str, Any]:
+    file = None
+    if e.is_file:
+        file = {"name": e.file_name, "content_type": e.content_type, "size": e.size_bytes,
+                "sha256": e.sha256, "url": f"/zi/evidence/{e.id}/file"}
+    return {"id": e.id, "code": e.item_code, "link": e.link, "file_ref": e.file_ref,
+            "note": e.note, "file": file}
 
 
 def _assessor_name(assessor: Assessor, lang: str) -> str:
@@ -101,7 +111,7 @@ async def create_page(code: str, request: Request, db: DbSession,
 
 
 async def _assessment_page(request: Request, db: DbSession, staff: Staff, assessment: Assessment,
-                           *, error: AnswerError | service.ChangedMeanwhile | None = None,
+                           *, error: DomainError | None = None,
                            submitted: dict[str, str] | None = None) -> Response:
     scored = await service.scored(db, assessment)
     rules, ev, ws = scored.rules, scored.evaluation, scored.worksheet
@@ -124,13 +134,15 @@ async def _assessment_page(request: Request, db: DbSession, staff: Staff, assess
         "predicates": PREDICATES, "can_write": service.can_write(staff),
         "missing": service.missing_evidence(rules, ws, scored.evidence),
         "evidence": scored.evidence, "history": await service.history(db, assessment),
+        "accept": documents.ACCEPT, "max_size": documents.size_text(documents.max_bytes()),
+        "size_text": documents.size_text,
         "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
                                                                              lang),
     }, status_code=error.status if error else 200)
 
 
 @pages.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-async def assessment_page(assessment_id: int, request: Request, db: DbSession,
+async def assessment_page(assessment_id: PathId, request: Request, db: DbSession,
                           staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     return await _assessment_page(request, db, staff, assessment)
@@ -145,7 +157,7 @@ def _split_form(rules_id: str, fields: dict[str, str]) -> tuple[dict[str, str], 
 
 
 @pages.post("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
-async def save_page(assessment_id: int, request: Request, db: DbSession,
+async def save_page(assessment_id: PathId, request: Request, db: DbSession,
                     staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     form = await request.form(max_fields=MAX_FORM_FIELDS)
@@ -164,7 +176,7 @@ async def save_page(assessment_id: int, request: Request, db: DbSession,
 
 
 @pages.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
-async def evidence_page(assessment_id: int, request: Request, db: DbSession,
+async def evidence_page(assessment_id: PathId, request: Request, db: DbSession,
                         staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     form = await request.form(max_fields=10)
@@ -172,6 +184,60 @@ async def evidence_page(assessment_id: int, request: Request, db: DbSession,
                                link=str(form.get("link") or "") or None,
                                note=str(form.get("note") or ""))
     return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
+
+
+def _csrf_header(request: Request) -> bool:
+    """Same origin, and the header token when there is one (checked before the body is read)."""
+    check_origin(request)
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        return False
+    check_csrf_token(request, token)
+    return True
+
+
+def _csrf_form(request: Request, checked: bool, upload: documents.Upload) -> None:
+    if not checked:
+        check_csrf_token(request, upload.text(CSRF_FIELD) or None)
+
+
+async def _upload(request: Request, db: DbSession, staff: Staff,
+                  assessment: Assessment) -> Evidence:
+    """Stream the multipart upload (code, note, file) into the store and record it."""
+    checked = _csrf_header(request)
+    store = documents.EvidenceStore.of(request)
+    async with documents.receive(request, store, documents.max_bytes()) as upload:
+        _csrf_form(request, checked, upload)
+        return await service.add_evidence_file(
+            db, staff, assessment, item_code=upload.text("code"), note=upload.text("note"),
+            incoming=upload.file(), store=store)
+
+
+@pages.post("/assessments/{assessment_id}/evidence/files")
+async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
+                             staff: CurrentAuditor) -> Response:
+    """Upload a document for an item (multipart: csrf_token, code, file, note)."""
+    assessment = await service.get(db, staff, assessment_id)
+    try:
+        await _upload(request, db, staff, assessment)
+    except (AnswerError, documents.DocumentTooLarge, documents.DocumentRefused) as exc:
+        # Raised before anything is written: show the page again with the reason.
+        return await _assessment_page(request, db, staff, assessment, error=exc)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
+
+
+@pages.get("/evidence/{evidence_id}/file")
+async def evidence_download(evidence_id: PathId, request: Request, db: DbSession,
+                            staff: CurrentStaff) -> Response:
+    """An uploaded evidence file, always as a download."""
+    evidence = await service.evidence_file(db, staff, evidence_id)
+    store = documents.EvidenceStore.of(request)
+    path = store.path(evidence.sha256) if evidence.sha256 else None
+    if path is None or not path.is_file():
+        raise NotFound("Berkas data dukung ini tidak lagi tersimpan.",
+                       "This evidence file is no longer stored.")
+    return FileResponse(path, headers=documents.download_headers(
+        evidence.file_name or "data-dukung", evidence.content_type or "application/octet-stream"))
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -188,7 +254,7 @@ async def template_page(rules_id: str, staff: CurrentStaff) -> Response:
 
 
 @pages.post("/assessments/{assessment_id}/import", dependencies=[CsrfChecked])
-async def import_page(assessment_id: int, request: Request, db: DbSession,
+async def import_page(assessment_id: PathId, request: Request, db: DbSession,
                       staff: CurrentAuditor) -> Response:
     """Replace the answers with a filled workbook (.xlsx) or answers file (.yaml, .json)."""
     assessment = await service.get(db, staff, assessment_id)
@@ -212,7 +278,7 @@ async def import_page(assessment_id: int, request: Request, db: DbSession,
 
 
 @pages.get("/assessments/{assessment_id}/gap", response_class=HTMLResponse)
-async def gap_page(assessment_id: int, request: Request, db: DbSession,
+async def gap_page(assessment_id: PathId, request: Request, db: DbSession,
                    staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     scored = await service.scored(db, assessment)
@@ -223,7 +289,7 @@ async def gap_page(assessment_id: int, request: Request, db: DbSession,
 
 
 @pages.get("/assessments/{assessment_id}/export.xlsx")
-async def export_page(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+async def export_page(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     scored = await service.scored(db, assessment)
     data = workbook.to_bytes(workbook.export(scored.worksheet, scored.evaluation))
@@ -305,21 +371,20 @@ async def _full(db: DbSession, assessment: Assessment) -> dict[str, Any]:
         "answers": {a.item_code: {"value": a.value, "source": a.source.value,
                                   "computed_from": a.computed_from} for a in scored.answers},
         "result": result(scored.evaluation),
-        "evidence": [{"id": e.id, "code": e.item_code, "link": e.link, "file_ref": e.file_ref,
-                      "note": e.note} for e in scored.evidence],
+        "evidence": [_evidence_json(e) for e in scored.evidence],
         "missing_evidence": service.missing_evidence(scored.rules, scored.worksheet,
                                                      scored.evidence),
     }
 
 
 @api.get("/assessments/{assessment_id}")
-async def get_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+async def get_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     return _json(await _full(db, await service.get(db, staff, assessment_id)))
 
 
 @api.put("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
 async def put_answers_api(
-    assessment_id: int, db: DbSession, staff: CurrentAuditor,
+    assessment_id: PathId, db: DbSession, staff: CurrentAuditor,
     body: Annotated[dict[str, Any], Body()],
 ) -> Response:
     """Replace the answers: {"answers": {...}, "hasil": {...}} as in the answers contract."""
@@ -342,24 +407,32 @@ async def put_answers_api(
 
 
 @api.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
-async def evidence_api(assessment_id: int, body: EvidenceIn, db: DbSession,
+async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
                        staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     evidence = await service.add_evidence(db, staff, assessment, item_code=body.code,
                                           link=body.link, file_ref=body.file_ref, note=body.note)
-    return _json({"id": evidence.id, "code": evidence.item_code, "link": evidence.link,
-                  "file_ref": evidence.file_ref, "note": evidence.note}, status_code=201)
+    return _json(_evidence_json(evidence), status_code=201)
+
+
+@api.post("/assessments/{assessment_id}/evidence/files")
+async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
+                            staff: CurrentAuditor) -> Response:
+    """Upload a document for an item: multipart with `code`, `file` and optional `note`."""
+    assessment = await service.get(db, staff, assessment_id)
+    evidence = await _upload(request, db, staff, assessment)
+    return _json(_evidence_json(evidence), status_code=201)
 
 
 @api.get("/assessments/{assessment_id}/gap")
-async def gap_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+async def gap_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     scored = await service.scored(db, await service.get(db, staff, assessment_id))
     gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
     return _json(gap_json(gap, scored.evaluation, scored.rules))
 
 
 @api.get("/assessments/{assessment_id}/history")
-async def history_api(assessment_id: int, db: DbSession, staff: CurrentStaff) -> Response:
+async def history_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     return _json([{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                    "details": e.details} for e in await service.history(db, assessment)])

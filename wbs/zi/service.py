@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from wbs.staff.models import Staff
 from wbs.staff.service import has_role
 from wbs.units.models import Unit
 from wbs.zi import repository
+from wbs.zi.documents import EvidenceStore, Incoming
 from wbs.zi.errors import AnswerError
 from wbs.zi.models import Answer, AnswerSource, Assessment, Assessor, Evidence
 from wbs.zi.ruleset import RuleSet, available, get_rules
@@ -120,7 +122,7 @@ def worksheet(assessment: Assessment, answers: list[Answer],
     hasil_codes = {ind.code for _g, ind in rules.hasil_indicators()}
     raw_answers = {a.item_code: a.value for a in answers if a.item_code not in hasil_codes}
     raw_hasil = {a.item_code: a.value for a in answers if a.item_code in hasil_codes}
-    links = tuple(EvidenceLink(e.item_code, e.link or e.file_ref or "", e.note)
+    links = tuple(EvidenceLink(e.item_code, e.link or e.file_ref or e.file_name or "", e.note)
                   for e in evidence or [])
     return Worksheet(rules=rules.id, answers=parse_answers(rules, raw_answers),
                      hasil=parse_hasil(rules, raw_hasil), unit=assessment.unit.code,
@@ -261,17 +263,23 @@ def _check_link(link: str) -> str:
     return link
 
 
-async def add_evidence(
-    db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str,
-    link: str | None = None, file_ref: str | None = None, note: str = "",
-) -> Evidence:
-    _require_writer(actor)
+def _item_code(assessment: Assessment, item_code: str) -> str:
+    """An item or hasil indicator code of the assessment's rule set, upper case."""
     rules = get_rules(assessment.rules_id)
     code = item_code.strip().upper()
     known = {i.code for _a, _n, i in rules.items()} | {h.code for _g, h in
                                                        rules.hasil_indicators()}
     if code not in known:
         raise AnswerError(code or "item", "kode butir tidak dikenal", "unknown item code")
+    return code
+
+
+async def add_evidence(
+    db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str,
+    link: str | None = None, file_ref: str | None = None, note: str = "",
+) -> Evidence:
+    _require_writer(actor)
+    code = _item_code(assessment, item_code)
     if not link and not file_ref:
         raise ValidationFailed("Isi tautan atau berkas data dukung.",
                                "Give a link or a file for the evidence.", details={"field": "link"})
@@ -287,6 +295,37 @@ async def add_evidence(
                        details={"code": code, "evidence": evidence.id,
                                 "kind": "link" if link else "file"})
     return evidence
+
+
+async def add_evidence_file(
+    db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str, note: str,
+    incoming: Incoming, store: EvidenceStore,
+) -> Evidence:
+    """Keep an uploaded document (type checked, stored by its sha256) as evidence for an item."""
+    _require_writer(actor)
+    code = _item_code(assessment, item_code)
+    stored = await to_thread.run_sync(store.keep, incoming)
+    evidence = Evidence(assessment_id=assessment.id, item_code=code, note=note.strip()[:MAX_NOTE],
+                        file_name=stored.name, content_type=stored.content_type,
+                        size_bytes=stored.size, sha256=stored.sha256, created_by_id=actor.id)
+    db.add(evidence)
+    await db.flush()
+    await audit.append(db, unit=assessment.unit, actor_id=actor.id, actor=actor.email,
+                       action="zi.evidence.upload", object_type=repository.OBJECT_TYPE,
+                       object_id=assessment.id,
+                       details={"code": code, "evidence": evidence.id, "kind": "upload",
+                                "name": stored.name, "content_type": stored.content_type,
+                                "size": stored.size, "sha256": stored.sha256})
+    return evidence
+
+
+async def evidence_file(db: AsyncSession, actor: Staff, evidence_id: int) -> Evidence:
+    """An uploaded evidence file of an assessment the actor may read; else NotFound."""
+    found = await db.scalar(repository.readable_evidence(actor).where(
+        Evidence.id == evidence_id, Evidence.sha256.is_not(None)))
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def missing_evidence(rules: RuleSet, ws: Worksheet, evidence: list[Evidence]) -> list[str]:
