@@ -80,9 +80,11 @@ def serve(
     import uvicorn
 
     from wbs.core.logging import log_config
+    from wbs.core.tempdir import use_private_tempdir
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.core.app:create_app",
         factory=True,

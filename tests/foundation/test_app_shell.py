@@ -111,3 +111,23 @@ def test_default_database_lives_in_the_data_dir(tmp_path):
     settings = Settings(data_dir=tmp_path / "var")
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert str((tmp_path / "var").resolve()) in settings.resolved_database_url
+
+
+def test_serve_keeps_temporary_files_under_the_data_dir(tmp_path, monkeypatch):
+    import os
+    import stat
+    import tempfile
+
+    from wbs.core.tempdir import use_private_tempdir
+
+    monkeypatch.setenv("TMPDIR", os.environ.get("TMPDIR", "/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    private = use_private_tempdir(tmp_path / "var")
+    try:
+        assert tempfile.gettempdir() == str(private)
+        assert private == (tmp_path / "var" / "tmp").resolve()
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+        with tempfile.NamedTemporaryFile() as spooled:  # what libraries spool into
+            assert os.path.dirname(spooled.name) == str(private)
+    finally:
+        tempfile.tempdir = None

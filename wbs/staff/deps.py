@@ -78,7 +78,8 @@ async def csrf_protect(request: Request, _staff: OptionalStaff) -> None:
     check_origin(request)
     token = request.headers.get(CSRF_HEADER)
     if token is None:
-        form = await request.form()
+        # Bounded: at most one file (worksheet imports); a worksheet has a few hundred fields.
+        form = await request.form(max_files=1, max_fields=1000, max_part_size=64 * 1024)
         value = form.get(CSRF_FIELD)
         token = value if isinstance(value, str) else None
     check_csrf_token(request, token)
