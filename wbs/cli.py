@@ -135,11 +135,22 @@ def unit_create(
     typer.echo(f"unit {_run_in_session(work)} created with 4 channels")
 
 
-def _read_password_stdin() -> str:
+def _read_password_stdin(password_stdin: bool) -> str:
+    """The passphrase from the first line of stdin, within the length policy; exit 2 if not."""
+    from wbs.staff.passwords import check_length
+
+    if not password_stdin:
+        typer.echo("error: give the passphrase with --password-stdin", err=True)
+        raise typer.Exit(2)
     data = sys.stdin.readline().rstrip("\r\n")
     if not data:
         typer.echo("error: no password on standard input", err=True)
         raise typer.Exit(2)
+    try:
+        check_length(data)
+    except DomainError as exc:
+        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
+        raise typer.Exit(2) from None
     return data
 
 
@@ -157,22 +168,12 @@ def staff_create(
     ] = False,
 ) -> None:
     """Create a staff account; prints the TOTP enrolment URI when TOTP is enrolled."""
-    from wbs.staff.passwords import check_length
-
     try:
         roles = [Role(r) for r in role]
     except ValueError:
         typer.echo(f"error: roles must be among {', '.join(r.value for r in Role)}", err=True)
         raise typer.Exit(2) from None
-    if not password_stdin:
-        typer.echo("error: give the passphrase with --password-stdin", err=True)
-        raise typer.Exit(2)
-    passphrase = _read_password_stdin()
-    try:
-        check_length(passphrase)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
-        raise typer.Exit(2) from None
+    passphrase = _read_password_stdin(password_stdin)
 
     async def work(db: AsyncSession, settings: Settings) -> str | None:
         _staff, seed = await _create_staff(
@@ -253,17 +254,7 @@ def staff_set_password(
     """Forgotten passphrase: set a temporary one (fresh parameters), end the account's
     sessions, keep its key. The officer signs in with it and, on /staff/key or with
     `wbs client recover`, opens the key with the recovery key and chooses a new passphrase."""
-    from wbs.staff.passwords import check_length
-
-    if not password_stdin:
-        typer.echo("error: give the passphrase with --password-stdin", err=True)
-        raise typer.Exit(2)
-    passphrase = _read_password_stdin()
-    try:
-        check_length(passphrase)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
-        raise typer.Exit(2) from None
+    passphrase = _read_password_stdin(password_stdin)
 
     async def work(db: AsyncSession, settings: Settings) -> tuple[bool, bool, int]:
         from wbs.staff import service
