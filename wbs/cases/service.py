@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +65,22 @@ async def _unit(db: AsyncSession, report: Report) -> Unit:
     unit = await db.get(Unit, report.unit_id)
     assert unit is not None  # noqa: S101 - foreign key
     return unit
+
+
+async def _audit_case(
+    db: AsyncSession, actor: Staff, report: Report, action: str, details: dict[str, Any]
+) -> None:
+    """Audit an officer's action on a case, in the case's unit chain."""
+    await audit.append(
+        db,
+        unit=await _unit(db, report),
+        actor_id=actor.id,
+        actor=actor.email,
+        action=action,
+        object_type="report",
+        object_id=report.case_number,
+        details=details,
+    )
 
 
 async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
@@ -178,16 +195,7 @@ async def add_note(
     )
     db.add(note)
     await db.flush()
-    await audit.append(
-        db,
-        unit=await _unit(db, report),
-        actor_id=actor.id,
-        actor=actor.email,
-        action="case.note",
-        object_type="report",
-        object_id=report.case_number,
-        details={"note_id": note_id},
-    )
+    await _audit_case(db, actor, report, "case.note", {"note_id": note_id})
     return note
 
 
@@ -235,15 +243,8 @@ async def add_recipient(
     )
     db.add(row)
     await db.flush()
-    await audit.append(
-        db,
-        unit=await _unit(db, report),
-        actor_id=actor.id,
-        actor=actor.email,
-        action="case.add_recipient",
-        object_type="report",
-        object_id=report.case_number,
-        details={"staff_id": colleague.id, "key_id": kid},
+    await _audit_case(
+        db, actor, report, "case.add_recipient", {"staff_id": colleague.id, "key_id": kid}
     )
     return row
 
@@ -270,14 +271,7 @@ async def change_status(
             "The case status changed meanwhile. Reload and try again.",
         )
     await db.refresh(report)
-    await audit.append(
-        db,
-        unit=await _unit(db, report),
-        actor_id=actor.id,
-        actor=actor.email,
-        action="case.status",
-        object_type="report",
-        object_id=report.case_number,
-        details={"from": expected.value, "to": status.value},
+    await _audit_case(
+        db, actor, report, "case.status", {"from": expected.value, "to": status.value}
     )
     return report

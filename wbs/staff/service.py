@@ -124,6 +124,28 @@ async def create_staff(
     return staff, seed
 
 
+async def _unit_of(db: AsyncSession, staff: Staff) -> Unit:
+    unit = await db.get(Unit, staff.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    return unit
+
+
+async def _audit_own(
+    db: AsyncSession, staff: Staff, action: str, details: dict[str, Any] | None = None
+) -> None:
+    """Audit what a staff member did to their own account, in their unit's chain."""
+    await audit.append(
+        db,
+        unit=await _unit_of(db, staff),
+        actor_id=staff.id,
+        actor=staff.email,
+        action=action,
+        object_type="staff",
+        object_id=staff.id,
+        details=details,
+    )
+
+
 async def _throttle_row(db: AsyncSession, sec: Security, email: str) -> LoginThrottle:
     key = keyed_digest(sec.master, "login-throttle", email.encode())
     row = await db.scalar(select(LoginThrottle).where(LoginThrottle.account_key == key))
@@ -186,17 +208,7 @@ async def start_session(db: AsyncSession, sec: Security, staff: Staff) -> tuple[
         expires_at=now + timedelta(seconds=sec.settings.session_max_seconds),
     )
     db.add(session)
-    unit = await db.get(Unit, staff.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    await audit.append(
-        db,
-        unit=unit,
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.login",
-        object_type="staff",
-        object_id=staff.id,
-    )
+    await _audit_own(db, staff, "staff.login")
     await db.flush()
     return token, session
 
@@ -221,17 +233,7 @@ async def resume_session(
 
 async def end_session(db: AsyncSession, session_id: str, staff: Staff) -> None:
     await db.execute(delete(StaffSession).where(StaffSession.id == session_id))
-    unit = await db.get(Unit, staff.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    await audit.append(
-        db,
-        unit=unit,
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.logout",
-        object_type="staff",
-        object_id=staff.id,
-    )
+    await _audit_own(db, staff, "staff.logout")
 
 
 async def enrol_totp(db: AsyncSession, sec: Security, staff: Staff, seed: str, code: str) -> None:
@@ -241,17 +243,7 @@ async def enrol_totp(db: AsyncSession, sec: Security, staff: Staff, seed: str, c
         raise ValidationFailed("Kode verifikasi salah.", "Wrong verification code.")
     staff.totp_secret_enc = totp.seal_secret(sec.totp_box, staff.email, seed)
     staff.totp_last_step = step
-    unit = await db.get(Unit, staff.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    await audit.append(
-        db,
-        unit=unit,
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.totp_enrol",
-        object_type="staff",
-        object_id=staff.id,
-    )
+    await _audit_own(db, staff, "staff.totp_enrol")
     await db.flush()
 
 
@@ -260,12 +252,6 @@ def has_role(staff: Staff, *roles: Role) -> bool:
 
 
 # ---------------------------------------------------------------- device keys, passphrases
-
-
-async def _unit_of(db: AsyncSession, staff: Staff) -> Unit:
-    unit = await db.get(Unit, staff.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    return unit
 
 
 async def _end_sessions(db: AsyncSession, staff: Staff, *, keep: str | None = None) -> int:
@@ -309,19 +295,10 @@ async def enrol_key(
         staff.recovery_wrapped_private_key = recovery_wrapped_private_key
     if changed:
         staff.key_approved_at = None
-    await audit.append(
-        db,
-        unit=await _unit_of(db, staff),
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.key_enrol" if changed else "staff.key_rewrap",
-        object_type="staff",
-        object_id=staff.id,
-        details={
-            "fingerprint": fingerprint,
-            "recovery_wrap": recovery_wrapped_private_key is not None,
-        },
-    )
+    await _audit_own(db, staff, "staff.key_enrol" if changed else "staff.key_rewrap", {
+        "fingerprint": fingerprint,
+        "recovery_wrap": recovery_wrapped_private_key is not None,
+    })
     await db.flush()
 
 
@@ -372,19 +349,10 @@ async def change_passphrase(
     staff.passphrase_changed_at = utcnow()
     throttle.failures = 0
     ended = await _end_sessions(db, staff, keep=session_id)
-    await audit.append(
-        db,
-        unit=await _unit_of(db, staff),
-        actor_id=staff.id,
-        actor=staff.email,
-        action="staff.passphrase_change",
-        object_type="staff",
-        object_id=staff.id,
-        details={
-            "fingerprint": formats.fingerprint(staff.public_key) if staff.public_key else None,
-            "sessions_ended": ended,
-        },
-    )
+    await _audit_own(db, staff, "staff.passphrase_change", {
+        "fingerprint": formats.fingerprint(staff.public_key) if staff.public_key else None,
+        "sessions_ended": ended,
+    })
     await db.flush()
     return ended
 
