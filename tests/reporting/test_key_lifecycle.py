@@ -11,11 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from crypto import directory as lib_directory
 from crypto import envelope as lib_envelope
 from crypto import staffkeys
 from crypto.keys import KeyPair
-from tests.reporting.test_submission_api import _sign_in, _submission
+from tests.reporting.helpers import enrol, publish_directory, sign_in, submission
 from wbs.audit.models import AuditEvent
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
@@ -26,21 +25,8 @@ NEW_PASS = "kata sandi baru yang panjang"
 
 
 async def _enrol(client, account) -> staffkeys.StaffKeyEnrolment:
-    csrf = await _sign_in(client, account)
-    made = staffkeys.create_staff_key(
-        account.password, kdf=account.staff.kdf_params, weak_for_tests=True
-    )
-    out = await client.put(
-        "/api/v1/staff/me/key",
-        json={
-            "public_key": made.public,
-            "wrapped_private_key": made.wrapped.dumps(),
-            "recovery_wrapped_private_key": made.recovery_wrapped.dumps(),
-        },
-        headers={"x-csrf-token": csrf},
-    )
-    assert out.status_code == 200, out.text
-    assert out.json()["recovery_wrapped_private_key"] == made.recovery_wrapped.dumps()
+    made, me = await enrol(client, account)
+    assert me["recovery_wrapped_private_key"] == made.recovery_wrapped.dumps()
     return made
 
 
@@ -55,34 +41,8 @@ async def world(app, client, settings, make_unit, make_staff):
     admin = await make_staff(unit, "admin")
     made = await _enrol(client, officer)
     client.cookies.clear()
-    csrf = await _sign_in(client, admin)
-    plan = (await client.get(f"/api/v1/admin/units/{unit.code}/directory")).json()
-    by_id = {s["key_id"]: s for s in plan["staff"]}
-    document = {
-        "v": 1,
-        "unit": unit.code,
-        "version": plan["next_version"],
-        "channels": {
-            c: [
-                {"key_id": k, "public_key": by_id[k]["public_key"], "email": by_id[k]["email"]}
-                for k in kids
-            ]
-            for c, kids in plan["recipients"].items()
-        },
-    }
-    unit_key = lib_directory.new_signing_key()
-    signed = lib_directory.sign_directory(unit_key, document)
-    out = await client.put(
-        f"/api/v1/admin/units/{unit.code}/directory",
-        json={
-            **signed,
-            "wrapped_private_key": lib_directory.wrap_signing_key(
-                unit_key, KeyPair.generate().public
-            ),
-        },
-        headers={"x-csrf-token": csrf},
-    )
-    assert out.status_code == 200, out.text
+    csrf = await sign_in(client, admin)
+    await publish_directory(client, unit, csrf, KeyPair.generate().public)
     client.cookies.clear()
     return {"unit": unit, "officer": officer, "made": made}
 
@@ -206,7 +166,7 @@ async def test_passphrase_change_keeps_the_key_and_ends_other_sessions(
     app, client, db, world
 ):
     officer, made = world["officer"], world["made"]
-    body, _receipt, _sealed = await _submission(client, world["unit"], [made.key_pair])
+    body, _receipt, _sealed = await submission(client, world["unit"], [made.key_pair])
     out = await client.post("/api/v1/reports", json=body)
     assert out.status_code == 201, out.text
     report_id = out.json()["report_id"]
@@ -215,7 +175,7 @@ async def test_passphrase_change_keeps_the_key_and_ends_other_sessions(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
         assert await _session_ok(other, officer, old_secret) == 200
-        csrf = await _sign_in(client, officer)
+        csrf = await sign_in(client, officer)
         change = _change_body(officer, officer.password, NEW_PASS, made.wrapped.dumps())
         changed = await client.put(
             "/api/v1/staff/me/passphrase", json=change, headers={"x-csrf-token": csrf}
@@ -292,7 +252,7 @@ async def test_passphrase_change_checks_what_the_device_sends(
 async def test_account_without_a_key_changes_its_passphrase(client, make_unit, make_staff):
     unit = await make_unit()
     account = await make_staff(unit, "verifikator")
-    csrf = await _sign_in(client, account)
+    csrf = await sign_in(client, account)
     body = _change_body(account, account.password, NEW_PASS, None)
     out = await client.put(
         "/api/v1/staff/me/passphrase", json=body, headers={"x-csrf-token": csrf}
@@ -307,11 +267,11 @@ async def test_set_password_then_recovery_keeps_the_key(
     app, client, db, security, world
 ):
     officer, made = world["officer"], world["made"]
-    body, _receipt, _sealed = await _submission(client, world["unit"], [made.key_pair])
+    body, _receipt, _sealed = await submission(client, world["unit"], [made.key_pair])
     out = await client.post("/api/v1/reports", json=body)
     assert out.status_code == 201, out.text
     report_id = out.json()["report_id"]
-    await _sign_in(client, officer)
+    await sign_in(client, officer)
 
     temporary = "sementara dari admin 123"
     secret, kdf = new_credentials(temporary, for_tests=True)

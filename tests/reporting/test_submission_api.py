@@ -8,43 +8,19 @@ import uuid
 
 import pytest
 
-from crypto import directory as lib_directory
 from crypto import envelope as lib_envelope
 from crypto import proof as lib_proof
 from crypto import receipt as lib_receipt
-from crypto import staffkeys
 from crypto.keys import KeyPair
-from wbs.client.flows import solve_pow
+from tests.reporting.helpers import enrol, publish_directory, sign_in, submission
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.schemas import b64u_decode, b64u_encode
-from wbs.staff.credentials import login_secret_for
-
-
-async def _sign_in(client, account) -> str:
-    secret = login_secret_for(account.password, account.staff.kdf_params)
-    out = await client.post(
-        "/api/v1/staff/session", json={"email": account.email, "login_secret": secret}
-    )
-    assert out.status_code == 200, out.text
-    return out.json()["csrf_token"]
 
 
 async def _enrol(client, account) -> KeyPair:
-    csrf = await _sign_in(client, account)
-    made = staffkeys.create_staff_key(
-        account.password, kdf=account.staff.kdf_params, weak_for_tests=True
-    )
-    out = await client.put(
-        "/api/v1/staff/me/key",
-        json={
-            "public_key": made.public,
-            "wrapped_private_key": made.wrapped.dumps(),
-            "recovery_wrapped_private_key": made.recovery_wrapped.dumps(),
-        },
-        headers={"x-csrf-token": csrf},
-    )
-    assert out.status_code == 200 and out.json()["key_status"] == "pending"
+    made, me = await enrol(client, account)
+    assert me["key_status"] == "pending"
     return made.key_pair
 
 
@@ -59,67 +35,16 @@ async def world(app, client, settings, make_unit, make_staff):
     v2 = await make_staff(unit, "verifikator")
     admin = await make_staff(unit, "admin")
     keys = {"v1": await _enrol(client, v1), "v2": await _enrol(client, v2)}
-    csrf = await _sign_in(client, admin)
-    plan = (await client.get(f"/api/v1/admin/units/{unit.code}/directory")).json()
-    by_id = {s["key_id"]: s for s in plan["staff"]}
-    document = {
-        "v": 1,
-        "unit": unit.code,
-        "version": plan["next_version"],
-        "channels": {
-            c: [
-                {"key_id": k, "public_key": by_id[k]["public_key"], "email": by_id[k]["email"]}
-                for k in kids
-            ]
-            for c, kids in plan["recipients"].items()
-        },
-    }
-    unit_key = lib_directory.new_signing_key()
-    signed = lib_directory.sign_directory(unit_key, document)
-    admin_key = KeyPair.generate()
-    out = await client.put(
-        f"/api/v1/admin/units/{unit.code}/directory",
-        json={
-            **signed,
-            "wrapped_private_key": lib_directory.wrap_signing_key(unit_key, admin_key.public),
-        },
-        headers={"x-csrf-token": csrf},
-    )
-    assert out.status_code == 200, out.text
-    assert len(out.json()["approved"]) == 2
+    csrf = await sign_in(client, admin)
+    published = await publish_directory(client, unit, csrf, KeyPair.generate().public)
+    assert len(published["approved"]) == 2
     client.cookies.clear()
     return {"unit": unit, "v1": v1, "v2": v2, "admin": admin, "keys": keys}
 
 
-async def _submission(
-    client, unit, recipients, *, excluded=(), version=1, report_id=None, content=None
-):
-    text = lib_receipt.new_receipt()
-    rk = lib_receipt.derive_from_receipt(text)
-    report_id = report_id or str(uuid.uuid4())
-    sealed = lib_envelope.seal_report(
-        unit=unit.code,
-        channel="wbs",
-        report_id=report_id,
-        content=content or {"apa": "rahasia"},
-        recipients=[k.public for k in recipients],
-        reporter_key=rk.reporter_public_key,
-    )
-    challenge = (await client.get("/api/v1/pow")).json()
-    env = sealed.envelope.to_json()
-    body = {
-        "envelope": env,
-        "lookup": rk.lookup_b64u,
-        "excluded": list(excluded),
-        "pow": solve_pow(challenge, report_id),
-        "directory_version": version,
-    }
-    return body, text, sealed
-
-
 async def test_submission_and_its_proof(client, world):
     k = world["keys"]
-    body, _receipt, _sealed = await _submission(client, world["unit"], [k["v1"], k["v2"]])
+    body, _receipt, _sealed = await submission(client, world["unit"], [k["v1"], k["v2"]])
     out = await client.post("/api/v1/reports", json=body)
     assert out.status_code == 201, out.text
     assert out.json()["case_number"].startswith("WBS-") and "set-cookie" not in out.headers
@@ -141,7 +66,7 @@ async def test_refused_submissions(client, world, case):
         excluded = [KeyPair.generate().public.key_id_hex]
     elif case == "stale":
         version = 0
-    body, _r, _s = await _submission(
+    body, _r, _s = await submission(
         client, world["unit"], recipients, excluded=excluded, version=version
     )
     if case == "pow":
@@ -156,7 +81,7 @@ async def test_refused_submissions(client, world, case):
 
 async def test_exclusion_mailbox_and_officer_access(client, world):
     k = world["keys"]
-    body, receipt, sealed = await _submission(
+    body, receipt, sealed = await submission(
         client, world["unit"], [k["v1"]], excluded=[k["v2"].public.key_id_hex]
     )
     out = await client.post("/api/v1/reports", json=body)
@@ -190,11 +115,11 @@ async def test_exclusion_mailbox_and_officer_access(client, world):
     client.cookies.clear()
 
     # The excluded officer: 404, not in the inbox; the recipient reads it.
-    await _sign_in(client, world["v2"])
+    await sign_in(client, world["v2"])
     assert (await client.get(f"/api/v1/cases/{report_id}")).status_code == 404
     assert (await client.get("/api/v1/cases")).json() == []
     client.cookies.clear()
-    csrf = await _sign_in(client, world["v1"])
+    csrf = await sign_in(client, world["v1"])
     case = (await client.get(f"/api/v1/cases/{report_id}")).json()
     assert case["envelope"]["identity"] is None and len(case["envelope"]["wraps"]) == 1
     dk = lib_envelope.envelope_data_key(case["envelope"], k["v1"])
@@ -230,7 +155,7 @@ async def test_limits_on_text_files_and_file_count(app, client, world, settings)
         ReportingLimits(pow_difficulty=0, report_max_files=1, report_max_content_bytes=1024),
     )
     k = world["keys"]
-    body, _r, _s = await _submission(
+    body, _r, _s = await submission(
         client, world["unit"], [k["v1"], k["v2"]], content={"apa": "x" * 2048}
     )
     big = await client.post("/api/v1/reports", json=body)  # content box > 1 byte + box overhead
@@ -240,7 +165,7 @@ async def test_limits_on_text_files_and_file_count(app, client, world, settings)
     app.state.reporting = Reporting.build(
         settings, app.state.security.master, ReportingLimits(pow_difficulty=0, report_max_files=1)
     )
-    body, _r, _s = await _submission(client, world["unit"], [k["v1"], k["v2"]])
+    body, _r, _s = await submission(client, world["unit"], [k["v1"], k["v2"]])
     ids = [str(uuid.uuid4()), str(uuid.uuid4())]
     body["attachments"] = [{"id": i, "metadata": "AAAA", "size": 3} for i in ids]
     files = [("attachment", (i, b"abc", "application/octet-stream")) for i in ids]
@@ -260,7 +185,7 @@ async def test_limits_on_text_files_and_file_count(app, client, world, settings)
 
 async def test_refused_submission_leaves_no_attachment_blob(client, world, settings):
     k = world["keys"]
-    body, _r, _s = await _submission(client, world["unit"], [k["v1"], k["v2"]], version=7)
+    body, _r, _s = await submission(client, world["unit"], [k["v1"], k["v2"]], version=7)
     aid = str(uuid.uuid4())
     body["attachments"] = [{"id": aid, "metadata": "AAAA", "size": 5}]
     out = await client.post(
