@@ -50,10 +50,15 @@ RECOVERY_LENGTH = 28  # 27 random symbols (133.8 bits) and a check symbol
 WEAK_ENV = "WBS_CRYPTO_ALLOW_WEAK_KDF"
 
 
+def weak_kdf_allowed() -> bool:
+    """Whether this process is a test suite that may use cheap parameters (WEAK_ENV=1)."""
+    return os.environ.get(WEAK_ENV) == "1"
+
+
 def _allow_weak(weak_for_tests: bool) -> bool:
     if not weak_for_tests:
         return False
-    if os.environ.get(WEAK_ENV) != "1":
+    if not weak_kdf_allowed():
         raise WeakParametersError(
             f"weak_for_tests needs {WEAK_ENV}=1 (test suites only, never in production)"
         )

@@ -6,7 +6,6 @@ implemented here.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from crypto.boxes import DataKey, ReportContext
 from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import KeyPair
 from crypto.signing import public_key_text, signing_fingerprint
+from crypto.staffkeys import weak_kdf_allowed
 from wbs.client.api import ClientError
 from wbs.reporting.schemas import b64u_decode
 
@@ -45,15 +45,11 @@ class ReporterKeys:
     key_pair: KeyPair = field(repr=False)
 
 
-def _weak() -> bool:
-    return os.environ.get(staffkeys.WEAK_ENV) == "1"
-
-
 def login_secret(passphrase: str, kdf: dict[str, Any] | None) -> str:
     """What is sent in place of the passphrase (the passphrase itself for legacy accounts)."""
     if kdf is None:
         return passphrase
-    return staffkeys.login_secret(passphrase, kdf, weak_for_tests=_weak())
+    return staffkeys.login_secret(passphrase, kdf, weak_for_tests=weak_kdf_allowed())
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ class MadeKey:
 
 def create_staff_key(passphrase: str, kdf: dict[str, Any] | None) -> MadeKey:
     """A new key pair wrapped under the passphrase and under a fresh recovery key."""
-    made = staffkeys.create_staff_key(passphrase, kdf=kdf, weak_for_tests=_weak())
+    made = staffkeys.create_staff_key(passphrase, kdf=kdf, weak_for_tests=weak_kdf_allowed())
     return MadeKey(
         made.public, made.wrapped.dumps(), made.recovery_wrapped.dumps(), made.recovery_key
     )
@@ -82,7 +78,7 @@ def new_recovery_wrap(key_pair: KeyPair) -> tuple[str, str]:
 
 def unwrap_staff_key(wrapped: str, passphrase: str) -> KeyPair:
     try:
-        return staffkeys.unwrap_private_key(wrapped, passphrase, weak_for_tests=_weak())
+        return staffkeys.unwrap_private_key(wrapped, passphrase, weak_for_tests=weak_kdf_allowed())
     except CryptoError:
         raise ClientError("kunci privat tidak dapat dibuka / cannot open the private key") from None
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crypto.staffkeys import weak_kdf_allowed
 
 PLACEHOLDER_SECRETS = frozenset(
     {"", "change-me", "changeme", "secret", "development", "placeholder"}
@@ -57,7 +58,7 @@ class Settings(BaseSettings):
                     "WBS_SECRET_KEY harus diisi kunci acak minimal 32 karakter di produksi / "
                     "WBS_SECRET_KEY must be a random key of at least 32 characters in production"
                 )
-            if os.environ.get("WBS_CRYPTO_ALLOW_WEAK_KDF") == "1":
+            if weak_kdf_allowed():
                 raise SettingsError(
                     "WBS_CRYPTO_ALLOW_WEAK_KDF hanya untuk pengujian, bukan produksi / "
                     "WBS_CRYPTO_ALLOW_WEAK_KDF is for test suites, never production"

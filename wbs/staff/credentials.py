@@ -10,22 +10,18 @@ command line, where it computes the same login secret once and forgets the passp
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Any
 
 from crypto import staffkeys
 from crypto.errors import CryptoError, WeakParametersError
 from crypto.keys import PublicKey
+from crypto.staffkeys import weak_kdf_allowed
 from wbs.core.errors import ValidationFailed
 from wbs.staff.passwords import check_length
 
 # Test suites create hundreds of accounts; they may ask for cheap parameters, which the
 # crypto library accepts only while WBS_CRYPTO_ALLOW_WEAK_KDF=1 (refused in production).
 TEST_ITERATIONS = 1_000
-
-
-def weak_kdf_allowed() -> bool:
-    return os.environ.get(staffkeys.WEAK_ENV) == "1"
 
 
 def new_credentials(passphrase: str, *, for_tests: bool = False) -> tuple[str, dict[str, Any]]:
