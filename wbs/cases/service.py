@@ -61,19 +61,13 @@ async def readable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
     return found
 
 
-async def _unit(db: AsyncSession, report: Report) -> Unit:
-    unit = await db.get(Unit, report.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
-    return unit
-
-
 async def _audit_case(
     db: AsyncSession, actor: Staff, report: Report, action: str, details: dict[str, Any]
 ) -> None:
     """Audit an officer's action on a case, in the case's unit chain."""
     await audit.append(
         db,
-        unit=await _unit(db, report),
+        unit=await reports.unit_of(db, report),
         actor_id=actor.id,
         actor=actor.email,
         action=action,
@@ -111,7 +105,7 @@ async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
 
 async def get_case(db: AsyncSession, actor: Staff, report_id: str) -> CaseView:
     report = await readable(db, actor, report_id)
-    unit = await _unit(db, report)
+    unit = await reports.unit_of(db, report)
     wraps = await reports.wraps_of(db, report.id)
     mine = [w for w in wraps if w.staff_id == actor.id and w.recipient == SenderRole.officer]
     envelope = reporting.envelope_for(report, unit, mine)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.db import utcnow
 from wbs.reporting.models import Attachment, MailboxSession, Message, Report, ReportWrap
-from wbs.units.models import CaseType
+from wbs.units.models import CaseType, Unit
 
 
 async def next_case_seq(db: AsyncSession, unit_id: int, case_type: CaseType, year: int) -> int:
@@ -36,6 +36,13 @@ async def next_case_seq(db: AsyncSession, unit_id: int, case_type: CaseType, yea
     if seq is None:  # pragma: no cover - the row exists now
         raise RuntimeError("case counter row missing")
     return int(seq)
+
+
+async def unit_of(db: AsyncSession, report: Report) -> Unit:
+    """The unit a report belongs to (the foreign key guarantees it exists)."""
+    unit = await db.get(Unit, report.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    return unit
 
 
 async def by_public_id(db: AsyncSession, public_id: str) -> Report | None:

@@ -203,6 +203,24 @@ def store_files(
     return stored
 
 
+def _attachment_rows(
+    report: Report, stored: list[StoredBlob], now: datetime, *, message_id: int | None = None
+) -> list[Attachment]:
+    """Rows for attachments whose encrypted blobs are stored (of the report or a message)."""
+    return [
+        Attachment(
+            report_id=report.id,
+            message_id=message_id,
+            public_id=item.id,
+            metadata_box=item.metadata,
+            size=item.size,
+            blob=item.name,
+            created_at=now,
+        )
+        for item in stored
+    ]
+
+
 @contextmanager
 def discard_on_error(ctx: Reporting, stored: list[StoredBlob]) -> Iterator[None]:
     """If the request fails, remove the blobs it created (nothing will reference them)."""
@@ -389,17 +407,7 @@ async def submit(
                     created_at=now,
                 )
             )
-        for item in stored:
-            db.add(
-                Attachment(
-                    report_id=report.id,
-                    public_id=item.id,
-                    metadata_box=item.metadata,
-                    size=item.size,
-                    blob=item.name,
-                    created_at=now,
-                )
-            )
+        db.add_all(_attachment_rows(report, stored, now))
         proof = sign_proof(ctx, report, unit)
         report.proof_signature = proof.signature
         await db.flush()
@@ -498,8 +506,7 @@ async def thread(
 
 
 async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> MailboxView:
-    unit = await db.get(Unit, report.unit_id)
-    assert unit is not None  # noqa: S101 - foreign key
+    unit = await repository.unit_of(db, report)
     wraps = [
         w for w in await repository.wraps_of(db, report.id) if w.recipient == SenderRole.reporter
     ]
@@ -547,21 +554,9 @@ async def add_message(
         )
         db.add(message)
         await db.flush()
-        for item in stored:
-            db.add(
-                Attachment(
-                    report_id=report.id,
-                    message_id=message.id,
-                    public_id=item.id,
-                    metadata_box=item.metadata,
-                    size=item.size,
-                    blob=item.name,
-                    created_at=now,
-                )
-            )
+        db.add_all(_attachment_rows(report, stored, now, message_id=message.id))
         report.last_activity_at = now
-        unit = await db.get(Unit, report.unit_id)
-        assert unit is not None  # noqa: S101 - foreign key
+        unit = await repository.unit_of(db, report)
         await audit.append(
             db,
             unit=unit,
