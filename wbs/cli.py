@@ -202,17 +202,8 @@ def staff_create(
 
 def _security(settings: Settings) -> Security:
     from wbs.staff import service
-    from wbs.staff.passwords import Hasher
 
-    return service.Security(
-        settings=settings,
-        master=settings.secret_bytes(),
-        hasher=Hasher(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        ),
-    )
+    return service.Security.from_settings(settings)
 
 
 async def _create_staff(

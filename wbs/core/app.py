@@ -18,7 +18,6 @@ from wbs.core.handlers import install_handlers
 from wbs.core.security import SecurityHeadersMiddleware
 from wbs.core.settings import Settings, load_settings
 from wbs.core.templating import make_environment
-from wbs.staff.passwords import Hasher
 from wbs.staff.service import Security
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -76,15 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = make_environment()
     app.state.csrf_secret = bytes.fromhex(keyed_digest(master, "csrf", b"v1"))
-    app.state.security = Security(
-        settings=settings,
-        hasher=Hasher(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        ),
-        master=master,
-    )
+    app.state.security = Security.from_settings(settings, master)
     install_handlers(app)
     include_routers(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it

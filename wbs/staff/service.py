@@ -62,6 +62,18 @@ class Security:
     hasher: Hasher
     master: bytes
 
+    @classmethod
+    def from_settings(cls, settings: Settings, master: bytes | None = None) -> Security:
+        """The hasher with the configured Argon2id parameters and the master secret."""
+        hasher = Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        if master is None:
+            master = settings.secret_bytes()
+        return cls(settings=settings, hasher=hasher, master=master)
+
     @property
     def totp_box(self) -> SecretBox:
         return SecretBox(self.master, totp.TOTP_LABEL)
