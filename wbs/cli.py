@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wbs.calendar import cli as calendar_cli
 from wbs.client import cli as client_cli
-from wbs.core.db import make_engine, make_sessionmaker
+from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.errors import DomainError
-from wbs.core.settings import Settings, SettingsError, load_settings
+from wbs.core.settings import Settings
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
@@ -39,35 +38,11 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")
 app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
 app.add_typer(client_cli.app, name="client")
+app.add_typer(calendar_cli.app, name="calendar")
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _run_in_session(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """Run one unit of work in a transaction; domain errors exit 1 with their message."""
-    settings = _settings()
-
-    async def runner() -> T:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session, settings)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(runner())
-    except DomainError as exc:
-        typer.echo(f"error: {exc.text_id} / {exc.text_en}", err=True)
-        raise typer.Exit(1) from None
+_settings = settings_or_exit
+_run_in_session = run_in_session
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Indonesian working-day calendar: national holidays, cuti bersama, unit closures."""
