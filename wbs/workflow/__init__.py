@@ -1,0 +1,1 @@
+"""Case workflows as data: `workflows/<case type>.yaml` loaded, validated and run."""
