@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import signal
 import sys
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wbs.calendar import cli as calendar_cli
 from wbs.client import cli as client_cli
 from wbs.core.commands import run_in_session, settings_or_exit
+from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
 from wbs.core.settings import Settings
 from wbs.staff.models import Role, Staff
@@ -305,6 +308,40 @@ def audit_checkpoint(unit: Annotated[str, typer.Option("--unit")]) -> None:
         return f"{found.code} seq={cp.seq} hash={cp.hash} key={cp.public_key} sig={cp.signature}"
 
     typer.echo(_run_in_session(work))
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
+) -> None:
+    """Run timers, daily digests and mail delivery (several workers are safe)."""
+    from wbs.worker import run_forever, run_once
+    from wbs.workflow.registry import load_all
+
+    settings = _settings()
+    workflows = load_all()
+
+    async def runner() -> None:
+        engine = make_engine(settings.resolved_database_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            if once:
+                done = await run_once(settings, sessions, workflows)
+                typer.echo(f"timers expired {done.timers.expired}, escalated "
+                           f"{done.timers.escalated}, closed {done.timers.closed}, reminded "
+                           f"{done.timers.reminded}; digests {done.digests}; mail sent "
+                           f"{done.delivery.sent}, failed {done.delivery.failed}")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await run_forever(settings, sessions, workflows, stop,
+                              settings.worker_interval_seconds)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(runner())
 
 
 @app.command("demo")

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "wbs@localhost"
 
+    # Deadlines are counted in local days; the worker runs in-process unless told otherwise.
+    timezone: str = "Asia/Jakarta"
+    worker_in_process: bool | None = None
+    worker_interval_seconds: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:
         if self.env == "production":
