@@ -374,3 +374,14 @@ async def test_failed_sign_ins_are_audited_without_the_secret(
         .order_by(AuditEvent.id.desc()).limit(1)
     )
     assert after is not None and after.id == unknown.id
+
+
+def test_client_asks_for_a_second_code_when_totp_is_enrolled():
+    from wbs.client.api import ClientError
+    from wbs.client.flows import _reauth_code
+
+    assert _reauth_code({"totp_enrolled": False}, None, None) is None
+    assert _reauth_code({"totp_enrolled": True}, "123456", "654321") == "654321"
+    for reauth in (None, "123456"):  # missing, or the sign-in's code again
+        with pytest.raises(ClientError, match="--reauth-code"):
+            _reauth_code({"totp_enrolled": True}, "123456", reauth)
