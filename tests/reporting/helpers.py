@@ -34,6 +34,7 @@ async def enrol(client, account) -> tuple[staffkeys.StaffKeyEnrolment, dict[str,
     out = await client.put(
         "/api/v1/staff/me/key",
         json={
+            "login_secret": login_secret_for(account.password, account.staff.kdf_params),
             "public_key": made.public,
             "wrapped_private_key": made.wrapped.dumps(),
             "recovery_wrapped_private_key": made.recovery_wrapped.dumps(),

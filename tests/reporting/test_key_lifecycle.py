@@ -89,7 +89,11 @@ async def test_enrolment_keeps_the_recovery_wrap(client, make_unit, make_staff):
     )
     same = await client.put(
         "/api/v1/staff/me/key",
-        json={"public_key": made.public, "wrapped_private_key": rewrapped.dumps()},
+        json={
+            "login_secret": account.login_secret,
+            "public_key": made.public,
+            "wrapped_private_key": rewrapped.dumps(),
+        },
         headers={"x-csrf-token": csrf},
     )
     assert same.status_code == 200, same.text
@@ -122,7 +126,9 @@ async def test_enrolment_keeps_the_recovery_wrap(client, make_unit, make_staff):
     }
     for case, body in refused.items():
         out = await client.put(
-            "/api/v1/staff/me/key", json=body, headers={"x-csrf-token": csrf}
+            "/api/v1/staff/me/key",
+            json={"login_secret": account.login_secret, **body},
+            headers={"x-csrf-token": csrf},
         )
         assert out.status_code == 422, case
         assert out.json()["message_id"] and out.json()["message_en"], case

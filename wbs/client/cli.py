@@ -25,6 +25,16 @@ PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the passphrase from standard input")
 ]
 Receipt = Annotated[str, typer.Option("--receipt", help="The receipt shown at submission")]
+Code = Annotated[
+    str | None, typer.Option("--code", help="TOTP code for the sign-in (when enrolled)")
+]
+ReauthCode = Annotated[
+    str | None,
+    typer.Option(
+        "--reauth-code",
+        help="A second, later TOTP code confirming the change (when enrolled)",
+    ),
+]
 TextFile = Annotated[Path, typer.Option("--text-file", exists=True, dir_okay=False)]
 
 
@@ -49,29 +59,47 @@ def _run(work: Callable[[], Any]) -> None:
 
 
 @app.command()
-def enroll(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+def enroll(
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+    reauth_code: ReauthCode = None,
+) -> None:
     """Make this officer's key pair here and send the public key (pending approval); prints
     the recovery key once (print it or write it down)."""
     passphrase = _passphrase(password_stdin)
-    _run(lambda: flows.enroll(url, email, passphrase))
+    _run(lambda: flows.enroll(url, email, passphrase, code, reauth_code))
 
 
 @app.command()
-def passwd(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+def passwd(
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+    reauth_code: ReauthCode = None,
+) -> None:
     """Change the passphrase here (stdin: current, then new); the key pair stays the same."""
     current = _passphrase(password_stdin, "current passphrase")
     new = _passphrase(password_stdin, "new passphrase (second line)")
-    _run(lambda: flows.passwd(url, email, current, new))
+    _run(lambda: flows.passwd(url, email, current, new, code, reauth_code))
 
 
 @app.command()
-def recover(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+def recover(
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+    reauth_code: ReauthCode = None,
+) -> None:
     """After an admin's `wbs staff set-password`: stdin lines are the temporary passphrase,
     the recovery key, the new passphrase. Opens the key with the recovery key here."""
     temporary = _passphrase(password_stdin, "temporary passphrase")
     recovery_key = _passphrase(password_stdin, "recovery key (second line)")
     new = _passphrase(password_stdin, "new passphrase (third line)")
-    _run(lambda: flows.recover(url, email, temporary, recovery_key, new))
+    _run(lambda: flows.recover(url, email, temporary, recovery_key, new, code, reauth_code))
 
 
 @app.command()

@@ -53,10 +53,12 @@ def officer(api: Api, email: str, passphrase: str, *, need_key: bool = True) -> 
     return Officer(api, me, private)
 
 
-def _put_key(api: Api, made: e2e.MadeKey) -> dict[str, Any]:
+def _put_key(api: Api, made: e2e.MadeKey, secret: str, code: str | None) -> dict[str, Any]:
     out: dict[str, Any] = api.put(
         "/api/v1/staff/me/key",
         json={
+            "login_secret": secret,
+            "code": code,
             "public_key": made.public,
             "wrapped_private_key": made.wrapped,
             "recovery_wrapped_private_key": made.recovery_wrapped,
@@ -65,12 +67,34 @@ def _put_key(api: Api, made: e2e.MadeKey) -> dict[str, Any]:
     return out
 
 
-def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
+def _reauth_code(me: dict[str, Any], code: str | None, reauth_code: str | None) -> str | None:
+    """The TOTP code for a change that needs re-authentication: a second, later code than
+    the one used to sign in (each code is accepted once)."""
+    if not me.get("totp_enrolled"):
+        return None
+    if not reauth_code or reauth_code == code:
+        raise ClientError(
+            "akun ini memakai verifikasi dua langkah: berikan juga kode berikutnya dari "
+            "autentikator dengan --reauth-code / this account uses two-step verification: "
+            "also give the next code from the authenticator with --reauth-code"
+        )
+    return reauth_code
+
+
+def enroll(
+    url: str,
+    email: str,
+    passphrase: str,
+    code: str | None = None,
+    reauth_code: str | None = None,
+) -> dict[str, Any]:
     """Make the key pair here (or check the enrolled one still opens). `recovery_key` is
-    printed once, when a key or its recovery copy is made: print it or write it down."""
+    printed once, when a key or its recovery copy is made: print it or write it down.
+    Sending a key needs the login secret again and, with TOTP, a second code."""
     recovery_key = None
     with Api(url) as api:
-        me = sign_in(api, email, passphrase)
+        me = sign_in(api, email, passphrase, code)
+        secret = e2e.login_secret(passphrase, me.get("kdf"))
         if me.get("public_key") and me.get("wrapped_private_key"):
             pair = e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)  # still opens
             if not me.get("recovery_wrapped_private_key"):
@@ -79,6 +103,8 @@ def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
                 me = api.put(
                     "/api/v1/staff/me/key",
                     json={
+                        "login_secret": secret,
+                        "code": _reauth_code(me, code, reauth_code),
                         "public_key": me["public_key"],
                         "wrapped_private_key": me["wrapped_private_key"],
                         "recovery_wrapped_private_key": recovery_wrapped,
@@ -86,7 +112,7 @@ def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
                 )
         else:
             made = e2e.create_staff_key(passphrase, me.get("kdf"))
-            me = _put_key(api, made)
+            me = _put_key(api, made, secret, _reauth_code(me, code, reauth_code))
             recovery_key = made.recovery_key
         return {
             "email": me["email"],
@@ -98,7 +124,9 @@ def enroll(url: str, email: str, passphrase: str) -> dict[str, Any]:
         }
 
 
-def _change(api: Api, current_secret: str, new: str, pair: e2e.KeyPair | None) -> dict[str, Any]:
+def _change(
+    api: Api, current_secret: str, code: str | None, new: str, pair: e2e.KeyPair | None
+) -> dict[str, Any]:
     try:
         check_length(new)
     except DomainError as exc:
@@ -108,6 +136,7 @@ def _change(api: Api, current_secret: str, new: str, pair: e2e.KeyPair | None) -
         "/api/v1/staff/me/passphrase",
         json={
             "current_login_secret": current_secret,
+            "code": code,
             "new_login_secret": made.login_secret,
             "new_kdf": made.kdf,
             "wrapped_private_key": made.wrapped,
@@ -121,10 +150,17 @@ def _change(api: Api, current_secret: str, new: str, pair: e2e.KeyPair | None) -
     }
 
 
-def passwd(url: str, email: str, current: str, new: str) -> dict[str, Any]:
+def passwd(
+    url: str,
+    email: str,
+    current: str,
+    new: str,
+    code: str | None = None,
+    reauth_code: str | None = None,
+) -> dict[str, Any]:
     """Change the passphrase: the same key pair, re-wrapped here under the new passphrase."""
     with Api(url) as api:
-        me = sign_in(api, email, current)
+        me = sign_in(api, email, current, code)
         pair = None
         if me.get("wrapped_private_key"):
             if json.loads(me["wrapped_private_key"]).get("kdf") != me.get("kdf"):
@@ -134,21 +170,41 @@ def passwd(url: str, email: str, current: str, new: str) -> dict[str, Any]:
                     "recover the key with `wbs client recover`"
                 )
             pair = e2e.unwrap_staff_key(me["wrapped_private_key"], current)
-        return _change(api, e2e.login_secret(current, me.get("kdf")), new, pair)
+        return _change(
+            api,
+            e2e.login_secret(current, me.get("kdf")),
+            _reauth_code(me, code, reauth_code),
+            new,
+            pair,
+        )
 
 
-def recover(url: str, email: str, temporary: str, recovery_key: str, new: str) -> dict[str, Any]:
+def recover(
+    url: str,
+    email: str,
+    temporary: str,
+    recovery_key: str,
+    new: str,
+    code: str | None = None,
+    reauth_code: str | None = None,
+) -> dict[str, Any]:
     """After `wbs staff set-password`: open the key with the recovery key here and wrap it
     under a passphrase only the officer knows (the same key pair: reports stay readable)."""
     with Api(url) as api:
-        me = sign_in(api, email, temporary)
+        me = sign_in(api, email, temporary, code)
         if not me.get("recovery_wrapped_private_key"):
             raise ClientError(
                 "akun ini tidak memiliki salinan kunci untuk pemulihan / "
                 "this account has no recovery copy of its key"
             )
         pair = e2e.unwrap_with_recovery_key(me["recovery_wrapped_private_key"], recovery_key)
-        return _change(api, e2e.login_secret(temporary, me.get("kdf")), new, pair)
+        return _change(
+            api,
+            e2e.login_secret(temporary, me.get("kdf")),
+            _reauth_code(me, code, reauth_code),
+            new,
+            pair,
+        )
 
 
 def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> dict[str, Any]:
@@ -158,7 +214,8 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
         recovery_key = None
         if admin.private is None:
             made = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
-            admin.me = _put_key(api, made)
+            secret = e2e.login_secret(passphrase, admin.me.get("kdf"))
+            admin.me = _put_key(api, made, secret, None)
             recovery_key = made.recovery_key
             admin.private = e2e.unwrap_staff_key(admin.me["wrapped_private_key"], passphrase)
         code = unit or admin.me["unit"]

@@ -37,9 +37,13 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Worker threads that may hash or verify login secrets at the same time (per process).
+    argon2_workers: int = Field(default=2, ge=1, le=64)
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Sign-in attempts per minute for all e-mails together (shared by every process).
+    login_global_per_minute: int = Field(default=60, ge=1)
     session_idle_seconds: int = Field(default=1800, ge=60)
     session_max_seconds: int = Field(default=12 * 3600, ge=60)
 

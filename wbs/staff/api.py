@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
 from wbs.core.db import DbSession
-from wbs.core.errors import DomainError
 from wbs.core.security import check_origin, csrf_token
 from wbs.reporting import formats
 from wbs.reporting.schemas import B64u, b64u_encode
@@ -49,6 +48,7 @@ class MeOut(BaseModel):
     wrapped_private_key: str | None
     recovery_wrapped_private_key: str | None
     passphrase_changed_at: datetime | None
+    totp_enrolled: bool
     key_id: str | None
     fingerprint: str | None
     key_status: str
@@ -64,6 +64,9 @@ class SessionOut(BaseModel):
 class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Re-authentication: the current login secret and, with TOTP enrolled, a current code.
+    login_secret: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=16)
     public_key: B64u = Field(min_length=40, max_length=2048)
     wrapped_private_key: str = Field(min_length=2, max_length=16384)
     recovery_wrapped_private_key: str | None = Field(default=None, min_length=2, max_length=16384)
@@ -75,6 +78,7 @@ class PassphraseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     current_login_secret: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, max_length=16)  # required with TOTP enrolled
     new_login_secret: str = Field(min_length=1, max_length=1024)
     new_kdf: dict[str, Any]
     wrapped_private_key: str | None = Field(default=None, min_length=2, max_length=16384)
@@ -106,6 +110,7 @@ async def me_out(db: AsyncSession, request: Request, staff: Staff) -> MeOut:
         wrapped_private_key=staff.wrapped_private_key,
         recovery_wrapped_private_key=staff.recovery_wrapped_private_key,
         passphrase_changed_at=staff.passphrase_changed_at,
+        totp_enrolled=staff.totp_secret_enc is not None,
         key_id=formats.key_id(staff.public_key) if staff.public_key else None,
         fingerprint=formats.fingerprint(staff.public_key) if staff.public_key else None,
         key_status=key_status(staff),
@@ -128,13 +133,10 @@ async def sign_in(
     body: SessionIn, request: Request, db: DbSession, sec: SecurityDep
 ) -> JSONResponse:
     check_origin(request)
-    try:
-        staff = await service.authenticate(
-            db, sec, email=body.email, login_secret=body.login_secret, code=body.code
-        )
-    except DomainError:
-        await db.commit()  # the failure count must stay even though we answer with an error
-        raise
+    # The attempt is charged and any failure audited and committed inside `authenticate`.
+    staff = await service.authenticate(
+        db, sec, email=body.email, login_secret=body.login_secret, code=body.code
+    )
     token, session = await service.start_session(db, sec, staff)
     request.state.session_id = session.id
     me = await me_out(db, request, staff)
@@ -164,8 +166,12 @@ async def me(request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
 
 
 @router.put("/me/key", response_model=MeOut, dependencies=[CsrfChecked])
-async def enrol_key(body: KeyIn, request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
-    """Store the device-made key; a new public key waits for an admin's directory signature."""
+async def enrol_key(
+    body: KeyIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
+) -> MeOut:
+    """Store the device-made key; a new public key waits for an admin's directory signature.
+    Replacing the key needs the current login secret (and TOTP code) first."""
+    await service.reauthenticate(db, sec, staff, login_secret=body.login_secret, code=body.code)
     await service.enrol_key(
         db,
         staff,
@@ -181,18 +187,16 @@ async def change_passphrase(
     body: PassphraseIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
 ) -> MeOut:
     """Passphrase change (or completion of a recovery): the same key pair, newly wrapped."""
-    try:
-        await service.change_passphrase(
-            db,
-            sec,
-            staff,
-            current_login_secret=body.current_login_secret,
-            new_login_secret=body.new_login_secret,
-            new_kdf=body.new_kdf,
-            wrapped_private_key=body.wrapped_private_key,
-            session_id=request.state.session_id,
-        )
-    except service.CurrentPassphraseWrong:
-        await db.commit()  # the failure count must stay even though we answer with an error
-        raise
+    # A wrong current secret or code is charged, audited and committed by the service.
+    await service.change_passphrase(
+        db,
+        sec,
+        staff,
+        current_login_secret=body.current_login_secret,
+        code=body.code,
+        new_login_secret=body.new_login_secret,
+        new_kdf=body.new_kdf,
+        wrapped_private_key=body.wrapped_private_key,
+        session_id=request.state.session_id,
+    )
     return await me_out(db, request, staff)

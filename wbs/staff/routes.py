@@ -95,8 +95,14 @@ async def totp_enrol(
     form = await request.form()
     seed = str(form.get("seed", ""))[:64]
     code = str(form.get("code", ""))[:16]
+    # Re-authentication: the login secret the page's script derived from the passphrase,
+    # and a code from the authenticator already enrolled (if any).
+    login_secret = str(form.get("password", ""))[:1024]
+    current_code = str(form.get("current_code", ""))[:16].strip() or None
     try:
-        await service.enrol_totp(db, sec, staff, seed, code)
+        await service.enrol_totp(
+            db, sec, staff, seed, code, login_secret=login_secret, current_code=current_code
+        )
     except DomainError as exc:
         seed = seed if totp.valid_secret(seed) else totp.new_secret()
         return render(
@@ -105,7 +111,7 @@ async def totp_enrol(
             {
                 "seed": seed,
                 "uri": totp.provisioning_uri(seed, staff.email),
-                "enrolled": False,
+                "enrolled": staff.totp_secret_enc is not None,
                 "error": exc,
             },
             status_code=exc.status,

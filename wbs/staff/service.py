@@ -9,8 +9,11 @@ from datetime import timedelta
 from hashlib import sha256
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto.atrest import SecretBox, keyed_digest
 from wbs.audit import service as audit
@@ -21,7 +24,7 @@ from wbs.reporting import formats
 from wbs.staff import repository, totp
 from wbs.staff.credentials import checked_kdf, checked_wrap
 from wbs.staff.models import LoginThrottle, Role, Staff, StaffRole, StaffSession
-from wbs.staff.passwords import Hasher
+from wbs.staff.passwords import Hasher, check_length
 from wbs.units import repository as units
 from wbs.units.models import Unit
 
@@ -44,6 +47,20 @@ class TotpRequired(DomainError):
     status, code = 401, "totp_required"
     message_id = "Masukkan kode verifikasi dari aplikasi autentikator Anda."
     message_en = "Enter the verification code from your authenticator app."
+
+
+class CurrentCodeWrong(DomainError):
+    status, code = 401, "current_code_wrong"
+    message_id = "Kode verifikasi salah atau sudah dipakai. Tunggu kode berikutnya."
+    message_en = "The verification code is wrong or was already used. Wait for the next code."
+
+
+class SignInsBusy(TooManyRequests):
+    code = "sign_ins_busy"
+    message_id = (
+        "Terlalu banyak percobaan masuk ke layanan ini saat ini. Tunggu sebentar lalu coba lagi."
+    )
+    message_en = "Too many sign-in attempts on this service right now. Wait a minute and try again."
 
 
 class TotpNotEnrolled(DomainError):
@@ -69,6 +86,7 @@ class Security:
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
+            workers=settings.argon2_workers,
         )
         if master is None:
             master = settings.secret_bytes()
@@ -158,54 +176,191 @@ async def _audit_own(
     )
 
 
-async def _throttle_row(db: AsyncSession, sec: Security, email: str) -> LoginThrottle:
-    key = keyed_digest(sec.master, "login-throttle", email.encode())
-    row = await db.scalar(select(LoginThrottle).where(LoginThrottle.account_key == key))
+# ---------------------------------------------------------------- sign-in and its throttle
+
+# The throttle row counting attempts of all e-mails together (account keys are 64 hex
+# characters, so this one cannot collide with an e-mail's) and its window.
+GLOBAL_THROTTLE_KEY = "*all*"
+GLOBAL_WINDOW_SECONDS = 60
+
+
+def _account_key(sec: Security, email: str) -> str:
+    return keyed_digest(sec.master, "login-throttle", email.encode())
+
+
+async def _charge(db: AsyncSession, key: str, window_seconds: int) -> int:
+    """Count one attempt against `key` and return the attempts in its current window.
+
+    One atomic upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``), so concurrent
+    attempts each get their own count and the first ones on a new key cannot collide.
+    """
     now = utcnow()
-    if row is None:
-        row = LoginThrottle(account_key=key, failures=0, window_started_at=now)
-        db.add(row)
-        await db.flush()
-    elif now - row.window_started_at > timedelta(seconds=sec.settings.login_window_seconds):
-        row.failures = 0
-        row.window_started_at = now
-    return row
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(LoginThrottle).values(account_key=key, failures=1, window_started_at=now)
+    expired = LoginThrottle.window_started_at < now - timedelta(seconds=window_seconds)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.account_key],
+        set_={
+            "failures": case((expired, 1), else_=LoginThrottle.failures + 1),
+            "window_started_at": case(
+                (expired, stmt.excluded.window_started_at), else_=LoginThrottle.window_started_at
+            ),
+        },
+    ).returning(LoginThrottle.failures)
+    return int((await db.execute(upsert)).scalar_one())
+
+
+async def _clear_throttle(db: AsyncSession, sec: Security, email: str) -> None:
+    await db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.account_key == _account_key(sec, email))
+        .values(failures=0)
+    )
+
+
+async def _use_totp_code(db: AsyncSession, sec: Security, staff: Staff, code: str) -> bool:
+    """Accept a code once: an atomic compare-and-set of the last used time step, so two
+    requests with the same code cannot both pass (the second finds the step taken)."""
+    assert staff.totp_secret_enc is not None  # noqa: S101 - checked by the callers
+    seed = totp.open_secret(sec.totp_box, staff.email, staff.totp_secret_enc)
+    step = totp.matching_step(seed, code)
+    if step is None:
+        return False
+    result = cast(
+        CursorResult[Any],
+        await db.execute(
+            update(Staff)
+            .where(
+                Staff.id == staff.id,
+                or_(Staff.totp_last_step.is_(None), Staff.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(staff, "totp_last_step", step)
+    return True
+
+
+async def _audit_failed_sign_in(
+    db: AsyncSession, sec: Security, email: str, staff: Staff | None, reason: str
+) -> None:
+    """A failed sign-in in the audit log, never with the attempted secret or any address:
+    a known account in its unit's chain by id, an unknown e-mail as a keyed hash in the
+    chain of the first top-level unit. Committed at once (the request then fails)."""
+    if staff is not None:
+        unit: Unit | None = await _unit_of(db, staff)
+        object_type, object_id = "staff", str(staff.id)
+    else:
+        unit = await db.scalar(
+            select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id).limit(1)
+        )
+        object_type, object_id = "login", _account_key(sec, email)
+    if unit is not None:
+        await audit.append(
+            db,
+            unit=unit,
+            actor_id=None,
+            actor="anonymous",
+            action="staff.login_failed",
+            object_type=object_type,
+            object_id=object_id,
+            details={"reason": reason},
+        )
+    await db.commit()
+
+
+async def _charge_attempt(db: AsyncSession, sec: Security, email: str) -> None:
+    """Charge a sign-in (or re-authentication) attempt globally and per e-mail, then commit.
+
+    The charge is committed before the slow check so that concurrent guesses see it (and
+    are refused beyond the limit), and so that no transaction (on SQLite: the write lock)
+    stays open while Argon2 runs. This commit is the documented exception to the rule
+    that services only flush: it ends the request's first, short transaction; whatever
+    follows is written by the request's own commit.
+    """
+    total = await _charge(db, GLOBAL_THROTTLE_KEY, GLOBAL_WINDOW_SECONDS)
+    if total > sec.settings.login_global_per_minute:
+        await db.commit()
+        raise SignInsBusy()
+    attempts = await _charge(db, _account_key(sec, email), sec.settings.login_window_seconds)
+    await db.commit()
+    if attempts > sec.settings.login_max_failures:
+        raise TooManyRequests()
 
 
 async def authenticate(
     db: AsyncSession, sec: Security, *, email: str, login_secret: str, code: str | None
 ) -> Staff:
-    """Check secret and TOTP. Raises LoginFailed/TotpRequired/TooManyRequests.
+    """Check secret and TOTP. Raises LoginFailed/TotpRequired/TooManyRequests/SignInsBusy.
 
-    The caller must still commit when this raises LoginFailed, so the failure is counted.
+    Every attempt is charged (and committed) before the secret is checked; a success
+    clears the e-mail's count. Argon2 runs in the hasher's bounded worker pool with no
+    transaction open. A failure is audited and committed before LoginFailed is raised.
     """
     email = email.strip().lower()[:254]
-    throttle = await _throttle_row(db, sec, email)
-    if throttle.failures >= sec.settings.login_max_failures:
-        raise TooManyRequests()
     staff = await repository.by_email(db, email)
-    ok = sec.hasher.verify(staff.password_hash if staff else None, login_secret)
+    await _charge_attempt(db, sec, email)
+    ok = await sec.hasher.verify_async(staff.password_hash if staff else None, login_secret)
     if not ok or staff is None or not staff.active:
-        throttle.failures += 1
-        await db.flush()
+        reason = "inactive" if ok and staff is not None else "secret"
+        await _audit_failed_sign_in(db, sec, email, staff, reason)
         raise LoginFailed()
+    new_hash = None
+    if sec.hasher.needs_rehash(staff.password_hash):
+        new_hash = await sec.hasher.hash_async(login_secret)  # still outside a transaction
     if staff.totp_secret_enc is not None:
         if not code:
             raise TotpRequired()
-        seed = totp.open_secret(sec.totp_box, staff.email, staff.totp_secret_enc)
-        step = totp.matching_step(seed, code)
-        if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
-            throttle.failures += 1
-            await db.flush()
+        if not await _use_totp_code(db, sec, staff, code):
+            await _audit_failed_sign_in(db, sec, email, staff, "totp")
             raise LoginFailed()
-        staff.totp_last_step = step
     elif sec.settings.is_production:
         raise TotpNotEnrolled()
-    throttle.failures = 0
-    if sec.hasher.needs_rehash(staff.password_hash):
-        staff.password_hash = sec.hasher.hash(login_secret)
+    await _clear_throttle(db, sec, email)
+    if new_hash is not None:
+        staff.password_hash = new_hash
     await db.flush()
     return staff
+
+
+async def reauthenticate(
+    db: AsyncSession,
+    sec: Security,
+    staff: Staff,
+    *,
+    login_secret: str,
+    code: str | None,
+    new_login_secret: str | None = None,
+) -> str | None:
+    """The signed-in staff member proves again that they hold the login secret and, when
+    TOTP is enrolled, the authenticator (a code not used before): required before changing
+    the passphrase, the device key or the authenticator. Charged to the same throttle as a
+    sign-in (and committed first, see `_charge_attempt`); a failure is audited and
+    committed. Returns the hash of `new_login_secret` when given, made in the worker pool
+    before any write."""
+    await _charge_attempt(db, sec, staff.email)
+    if not await sec.hasher.verify_async(staff.password_hash, login_secret):
+        await _audit_failed_reauth(db, staff, "secret")
+        raise CurrentPassphraseWrong()
+    new_hash = None
+    if new_login_secret is not None:
+        new_hash = await sec.hasher.hash_async(new_login_secret)
+    if staff.totp_secret_enc is not None:
+        if not code:
+            raise TotpRequired()
+        if not await _use_totp_code(db, sec, staff, code):
+            await _audit_failed_reauth(db, staff, "totp")
+            raise CurrentCodeWrong()
+    await _clear_throttle(db, sec, staff.email)
+    return new_hash
+
+
+async def _audit_failed_reauth(db: AsyncSession, staff: Staff, reason: str) -> None:
+    await _audit_own(db, staff, "staff.reauth_failed", {"reason": reason})
+    await db.commit()
 
 
 async def start_session(db: AsyncSession, sec: Security, staff: Staff) -> tuple[str, StaffSession]:
@@ -248,11 +403,23 @@ async def end_session(db: AsyncSession, session_id: str, staff: Staff) -> None:
     await _audit_own(db, staff, "staff.logout")
 
 
-async def enrol_totp(db: AsyncSession, sec: Security, staff: Staff, seed: str, code: str) -> None:
-    """Turn on TOTP once the staff member proved the authenticator shows the right code."""
+async def enrol_totp(
+    db: AsyncSession,
+    sec: Security,
+    staff: Staff,
+    seed: str,
+    code: str,
+    *,
+    login_secret: str,
+    current_code: str | None,
+) -> None:
+    """Turn on (or replace) TOTP once the staff member proved the new authenticator shows the
+    right code, after re-authenticating with the login secret and, when an authenticator
+    is already enrolled, a current code from it."""
     step = totp.matching_step(seed, code)
     if step is None:
         raise ValidationFailed("Kode verifikasi salah.", "Wrong verification code.")
+    await reauthenticate(db, sec, staff, login_secret=login_secret, code=current_code)
     staff.totp_secret_enc = totp.seal_secret(sec.totp_box, staff.email, seed)
     staff.totp_last_step = step
     await _audit_own(db, staff, "staff.totp_enrol")
@@ -320,6 +487,7 @@ async def change_passphrase(
     staff: Staff,
     *,
     current_login_secret: str,
+    code: str | None = None,
     new_login_secret: str,
     new_kdf: dict[str, Any],
     wrapped_private_key: str | None,
@@ -327,15 +495,9 @@ async def change_passphrase(
 ) -> int:
     """The officer's device chose a new passphrase: new login hash, parameters and wrap of
     the same private key (reports are untouched). Ends the account's other sessions;
-    returns how many. A wrong current secret counts as a failed sign-in (the caller commits
-    when CurrentPassphraseWrong is raised, so the count stays)."""
-    throttle = await _throttle_row(db, sec, staff.email)
-    if throttle.failures >= sec.settings.login_max_failures:
-        raise TooManyRequests()
-    if not sec.hasher.verify(staff.password_hash, current_login_secret):
-        throttle.failures += 1
-        await db.flush()
-        raise CurrentPassphraseWrong()
+    returns how many. Needs the current login secret and, with TOTP enrolled, a current
+    code (`reauthenticate`: a wrong one counts as a failed sign-in and is committed)."""
+    check_length(new_login_secret)
     kdf = checked_kdf(new_kdf)
     if staff.public_key is None:
         if wrapped_private_key is not None:
@@ -355,11 +517,16 @@ async def change_passphrase(
                 "Kunci terbungkus harus memakai parameter kata sandi yang baru.",
                 "The wrapped key must use the new passphrase parameters.",
             )
+    new_hash = await reauthenticate(
+        db, sec, staff, login_secret=current_login_secret, code=code,
+        new_login_secret=new_login_secret,
+    )
+    assert new_hash is not None  # noqa: S101 - asked for above
+    if wrapped_private_key is not None:
         staff.wrapped_private_key = wrapped_private_key
-    staff.password_hash = sec.hasher.hash(new_login_secret)
+    staff.password_hash = new_hash
     staff.kdf_params = kdf
     staff.passphrase_changed_at = utcnow()
-    throttle.failures = 0
     ended = await _end_sessions(db, staff, keep=session_id)
     await _audit_own(db, staff, "staff.passphrase_change", {
         "fingerprint": formats.fingerprint(staff.public_key) if staff.public_key else None,
@@ -387,7 +554,7 @@ async def set_password(
     staff.password_hash = sec.hasher.hash(login_secret)
     staff.kdf_params = kdf_params
     staff.passphrase_changed_at = None
-    (await _throttle_row(db, sec, staff.email)).failures = 0
+    await _clear_throttle(db, sec, staff.email)
     ended = await _end_sessions(db, staff)
     await audit.append(
         db,

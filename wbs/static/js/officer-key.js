@@ -66,6 +66,12 @@ async function loginSecretOf(wbs, passphrase, record) {
   return record.kdf ? wbs.loginSecret(passphrase, record.kdf) : passphrase;
 }
 
+/** The TOTP code in the field `id` (present only when an authenticator is enrolled). */
+function codeOf(id) {
+  const value = document.getElementById(id)?.value.replace(/\s/g, "");
+  return value ? value : null;
+}
+
 function newPassphrase(form) {
   const fresh = form.querySelector("input[autocomplete=new-password]").value;
   const repeat = form.querySelectorAll("input[autocomplete=new-password]")[1].value;
@@ -98,6 +104,10 @@ async function enrol(event) {
   const updated = await api("/api/v1/staff/me/key", {
     method: "PUT",
     json: {
+      // Re-authentication: the login secret of the passphrase typed here (made with the
+      // account's parameters) and the authenticator's code.
+      login_secret: record.kdf ? made.loginSecret : passphrase,
+      code: codeOf("enrol-code"),
       public_key: made.publicKey,
       wrapped_private_key: JSON.stringify(made.wrapped),
       recovery_wrapped_private_key: JSON.stringify(made.recoveryWrapped),
@@ -113,11 +123,12 @@ async function enrol(event) {
   status(enrolLine, t(TEXT.done), "ok");
 }
 
-async function send(record, currentSecret, made, kdf) {
+async function send(record, currentSecret, code, made, kdf) {
   return api("/api/v1/staff/me/passphrase", {
     method: "PUT",
     json: {
       current_login_secret: currentSecret,
+      code,
       new_login_secret: made.loginSecret,
       new_kdf: kdf,
       wrapped_private_key: made.wrapped ? JSON.stringify(made.wrapped) : null,
@@ -153,7 +164,7 @@ async function change(event) {
   } else {
     made = { wrapped: null, loginSecret: await wbs.loginSecret(fresh, kdf) };
   }
-  await send(record, await loginSecretOf(wbs, current, record), made, kdf);
+  await send(record, await loginSecretOf(wbs, current, record), codeOf("pp-code"), made, kdf);
   changed(changeForm, changeLine, TEXT.changed);
 }
 
@@ -179,7 +190,7 @@ async function recover(event) {
   } catch {
     throw new PageError(t(TEXT.recoveryWrong));
   }
-  await send(record, await loginSecretOf(wbs, temporary, record), made, kdf);
+  await send(record, await loginSecretOf(wbs, temporary, record), codeOf("rc-code"), made, kdf);
   changed(recoverForm, recoverLine, TEXT.recovered);
 }
 
