@@ -101,16 +101,16 @@ async def submission(
     return body, text, sealed
 
 
-FORM_TOKEN_RE = re.compile(r'name="(csrf_token|tantangan)" value="([^"]+)"')
+FORM_TOKEN_RE = re.compile(
+    r'name="csrf_token" value="([^"]+)">\s*<input type="hidden" name="tantangan" value="([^"]+)"'
+)
 
 
 def form_tokens_in(html: str) -> dict[str, str]:
     """The hidden CSRF token and signed challenge of the first no-JavaScript form in a page."""
-    found: dict[str, str] = {}
-    for name, value in FORM_TOKEN_RE.findall(html):
-        found.setdefault(name, value)
-    assert set(found) == {"csrf_token", "tantangan"}, found
-    return found
+    found = FORM_TOKEN_RE.search(html)
+    assert found, "no reporter form with a challenge"
+    return {"csrf_token": found.group(1), "tantangan": found.group(2)}
 
 
 async def form_tokens(client, path: str) -> dict[str, str]:
