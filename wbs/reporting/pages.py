@@ -548,7 +548,9 @@ async def report_submit_plain(
                 "excluded": excluded,
             }
         )
-        return render(request, "reporting/form.html", data, status_code=exc.status)
+        return render(
+            request, "reporting/form.html", data, status_code=exc.status, headers=exc.headers
+        )
     report = submitted.report
     return render(
         request,
@@ -784,7 +786,11 @@ def render_mailbox(
     """The mailbox page; its no-JavaScript forms get a fresh signed challenge each time."""
     values = {"view": None, "error": None, "forms": report_fields.FORMS} | data
     values |= form_fields(request, ctx, "mailbox")
-    return render(request, "reporting/mailbox.html", values, status_code=status_code)
+    error = values.get("error")
+    headers = error.headers if isinstance(error, DomainError) else None
+    return render(
+        request, "reporting/mailbox.html", values, status_code=status_code, headers=headers
+    )
 
 
 @router.get("/kotak-surat", response_class=HTMLResponse)

@@ -113,7 +113,15 @@ async def record_spent(db: AsyncSession, key: str, expires_at: datetime) -> bool
     `ON CONFLICT DO NOTHING` on the primary key: of concurrent inserts one wins, the others
     wait for it (PostgreSQL) or for the write lock (SQLite) and insert nothing.
     """
-    await db.execute(delete(SpentWork).where(SpentWork.expires_at < utcnow()))
+    # Forget expired keys on the way, skipping rows a concurrent request is deleting (no
+    # lock waits, no deadlocks between cleaners); an expired challenge fails its own check.
+    expired = (
+        select(SpentWork.key)
+        .where(SpentWork.expires_at < utcnow())
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    )
+    await db.execute(delete(SpentWork).where(SpentWork.key.in_(expired)))
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(SpentWork)
