@@ -47,6 +47,9 @@ _pg_version = ""
 
 # The crypto library's test-only escape for slow key derivations (see crypto.staffkeys).
 os.environ.setdefault("WBS_CRYPTO_ALLOW_WEAK_KDF", "1")
+# No-JavaScript forms wait this long after being served before they are accepted; tests
+# that check the wait inject a clock (tests/reporting/test_floods.py).
+os.environ.setdefault("WBS_REPORT_FORM_MIN_SECONDS", "0")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -59,6 +59,7 @@ class Served:
                 "WBS_ARGON2_TIME_COST": "1",
                 "WBS_ARGON2_PARALLELISM": "1",
                 "WBS_POW_DIFFICULTY": "4",
+                "WBS_REPORT_FORM_MIN_SECONDS": "0",
                 "WBS_CRYPTO_ALLOW_WEAK_KDF": "1",
                 "TMPDIR": str(self.tmp_dir),
             }

@@ -3,6 +3,7 @@ directory, build a browser-path submission."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -99,3 +100,26 @@ async def submission(
         "directory_version": version,
     }
     return body, text, sealed
+
+
+FORM_TOKEN_RE = re.compile(
+    r'name="csrf_token" value="([^"]+)">\s*<input type="hidden" name="tantangan" value="([^"]+)"'
+)
+
+
+def form_tokens_in(html: str) -> dict[str, str]:
+    """The hidden CSRF token and signed challenge of the first no-JavaScript form in a page."""
+    found = FORM_TOKEN_RE.search(html)
+    assert found, "no reporter form with a challenge"
+    return {"csrf_token": found.group(1), "tantangan": found.group(2)}
+
+
+async def form_tokens(client, path: str) -> dict[str, str]:
+    return form_tokens_in((await client.get(path)).text)
+
+
+async def mailbox_login(client, lookup_b64u: str, **kwargs: Any):
+    """A receipt login through the API with its proof of work solved for the lookup id."""
+    challenge = (await client.get("/api/v1/pow")).json()
+    body = {"lookup": lookup_b64u, "pow": solve_pow(challenge, lookup_b64u)}
+    return await client.post("/api/v1/mailbox/login", json=body, **kwargs)

@@ -8,7 +8,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import CSRF_RE, login
+from tests.conftest import login
+from tests.reporting.helpers import form_tokens, form_tokens_in
 from wbs.core.i18n import LOCALE_DIR
 from wbs.core.templating import TEMPLATE_DIR, make_environment
 from wbs.reporting import fields
@@ -124,7 +125,7 @@ async def test_no_js_post_with_missing_fields_keeps_values_and_marks_errors(clie
     unit = await make_unit()
     token = await _csrf(client, f"/lapor/{unit.code}/wbs")
     response = await client.post(
-        f"/lapor/{unit.code}/wbs", data={"csrf_token": token, "isi.apa": "Pungli <b>loket</b>"}
+        f"/lapor/{unit.code}/wbs", data={**token, "isi.apa": "Pungli <b>loket</b>"}
     )
     assert response.status_code == 422
     assert "Periksa kembali isian yang ditandai." in response.text
@@ -133,10 +134,9 @@ async def test_no_js_post_with_missing_fields_keeps_values_and_marks_errors(clie
     assert '<a href="#f-siapa">Siapa yang terlibat</a>: Wajib diisi.' in response.text
 
 
-async def _csrf(client, path: str) -> str:
-    found = CSRF_RE.search((await client.get(path)).text)
-    assert found
-    return found.group(1)
+async def _csrf(client, path: str) -> dict[str, str]:
+    """The no-JavaScript form's hidden fields (CSRF token and signed challenge)."""
+    return await form_tokens(client, path)
 
 
 async def test_officer_pages_need_sign_in_and_show_metadata_only(client, make_unit, make_staff):
@@ -199,11 +199,12 @@ def test_templates_have_no_inline_script_or_style():
 
 async def test_no_js_mailbox_asks_for_the_receipt(client):
     token = await _csrf(client, "/kotak-surat")
-    empty = await client.post("/kotak-surat", data={"csrf_token": token, "tanda_terima": " "})
+    empty = await client.post("/kotak-surat", data={**token, "tanda_terima": " "})
     assert empty.status_code == 422 and "Masukkan tanda terima Anda." in empty.text
     assert_private(empty)
+    token = form_tokens_in(empty.text)  # the page comes back with a fresh challenge
     reply = await client.post(
-        "/kotak-surat/pesan", data={"csrf_token": token, "tanda_terima": "", "pesan": "x"}
+        "/kotak-surat/pesan", data={**token, "tanda_terima": "", "pesan": "x"}
     )
     assert reply.status_code == 422
 
@@ -212,7 +213,7 @@ async def test_signed_in_staff_can_use_the_public_form_token(client, make_unit, 
     unit = await make_unit()
     await login(client, await make_staff(unit, "verifikator"))
     token = await _csrf(client, f"/lapor/{unit.code}/pengaduan")
-    response = await client.post(f"/lapor/{unit.code}/pengaduan", data={"csrf_token": token})
+    response = await client.post(f"/lapor/{unit.code}/pengaduan", data=token)
     assert response.status_code == 422  # the token matched; the empty form did not
 
 
@@ -229,7 +230,7 @@ async def test_no_js_upload_over_the_file_limit_is_refused_while_arriving(
     token = await _csrf(client, f"/lapor/{unit.code}/wbs")
     response = await client.post(
         f"/lapor/{unit.code}/wbs",
-        data={"csrf_token": token},
+        data=token,
         files={"lampiran": ("besar.bin", b"x" * 4096, "application/octet-stream")},
     )
     assert response.status_code == 413

@@ -30,12 +30,12 @@ def test_pow_solution_verifies_and_binds_the_report_id():
     challenge = issuer.issue()
     nonce = solve(challenge.challenge, RID, challenge.difficulty)
     assert leading_zero_bits(work_digest(challenge.challenge, RID, nonce)) >= 8
-    issuer.check(challenge.challenge, RID, nonce)
+    issuer.check(challenge.challenge, RID, nonce, purpose="submit")
     other = "5b7c3f7e-8d7a-4e55-9a53-3f4f8c1b2a11"
     other_nonce_fails = leading_zero_bits(work_digest(challenge.challenge, other, nonce)) < 8
     if other_nonce_fails:
         with pytest.raises(PowFailed):
-            issuer.check(challenge.challenge, other, nonce)
+            issuer.check(challenge.challenge, other, nonce, purpose="submit")
 
 
 def test_pow_refuses_forged_expired_and_lowered_challenges():
@@ -44,23 +44,23 @@ def test_pow_refuses_forged_expired_and_lowered_challenges():
     expires, difficulty, rand, mac = text.split(".")
     forged = f"{expires}.{difficulty}.{rand}.{'0' * len(mac)}"
     with pytest.raises(PowFailed):
-        issuer.check(forged, RID, solve(forged, RID, 4))
+        issuer.check(forged, RID, solve(forged, RID, 4), purpose="submit")
     other_key = PowIssuer(b"x" * 32, difficulty=4, ttl_seconds=60).issue().challenge
     with pytest.raises(PowFailed):
-        issuer.check(other_key, RID, solve(other_key, RID, 4))
+        issuer.check(other_key, RID, solve(other_key, RID, 4), purpose="submit")
     stale = PowIssuer(b"k" * 32, difficulty=4, ttl_seconds=-120).issue().challenge
     with pytest.raises(PowFailed):
-        issuer.check(stale, RID, solve(stale, RID, 4))
+        issuer.check(stale, RID, solve(stale, RID, 4), purpose="submit")
     # A challenge issued at difficulty 0 does not pass a server now asking for 12 bits.
     easy = PowIssuer(b"k" * 32, difficulty=0, ttl_seconds=60).issue().challenge
     strict = PowIssuer(b"k" * 32, difficulty=12, ttl_seconds=60)
     nonce = "0"
     if leading_zero_bits(work_digest(easy, RID, nonce)) < 12:
         with pytest.raises(PowFailed):
-            strict.check(easy, RID, nonce)
+            strict.check(easy, RID, nonce, purpose="submit")
     for junk in ("", "a.b.c", "1.2.3.4.5", "x" * 200):
         with pytest.raises(PowFailed):
-            issuer.check(junk, RID, "1")
+            issuer.check(junk, RID, "1", purpose="submit")
 
 
 @settings(max_examples=200, deadline=None)
@@ -68,7 +68,7 @@ def test_pow_refuses_forged_expired_and_lowered_challenges():
 def test_pow_check_never_crashes_on_junk(challenge, nonce):
     issuer = PowIssuer(b"k" * 32, difficulty=4, ttl_seconds=60)
     with pytest.raises(PowFailed):
-        issuer.check(challenge, RID, nonce)
+        issuer.check(challenge, RID, nonce, purpose="submit")
 
 
 def test_blob_store_is_content_addressed_atomic_and_limited(tmp_path):

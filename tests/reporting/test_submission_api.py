@@ -12,7 +12,7 @@ from crypto import envelope as lib_envelope
 from crypto import proof as lib_proof
 from crypto import receipt as lib_receipt
 from crypto.keys import KeyPair
-from tests.reporting.helpers import enrol, publish_directory, sign_in, submission
+from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in, submission
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.schemas import b64u_decode, b64u_encode
@@ -90,10 +90,10 @@ async def test_exclusion_mailbox_and_officer_access(client, world):
 
     wrong = lib_receipt.derive_from_receipt(lib_receipt.new_receipt())
     assert (
-        await client.post("/api/v1/mailbox/login", json={"lookup": wrong.lookup_b64u})
+        await mailbox_login(client, wrong.lookup_b64u)
     ).status_code == 404
     keys = lib_receipt.derive_from_receipt(receipt)
-    login = await client.post("/api/v1/mailbox/login", json={"lookup": keys.lookup_b64u})
+    login = await mailbox_login(client, keys.lookup_b64u)
     assert login.status_code == 200 and "wbs_mailbox" in login.headers["set-cookie"]
     view = (await client.get("/api/v1/mailbox")).json()
     assert len(view["envelope"]["wraps"]) == 1  # only the reporter's own wrap

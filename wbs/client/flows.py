@@ -347,10 +347,11 @@ def seal_submission(
     return Sealed(receipt, envelope, submission, files)
 
 
-def solve_pow(challenge: dict[str, Any], report_id: str) -> dict[str, str]:
+def solve_pow(challenge: dict[str, Any], subject: str) -> dict[str, str]:
+    """Solve a challenge for its subject: the report id, or the lookup id of a mailbox login."""
     return {
         "challenge": challenge["challenge"],
-        "nonce": solve(challenge["challenge"], report_id, int(challenge["difficulty"])),
+        "nonce": solve(challenge["challenge"], subject, int(challenge["difficulty"])),
     }
 
 
@@ -430,7 +431,9 @@ def _thread(
 
 def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.Context]:
     reporter = e2e.reporter_keys(receipt)
-    login = api.post("/api/v1/mailbox/login", json={"lookup": b64u_encode(reporter.lookup)})
+    lookup = b64u_encode(reporter.lookup)
+    work = solve_pow(api.get("/api/v1/pow"), lookup)  # every login pays work for its lookup id
+    login = api.post("/api/v1/mailbox/login", json={"lookup": lookup, "pow": work})
     api.bearer = login["token"]
     view = api.get("/api/v1/mailbox")
     envelope = view["envelope"]

@@ -19,7 +19,8 @@ CSP = (
 )
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-CSRF_MAX_AGE = 4 * 3600
+CSRF_MAX_AGE = 4 * 3600  # bound to a staff session
+ANON_CSRF_MAX_AGE = 3600  # anonymous: reporter pages, the sign-in form
 
 access_log = logging.getLogger("wbs.access")
 
@@ -83,32 +84,42 @@ class SecurityHeadersMiddleware:
             )
 
 
-def _csrf_binding(request: Request) -> str:
+def _csrf_binding(request: Request, bind: str | None) -> str:
     session_id = getattr(request.state, "session_id", None)
-    return f"s:{session_id}" if session_id else "anon"
+    base = f"s:{session_id}" if session_id else "anon"
+    return f"{base}/{bind}" if bind else base
 
 
 def _csrf_mac(secret: bytes, issued: int, binding: str) -> str:
     return hmac.new(secret, f"wbs/csrf/{issued}/{binding}".encode(), sha256).hexdigest()
 
 
-def csrf_token(request: Request) -> str:
-    """A token bound to the staff session (or to 'anonymous') and its issue time."""
+def csrf_token(request: Request, *, bind: str | None = None) -> str:
+    """A token bound to the staff session (or to 'anonymous'), to `bind` and its issue time.
+
+    Anonymous pages bind their tokens to something of the request (a reporter form's signed
+    challenge, a mailbox session) and such tokens live only `ANON_CSRF_MAX_AGE`.
+    """
     issued = int(time.time())
     secret: bytes = request.app.state.csrf_secret
-    return f"{issued}.{_csrf_mac(secret, issued, _csrf_binding(request))}"
+    return f"{issued}.{_csrf_mac(secret, issued, _csrf_binding(request, bind))}"
 
 
-def check_csrf_token(request: Request, token: str | None) -> None:
-    if not token or "." not in token:
+def check_csrf_token(
+    request: Request, token: str | None, *, bind: str | None = None, max_age: int | None = None
+) -> None:
+    if not token or "." not in token or len(token) > 128:
         raise CsrfFailed()
     issued_text, mac = token.split(".", 1)
     if not issued_text.isdigit():
         raise CsrfFailed()
     issued = int(issued_text)
-    if not 0 <= time.time() - issued <= CSRF_MAX_AGE:
+    if max_age is None:
+        signed_in = getattr(request.state, "session_id", None) is not None
+        max_age = CSRF_MAX_AGE if signed_in else ANON_CSRF_MAX_AGE
+    if not 0 <= time.time() - issued <= max_age:
         raise CsrfFailed()
-    expected = _csrf_mac(request.app.state.csrf_secret, issued, _csrf_binding(request))
+    expected = _csrf_mac(request.app.state.csrf_secret, issued, _csrf_binding(request, bind))
     if not hmac.compare_digest(mac, expected):
         raise CsrfFailed()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from crypto.atrest import keyed_digest
 from wbs.core.settings import Settings
 from wbs.reporting.blobs import BlobStore
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.pow import PowIssuer
+from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
 
 LOOKUP_LABEL = "receipt-lookup"
@@ -25,22 +26,35 @@ class Reporting:
     master: bytes = field(repr=False)
     blobs: BlobStore
     pow: PowIssuer
+    forms: FormChallenges
     submit_bucket: TokenBucket
+    plain_bucket: TokenBucket
+    # Charged only for receipts that do not exist: guesses cannot lock a real reporter out.
     login_bucket: TokenBucket
 
     @classmethod
     def build(
-        cls, settings: Settings, master: bytes, limits: ReportingLimits | None = None
+        cls,
+        settings: Settings,
+        master: bytes,
+        limits: ReportingLimits | None = None,
+        *,
+        clock: Clock = time.time,
     ) -> Reporting:
         limits = limits or ReportingLimits()
         pow_key = bytes.fromhex(keyed_digest(master, "pow", b"v1"))
+        form_key = bytes.fromhex(keyed_digest(master, "form-challenge", b"v1"))
         return cls(
             settings=settings,
             limits=limits,
             master=master,
             blobs=BlobStore(settings.data_dir / "blobs"),
-            pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds),
+            pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds, clock),
+            forms=FormChallenges(
+                form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock
+            ),
             submit_bucket=TokenBucket(limits.submit_rate_per_minute),
+            plain_bucket=TokenBucket(limits.plain_submit_rate_per_minute),
             login_bucket=TokenBucket(limits.mailbox_login_rate_per_minute),
         )
 

@@ -20,6 +20,16 @@ class ReportingLimits(BaseSettings):
     submit_rate_per_minute: int = Field(default=600, ge=1)
     mailbox_login_rate_per_minute: int = Field(default=120, ge=1)
     mailbox_session_seconds: int = Field(default=1800, ge=60)
+    # Pages without JavaScript cannot hash: their forms carry a signed, single-use challenge
+    # that is accepted only between `min` and `max` seconds after the page was served.
+    report_form_min_seconds: int = Field(default=5, ge=0, le=600)
+    report_form_max_seconds: int = Field(default=3600, ge=60, le=86400)
+    # Server-sealed (no-JavaScript) submissions have their own, smaller share, so a flood on
+    # that cheaper path cannot use up the budget of reporters who pay with hashes.
+    plain_submit_rate_per_minute: int = Field(default=60, ge=1)
+    # What a reporter may add to one report through the mailbox (messages and their files).
+    mailbox_max_messages_per_report: int = Field(default=200, ge=1)
+    mailbox_max_bytes_per_report: int = Field(default=200 * MIB, ge=1)
 
     report_max_content_bytes: int = Field(default=256 * KIB, ge=1)
     report_max_identity_bytes: int = Field(default=32 * KIB, ge=1)

@@ -108,6 +108,9 @@ class Report(IdMixin, Base):
     # Key ids (hex) of the officers the reporter left out; they can never be added.
     excluded_key_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     excluded_staff_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # What the reporter has added through the mailbox (metered against ReportingLimits).
+    mailbox_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mailbox_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ReportWrap(IdMixin, Base):
@@ -174,3 +177,15 @@ class MailboxSession(Base):
         BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class SpentWork(Base):
+    """An accepted proof of work or form challenge, kept until it would expire anyway.
+
+    The primary key makes acceptance single-use, also between concurrent requests.
+    """
+
+    __tablename__ = "spent_work"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -22,7 +22,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from wbs.core.i18n import request_language
-from wbs.core.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, check_origin
+from wbs.core.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    check_csrf_token,
+    check_origin,
+    csrf_token,
+)
 from wbs.core.templating import render
 from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
@@ -42,6 +48,7 @@ CHANNEL_ORDER = (
     CaseType.benturan_kepentingan,
 )
 FORM_FIELD_BYTES = 256 * 1024
+CHALLENGE_FIELD = "tantangan"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -142,8 +149,8 @@ class InMemoryParser(MultiPartParser):
 async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff) -> FormData:
     """The no-JavaScript form, parsed in memory within the limits, CSRF and origin checked.
 
-    Like `CsrfChecked`, the token is bound to the staff session when a staff member happens
-    to be signed in (reporters have no cookie: their token is bound to 'anonymous').
+    The token is bound to the form's signed challenge (`form_fields`) and, when a staff
+    member happens to be signed in, to the staff session (reporters have no cookie).
     """
     limits = ctx.limits
     length = request.headers.get("content-length", "")
@@ -181,8 +188,24 @@ async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff)
             "Formulir terlalu besar atau rusak.", "The form is too large or damaged."
         ) from None
     token = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-    check_csrf_token(request, token if isinstance(token, str) else None)
+    check_csrf_token(
+        request,
+        token if isinstance(token, str) else None,
+        bind=form_challenge(form),
+        max_age=limits.report_form_max_seconds,
+    )
     return form
+
+
+def form_challenge(form: FormData) -> str:
+    value = form.get(CHALLENGE_FIELD)
+    return value[:96] if isinstance(value, str) else ""
+
+
+def form_fields(request: Request, ctx: Reporting, purpose: str) -> dict[str, str]:
+    """A fresh signed challenge for a no-JavaScript form and the CSRF token bound to it."""
+    challenge = ctx.forms.issue(purpose)
+    return {"form_challenge": challenge, "form_csrf": csrf_token(request, bind=challenge)}
 
 
 PlainForm = Annotated[FormData, Depends(plain_form)]
@@ -450,6 +473,7 @@ async def form_context(
         "error_list": [],
         "values": {},
         "excluded": [],
+        **form_fields(request, ctx, "report"),
     }
 
 
@@ -495,6 +519,9 @@ async def report_submit_plain(
     known = {o.key_id for o in data["officers"]}
     excluded = sorted({v for v in form.getlist("kecualikan") if isinstance(v, str)} & known)
     try:
+        # The form's challenge first, spent and committed before any bucket or other work.
+        work = await service.redeem_form(db, ctx, form_challenge(form), purpose="report")
+        await db.commit()
         if not cleaned.ok:
             raise ValidationFailed(
                 "Periksa kembali isian yang ditandai.", "Check the fields marked below."
@@ -503,6 +530,7 @@ async def report_submit_plain(
         submitted, receipt = await submit_plain(
             db,
             ctx,
+            work=work,
             unit=data["unit"].code,
             channel=kind,
             fields=cleaned.fields,
@@ -520,7 +548,9 @@ async def report_submit_plain(
                 "excluded": excluded,
             }
         )
-        return render(request, "reporting/form.html", data, status_code=exc.status)
+        return render(
+            request, "reporting/form.html", data, status_code=exc.status, headers=exc.headers
+        )
     report = submitted.report
     return render(
         request,
@@ -600,6 +630,7 @@ async def submit_plain(
     db: DbSession,
     ctx: Reporting,
     *,
+    work: service.Redeemed,
     unit: str,
     channel: CaseType,
     fields: dict[str, str],
@@ -651,16 +682,19 @@ async def submit_plain(
         excluded=excluded,
         attachments=declared,
         files=streams,
+        work=work,
         server_sealed=True,
         directory_version=signed.version,
     )
     return submitted, receipt
 
 
-async def mailbox_login_receipt(db: DbSession, ctx: Reporting, receipt: str) -> tuple[Any, str]:
+async def mailbox_login_receipt(
+    db: DbSession, ctx: Reporting, receipt: str, work: service.Redeemed
+) -> tuple[Any, str]:
     """The receipt login of the no-JavaScript mailbox (no session is kept afterwards)."""
     keys = _receipt_keys(receipt)
-    report, token, _expires = await service.mailbox_login(db, ctx, keys.lookup)
+    report, token, _expires = await service.mailbox_login(db, ctx, keys.lookup, work=work)
     await service.mailbox_logout(db, token)
     return report, token
 
@@ -746,13 +780,22 @@ async def post_reporter_message_plain(
 # --------------------------------------------------------------------------- mailbox
 
 
-@router.get("/kotak-surat", response_class=HTMLResponse)
-async def mailbox_page(request: Request, _staff: OptionalStaff) -> Response:
+def render_mailbox(
+    request: Request, ctx: Reporting, data: dict[str, Any], status_code: int = 200
+) -> Response:
+    """The mailbox page; its no-JavaScript forms get a fresh signed challenge each time."""
+    values = {"view": None, "error": None, "forms": report_fields.FORMS} | data
+    values |= form_fields(request, ctx, "mailbox")
+    error = values.get("error")
+    headers = error.headers if isinstance(error, DomainError) else None
     return render(
-        request,
-        "reporting/mailbox.html",
-        {"view": None, "error": None, "forms": report_fields.FORMS},
+        request, "reporting/mailbox.html", values, status_code=status_code, headers=headers
     )
+
+
+@router.get("/kotak-surat", response_class=HTMLResponse)
+async def mailbox_page(request: Request, ctx: ReportingCtx, _staff: OptionalStaff) -> Response:
+    return render_mailbox(request, ctx, {})
 
 
 def plain_view(view: Any, lang: str) -> dict[str, Any]:
@@ -776,11 +819,18 @@ def require_receipt(receipt: str) -> None:
         raise ValidationFailed("Masukkan tanda terima Anda.", "Enter your receipt.")
 
 
+async def redeem_mailbox_form(db: DbSession, ctx: Reporting, form: FormData) -> service.Redeemed:
+    """The no-JavaScript mailbox's work: its form challenge, spent and committed first."""
+    work = await service.redeem_form(db, ctx, form_challenge(form), purpose="mailbox")
+    await db.commit()
+    return work
+
+
 async def _open_plain(
-    request: Request, db: DbSession, ctx: Reporting, receipt: str
+    request: Request, db: DbSession, ctx: Reporting, receipt: str, work: service.Redeemed
 ) -> dict[str, Any]:
     require_receipt(receipt)
-    report, _token = await mailbox_login_receipt(db, ctx, receipt)
+    report, _token = await mailbox_login_receipt(db, ctx, receipt, work)
     view = await open_mailbox_plain(db, ctx, report, receipt)
     return plain_view(view, request_language(request))
 
@@ -792,19 +842,11 @@ async def mailbox_open_plain(
     """No-JavaScript mailbox: decrypted in memory for this response only."""
     receipt = str(form.get("tanda_terima") or "")[:64]
     try:
-        view = await _open_plain(request, db, ctx, receipt)
+        work = await redeem_mailbox_form(db, ctx, form)
+        view = await _open_plain(request, db, ctx, receipt, work)
     except DomainError as exc:
-        return render(
-            request,
-            "reporting/mailbox.html",
-            {"view": None, "error": exc, "forms": report_fields.FORMS},
-            status_code=exc.status,
-        )
-    return render(
-        request,
-        "reporting/mailbox.html",
-        {"view": view, "error": None, "receipt": receipt, "forms": report_fields.FORMS},
-    )
+        return render_mailbox(request, ctx, {"error": exc}, exc.status)
+    return render_mailbox(request, ctx, {"view": view, "receipt": receipt})
 
 
 @router.post("/kotak-surat/pesan", response_class=HTMLResponse)
@@ -815,6 +857,7 @@ async def mailbox_reply_plain(
     receipt = str(form.get("tanda_terima") or "")[:64]
     text = str(form.get("pesan") or "").replace("\r\n", "\n").strip()
     try:
+        work = await redeem_mailbox_form(db, ctx, form)
         require_receipt(receipt)
         if not text:
             raise ValidationFailed("Pesan tidak boleh kosong.", "The message cannot be empty.")
@@ -823,25 +866,14 @@ async def mailbox_reply_plain(
                 "Pesan terlalu panjang (maks. 20.000 karakter).",
                 "The message is too long (at most 20,000 characters).",
             )
-        report, _token = await mailbox_login_receipt(db, ctx, receipt)
+        report, _token = await mailbox_login_receipt(db, ctx, receipt, work)
         files = await plain_files(form, ctx, "lampiran")
         await post_reporter_message_plain(db, ctx, report, receipt, text, files)
         view = await open_mailbox_plain(db, ctx, report, receipt)
     except DomainError as exc:
-        return render(
-            request,
-            "reporting/mailbox.html",
-            {"view": None, "error": exc, "forms": report_fields.FORMS},
-            status_code=exc.status,
-        )
-    return render(
+        return render_mailbox(request, ctx, {"error": exc}, exc.status)
+    return render_mailbox(
         request,
-        "reporting/mailbox.html",
-        {
-            "view": plain_view(view, request_language(request)),
-            "error": None,
-            "receipt": receipt,
-            "sent": True,
-            "forms": report_fields.FORMS,
-        },
+        ctx,
+        {"view": plain_view(view, request_language(request)), "receipt": receipt, "sent": True},
     )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.db import utcnow
-from wbs.reporting.models import Attachment, MailboxSession, Message, Report, ReportWrap
+from wbs.reporting.models import (
+    Attachment,
+    MailboxSession,
+    Message,
+    Report,
+    ReportWrap,
+    SpentWork,
+)
 from wbs.units.models import CaseType, Unit
 
 
@@ -96,3 +105,62 @@ async def public_id_taken(
     db: AsyncSession, model: type[Message | Attachment], public_id: str
 ) -> bool:
     return (await db.scalar(select(model.id).where(model.public_id == public_id))) is not None
+
+
+async def record_spent(db: AsyncSession, key: str, expires_at: datetime) -> bool:
+    """Insert the spent key; False when it is already there (a replay, maybe concurrent).
+
+    `ON CONFLICT DO NOTHING` on the primary key: of concurrent inserts one wins, the others
+    wait for it (PostgreSQL) or for the write lock (SQLite) and insert nothing.
+    """
+    # Forget expired keys on the way, skipping rows a concurrent request is deleting (no
+    # lock waits, no deadlocks between cleaners); an expired challenge fails its own check.
+    expired = (
+        select(SpentWork.key)
+        .where(SpentWork.expires_at < utcnow())
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    )
+    await db.execute(delete(SpentWork).where(SpentWork.key.in_(expired)))
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(SpentWork)
+        .values(key=key, expires_at=expires_at)
+        .on_conflict_do_nothing()
+        .returning(SpentWork.key)
+    )
+    return (await db.scalar(stmt)) is not None
+
+
+async def charge_mailbox(
+    db: AsyncSession, report_id: int, size: int, *, max_messages: int, max_bytes: int
+) -> bool:
+    """Count one reporter message of `size` bytes against the report's quota, atomically.
+
+    One `UPDATE ... WHERE used + n <= quota RETURNING`: concurrent messages never pass the
+    quota together (the row lock serialises them on PostgreSQL).
+    """
+    charged = await db.scalar(
+        update(Report)
+        .where(
+            Report.id == report_id,
+            Report.mailbox_messages + 1 <= max_messages,
+            Report.mailbox_bytes + size <= max_bytes,
+        )
+        .values(
+            mailbox_messages=Report.mailbox_messages + 1,
+            mailbox_bytes=Report.mailbox_bytes + size,
+        )
+        .returning(Report.id)
+        .execution_options(synchronize_session=False)
+    )
+    return charged is not None
+
+
+async def mailbox_usage(db: AsyncSession, report_id: int) -> tuple[int, int]:
+    row = (
+        await db.execute(
+            select(Report.mailbox_messages, Report.mailbox_bytes).where(Report.id == report_id)
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -6,6 +6,7 @@ cookie except the mailbox cookie after a receipt login.
 
 from __future__ import annotations
 
+from hashlib import sha256
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -163,6 +164,10 @@ def proof_out(proof: service.Proof) -> ProofOut:
 async def submit_report(request: Request, db: DbSession, ctx: ReportingCtx) -> SubmittedOut:
     check_origin(request)
     async with read_body(request, ctx, SubmissionIn, "submission") as (body, files):
+        work = await service.redeem_pow(
+            db, ctx, body.pow, subject=body.envelope.report_id, purpose="submit"
+        )
+        await db.commit()  # the spent proof must outlive a request that fails later
         done = await service.submit(
             db,
             ctx,
@@ -171,7 +176,7 @@ async def submit_report(request: Request, db: DbSession, ctx: ReportingCtx) -> S
             excluded=body.excluded,
             attachments=body.attachments,
             files=files,
-            pow=body.pow,
+            work=work,
             directory_version=body.directory_version,
         )
     report = done.report
@@ -190,6 +195,11 @@ async def submit_report(request: Request, db: DbSession, ctx: ReportingCtx) -> S
 # --------------------------------------------------------------------------- mailbox
 
 
+def _token_binding(token: str) -> str:
+    """What a mailbox CSRF token is bound to: the mailbox session (by its token's hash)."""
+    return "mailbox:" + sha256(token.encode()).hexdigest()
+
+
 def _mailbox_token(request: Request) -> str:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -197,7 +207,7 @@ def _mailbox_token(request: Request) -> str:
     token = request.cookies.get(MAILBOX_COOKIE, "")
     if token and request.method not in ("GET", "HEAD"):
         check_origin(request)  # a cookie rides along cross-site: require CSRF too
-        check_csrf_token(request, request.headers.get(CSRF_HEADER))
+        check_csrf_token(request, request.headers.get(CSRF_HEADER), bind=_token_binding(token))
     return token
 
 
@@ -213,8 +223,14 @@ async def mailbox_login(
     body: MailboxLoginIn, request: Request, db: DbSession, ctx: ReportingCtx
 ) -> JSONResponse:
     check_origin(request)
-    _report, token, expires = await service.mailbox_login(db, ctx, b64u_decode(body.lookup))
-    out = MailboxLoginOut(token=token, expires_at=expires, csrf_token=csrf_token(request))
+    work = await service.redeem_pow(db, ctx, body.pow, subject=body.lookup, purpose="login")
+    await db.commit()  # the spent proof must outlive a failed login
+    _report, token, expires = await service.mailbox_login(
+        db, ctx, b64u_decode(body.lookup), work=work
+    )
+    out = MailboxLoginOut(
+        token=token, expires_at=expires, csrf_token=csrf_token(request, bind=_token_binding(token))
+    )
     response = JSONResponse(out.model_dump(mode="json"))
     response.set_cookie(
         MAILBOX_COOKIE,

@@ -154,6 +154,7 @@ class DirectoryOut(BaseModel):
 
 class MailboxLoginIn(Strict):
     lookup: B64u = Field(min_length=43, max_length=43)
+    pow: PowSolution  # solved for this lookup id (GET /api/v1/pow)
 
 
 class MailboxLoginOut(BaseModel):

@@ -27,6 +27,7 @@ from wbs.core.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     ValidationFailed,
 )
 from wbs.directory import service as directory
@@ -42,6 +43,7 @@ from wbs.reporting.models import (
     ReportWrap,
     SenderRole,
 )
+from wbs.reporting.pow import PowFailed, Spent
 from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution, b64u_decode
 from wbs.staff.models import Staff
 from wbs.units import repository as units
@@ -79,6 +81,20 @@ class ChannelNotReady(DomainError):
     status, code = 503, "channel_not_ready"
     message_id = "Kanal ini belum siap menerima laporan (belum ada petugas yang disetujui)."
     message_en = "This channel cannot receive reports yet (no approved officer)."
+
+
+class WorkReplayed(PowFailed):
+    code = "pow_replayed"
+    message_id = "Bukti anti-spam ini sudah dipakai. Muat ulang halaman lalu kirim lagi."
+    message_en = "This anti-spam proof was already used. Reload the page and send again."
+
+
+class MailboxFull(TooManyRequests):
+    code = "mailbox_full"
+
+
+class MailboxTooLarge(PayloadTooLarge):
+    code = "mailbox_too_large"
 
 
 class TooManyFiles(ValidationFailed):
@@ -233,6 +249,42 @@ def discard_on_error(ctx: Reporting, stored: list[StoredBlob]) -> Iterator[None]
         raise
 
 
+# --------------------------------------------------------------------------- anti-spam work
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """This request's anti-spam work was checked and recorded as spent (see `redeem_*`)."""
+
+    purpose: str
+    subject: str
+
+
+async def _record(db: AsyncSession, spent: Spent) -> None:
+    if not await repository.record_spent(db, spent.key, spent.expires_at):
+        raise WorkReplayed()
+
+
+async def redeem_pow(
+    db: AsyncSession, ctx: Reporting, pow: PowSolution | None, *, subject: str, purpose: str
+) -> Redeemed:
+    """Check a hash proof for `subject` and record it as spent; before any bucket is charged.
+
+    Only flushes: the route commits at once, so that the record survives a request that
+    fails later (else one solved proof could be replayed to drain the buckets).
+    """
+    if pow is None:
+        raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
+    await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+    return Redeemed(purpose, subject)
+
+
+async def redeem_form(db: AsyncSession, ctx: Reporting, token: str, *, purpose: str) -> Redeemed:
+    """The no-JavaScript counterpart of `redeem_pow`: a signed, timed, single-use challenge."""
+    await _record(db, ctx.forms.check(token, purpose))
+    return Redeemed(f"form-{purpose}", token)
+
+
 # --------------------------------------------------------------------------- submission
 
 
@@ -306,18 +358,22 @@ async def submit(
     excluded: Sequence[str] = (),
     attachments: Sequence[AttachmentIn] = (),
     files: Sequence[IncomingAttachment] = (),
-    pow: PowSolution | None = None,
+    work: Redeemed,
     server_sealed: bool = False,
     directory_version: int | None = None,
 ) -> Submitted:
-    """Store one report as a new case; returns it with the signed proof of submission."""
+    """Store one report as a new case; returns it with the signed proof of submission.
+
+    `work` is the redeemed anti-spam work (hash proof for this report id, or the form
+    challenge of a server-sealed report): only after it do the global buckets count.
+    """
+    if server_sealed:
+        if work.purpose != "form-report":
+            raise PowFailed()
+        ctx.plain_bucket.take()
+    elif work != Redeemed("submit", envelope.report_id):
+        raise PowFailed()
     ctx.submit_bucket.take()
-    if not server_sealed:
-        if pow is None:
-            raise ValidationFailed(
-                "Bukti kerja anti-spam wajib.", "The anti-spam proof is required."
-            )
-        ctx.pow.check(pow.challenge, envelope.report_id, pow.nonce)
     if len(lookup) != 32:
         raise ValidationFailed("Tanda terima tidak valid.", "The receipt is not valid.")
     limits = ctx.limits
@@ -435,12 +491,19 @@ async def submit(
 
 
 async def mailbox_login(
-    db: AsyncSession, ctx: Reporting, lookup: bytes
+    db: AsyncSession, ctx: Reporting, lookup: bytes, *, work: Redeemed
 ) -> tuple[Report, str, datetime]:
-    """Receipt login: the same work whether the receipt exists or not; (report, token, expiry)."""
-    ctx.login_bucket.take()
+    """Receipt login after redeemed work; (report, token, expiry).
+
+    Every attempt has paid its work before it gets here. The global bucket counts only
+    receipts that do not exist, so a flood of guesses slows guessers down but never locks
+    out a reporter who has a real receipt.
+    """
+    if work.purpose not in ("login", "form-mailbox"):
+        raise PowFailed()
     report = await repository.by_lookup_hash(db, ctx.lookup_hash(lookup))
     if report is None or len(lookup) != 32:
+        ctx.login_bucket.take()
         raise NotFound(
             "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
             "Unknown receipt. Check how it was typed.",
@@ -536,6 +599,10 @@ async def add_message(
 ) -> Message:
     """A message in the mailbox thread (either direction), with its encrypted attachments."""
     check_box_size(box, ctx.limits.report_max_message_bytes, "Pesan", "The message")
+    check_files(ctx, attachments, [f.id for f in files])
+    if sender == SenderRole.reporter:
+        size = _b64u_bytes(len(box)) + sum(a.size for a in attachments)
+        await charge_mailbox(db, ctx, report, size)
     stored = store_files(ctx, attachments, files)
     with discard_on_error(ctx, stored):
         if await repository.public_id_taken(db, Message, message_id):
@@ -569,6 +636,33 @@ async def add_message(
         )
         await db.flush()
         return message
+
+
+async def charge_mailbox(db: AsyncSession, ctx: Reporting, report: Report, size: int) -> None:
+    """Meter a reporter's message against the report's quota (before its files are written)."""
+    limits = ctx.limits
+    if await repository.charge_mailbox(
+        db,
+        report.id,
+        size,
+        max_messages=limits.mailbox_max_messages_per_report,
+        max_bytes=limits.mailbox_max_bytes_per_report,
+    ):
+        return
+    messages, _used = await repository.mailbox_usage(db, report.id)
+    if messages + 1 > limits.mailbox_max_messages_per_report:
+        raise MailboxFull(
+            f"Batas pesan untuk laporan ini tercapai ({limits.mailbox_max_messages_per_report} "
+            "pesan). Hubungi unit melalui jalur lain.",
+            f"This report has reached its message limit "
+            f"({limits.mailbox_max_messages_per_report} messages). Contact the unit another way.",
+        )
+    mib = limits.mailbox_max_bytes_per_report // 2**20
+    raise MailboxTooLarge(
+        f"Batas ukuran pesan dan lampiran untuk laporan ini tercapai (maks. {mib} MiB).",
+        f"This report has reached its size limit for messages and attachments (at most "
+        f"{mib} MiB).",
+    )
 
 
 async def post_reporter_message(

@@ -1,7 +1,7 @@
 // Reporter mailbox, browser path: the receipt stays on this device; only the derived lookup
 // id goes to the server. The report and the messages are decrypted here.
 
-import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
+import { api, el, fieldLabel, loadCrypto, PageError, solvePow, status, t, uuid4, when } from "./common.js";
 import { postMessage, renderMessages, sealFiles } from "./thread.js";
 import { receiptTools } from "./receipt-tools.js";
 import { stripImage } from "./images.js";
@@ -29,9 +29,13 @@ async function openMailbox(receiptText) {
   const wbs = await loadCrypto();
   const tools = receiptTools(wbs);
   const reporter = await tools.derive(receiptText);
+  const lookup = wbs.encoding.b64uEncode(reporter.lookup);
+  // Every login pays a proof-of-work bound to its lookup id (docs/api.md).
+  const challenge = await api("/api/v1/pow");
+  const nonce = await solvePow(challenge.challenge, lookup, challenge.difficulty);
   const login = await api("/api/v1/mailbox/login", {
     method: "POST",
-    json: { lookup: wbs.encoding.b64uEncode(reporter.lookup) },
+    json: { lookup, pow: { challenge: challenge.challenge, nonce } },
   });
   session = { wbs, keyPair: reporter.keyPair, csrf: login.csrf_token ?? "" };
   await refresh();
