@@ -1,7 +1,7 @@
 """Single-use anti-spam work (spent_work) and per-report mailbox counters.
 
 Revision ID: sec_pow_0001
-Revises: zi_0002
+Revises: outbox_0001
 Create Date: 2026-12-01 00:00:00.000000+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import wbs.core.db
 
 revision: str = 'sec_pow_0001'
-down_revision: str | None = 'zi_0002'
+down_revision: str | None = 'outbox_0001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
