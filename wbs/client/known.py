@@ -14,9 +14,9 @@ atomically, mode 0600, in a directory of mode 0700.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -223,7 +223,10 @@ class KnownUnits:
         lock = self.path.with_name(self.path.name + ".lock")
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if sys.platform != "win32":  # elsewhere no advisory lock; the rename stays atomic
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # releases the lock
