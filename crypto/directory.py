@@ -29,13 +29,17 @@ from crypto.signing import (
 )
 
 DIRECTORY_KEY_INFO = b"wbs/v1/directory-key"
+FINGERPRINT_CHARS = 32  # 20 bytes in base32
+_BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 
 __all__ = [
     "Directory",
     "DirectoryEntry",
     "fingerprint",
     "new_signing_key",
+    "normalize_fingerprint",
     "public_key_text",
+    "same_fingerprint",
     "sign_directory",
     "sign_document",
     "unwrap_signing_key",
@@ -45,9 +49,27 @@ __all__ = [
 ]
 
 
-def fingerprint(public_key_raw: bytes) -> str:
-    """Fingerprint of the unit's Ed25519 directory key (for the unit's poster)."""
-    return signing_fingerprint(public_key_raw)
+def fingerprint(public_key: bytes | str) -> str:
+    """Fingerprint of the unit's Ed25519 directory key, exactly as the unit's poster prints
+    it (and as the browser's `signingKeyFingerprint` computes it): ``"abcd efgh ..."``, 8
+    groups of 4 lower-case base32 characters. `public_key` is the raw 32 bytes or its b64u
+    text (as served in ``public_key``); FormatError otherwise."""
+    raw = b64u_decode(public_key) if isinstance(public_key, str) else public_key
+    return signing_fingerprint(raw)
+
+
+def normalize_fingerprint(text: str) -> str:
+    """A fingerprint as typed by a person, for comparison: spaces, hyphens and case ignored.
+    FormatError unless it has the 32 base32 characters of a fingerprint."""
+    squashed = "".join(ch for ch in text if not ch.isspace() and ch != "-").lower()
+    if len(squashed) != FINGERPRINT_CHARS or any(ch not in _BASE32 for ch in squashed):
+        raise FormatError("a fingerprint has 32 base32 characters (8 groups of 4)")
+    return squashed
+
+
+def same_fingerprint(typed: str, public_key: bytes | str) -> bool:
+    """Whether `typed` (e.g. copied from the poster) is the fingerprint of `public_key`."""
+    return normalize_fingerprint(typed) == normalize_fingerprint(fingerprint(public_key))
 
 
 def new_signing_key() -> Ed25519PrivateKey:

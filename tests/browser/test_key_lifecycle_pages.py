@@ -6,6 +6,7 @@ same key back under a passphrase only the officer knows."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.browser.test_reporting_pages import (
     wait_ok,
 )
 from wbs.client import flows
+from wbs.client.known import KnownUnits
 from wbs.core.db import make_sessionmaker
 from wbs.staff import service as staff_service
 from wbs.staff.credentials import new_credentials
@@ -62,7 +64,9 @@ async def open_first_case(page: Any, site: Live, watch: Watch, case_number: str,
     await open_case(page, watch, passphrase)
 
 
-async def test_recovery_key_passphrase_change_and_recovery(browser: Any, live: Live) -> None:
+async def test_recovery_key_passphrase_change_and_recovery(
+    browser: Any, live: Live, tmp_path: Path
+) -> None:
     await live.staff(UNIT, ADMIN, PASS_ADMIN, "admin")
     await live.staff(UNIT, OFFICER, PASS_OFFICER, "verifikator")
     watch = Watch()
@@ -86,7 +90,8 @@ async def test_recovery_key_passphrase_change_and_recovery(browser: Any, live: L
     assert fingerprint in await sign_directory(admin, live)
     await admin.context.close()
     sent = await asyncio.to_thread(
-        flows.submit, live.url, UNIT, "wbs", "Laporan KANARI-KUNCI-5e1d sebelum ganti sandi"
+        flows.submit, live.url, UNIT, "wbs", "Laporan KANARI-KUNCI-5e1d sebelum ganti sandi",
+        known=KnownUnits(tmp_path / "known_units.json"),
     )
     case_number = sent["case_number"]
 

@@ -40,6 +40,10 @@ class Served:
         return self.root / "tmp"
 
     @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
     def log_path(self) -> Path:
         return self.root / "server-output.log"
 
@@ -62,6 +66,8 @@ class Served:
                 "WBS_REPORT_FORM_MIN_SECONDS": "0",
                 "WBS_CRYPTO_ALLOW_WEAK_KDF": "1",
                 "TMPDIR": str(self.tmp_dir),
+                # `wbs client` keeps the unit keys it trusts here, not in the user's config.
+                "XDG_CONFIG_HOME": str(self.config_dir),
             }
         )
         env.update(self.extra_env)

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from wbs.client import flows
+from wbs.client import e2e, flows
 from wbs.client.api import ClientError
+from wbs.client.known import STATE_ENV, KnownUnits
 
 app = typer.Typer(
     help="Klien rujukan (enkripsi di perangkat ini) / reference client (encrypts on this device)",
@@ -36,6 +37,16 @@ ReauthCode = Annotated[
     ),
 ]
 TextFile = Annotated[Path, typer.Option("--text-file", exists=True, dir_okay=False)]
+State = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        envvar=STATE_ENV,
+        dir_okay=False,
+        help="File of the unit keys this client trusts (default: "
+        "$XDG_CONFIG_HOME/wbs-client/known_units.json)",
+    ),
+]
 
 
 def _passphrase(flag: bool, what: str = "passphrase") -> str:
@@ -114,6 +125,21 @@ def approve(
     _run(lambda: flows.approve(url, email, passphrase, unit))
 
 
+def _known(state: Path | None) -> KnownUnits:
+    return KnownUnits(state.expanduser()) if state is not None else KnownUnits.default()
+
+
+@app.command()
+def unit(
+    url: Url,
+    unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. KPP001")],
+    state: State = None,
+) -> None:
+    """Print the unit's directory key fingerprint, computed here from the key that signed the
+    directory (compare it with the unit's poster), and what this client has stored for it."""
+    _run(lambda: flows.unit_info(url, unit, _known(state)))
+
+
 @app.command()
 def submit(
     url: Url,
@@ -127,14 +153,37 @@ def submit(
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", help="Officer e-mail to leave out")
     ] = None,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint",
+            help="The unit key fingerprint from the unit's poster: any other key is refused "
+            "(without it: the key stored on first use)",
+        ),
+    ] = None,
+    state: State = None,
 ) -> None:
-    """Encrypt a report here and send it; prints case number, receipt and proof."""
+    """Encrypt a report here and send it; prints case number, receipt and proof. The unit's
+    directory must be signed by the key of --fingerprint, else by the key this client stored
+    the first time (a changed key or an older directory version is refused)."""
+    if fingerprint is not None:
+        try:
+            e2e.normalize_fingerprint(fingerprint)
+        except ClientError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     text = text_file.read_text(encoding="utf-8")
-    _run(
-        lambda: flows.submit(
-            url, unit, channel, text, fields=field or [], attach=attach or [], exclude=exclude or []
+    notes: list[str] = []
+    try:
+        _run(
+            lambda: flows.submit(
+                url, unit, channel, text, fields=field or [], attach=attach or [],
+                exclude=exclude or [], fingerprint=fingerprint, known=_known(state), notes=notes,
+            )
         )
-    )
+    finally:
+        for note in notes:
+            typer.echo(note, err=True)
 
 
 @app.command()

@@ -15,10 +15,9 @@ from crypto import attachment, directory, envelope, proof, receipt, staffkeys
 from crypto.boxes import DataKey, ReportContext
 from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import KeyPair
-from crypto.signing import public_key_text, signing_fingerprint
+from crypto.signing import public_key_text
 from crypto.staffkeys import weak_kdf_allowed
 from wbs.client.api import ClientError
-from wbs.reporting.schemas import b64u_decode
 
 StaffPrivateKey = KeyPair
 __all__ = ["DataKey", "KeyPair", "StaffPrivateKey"]
@@ -137,18 +136,49 @@ def sign_directory(key: SigningKey, document: bytes) -> bytes:
 
 
 def directory_fingerprint(public_key: str) -> str:
-    return signing_fingerprint(b64u_decode(public_key))
-
-
-def verify_directory(signed: dict[str, Any], unit: str) -> dict[str, Any]:
-    """The verified directory as plain data: unit, version, channels -> recipients."""
+    """The unit key's fingerprint as the unit's poster prints it, computed here from the key
+    (never the `fingerprint` string a server sends)."""
     try:
-        parsed = directory.verify_signed_directory(signed, unit=unit)
+        return directory.fingerprint(public_key)
+    except CryptoError:
+        raise ClientError("kunci unit tidak sah / the unit key is not valid") from None
+
+
+def normalize_fingerprint(text: str) -> str:
+    """A typed fingerprint for comparison; ClientError when it cannot be one."""
+    try:
+        return directory.normalize_fingerprint(text)
+    except CryptoError:
+        raise ClientError(
+            "sidik jari harus 32 huruf/angka base32 (8 kelompok 4), seperti pada poster unit / "
+            "a fingerprint has 32 base32 characters (8 groups of 4), as on the unit's poster"
+        ) from None
+
+
+def same_fingerprint(typed: str, public_key: str) -> bool:
+    return normalize_fingerprint(typed) == normalize_fingerprint(directory_fingerprint(public_key))
+
+
+def verify_directory(
+    signed: dict[str, Any],
+    unit: str,
+    *,
+    public_key: str | None = None,
+    min_version: int | None = None,
+) -> dict[str, Any]:
+    """The verified directory as plain data: unit, version, channels -> recipients. With
+    `public_key` (the pinned unit key) and `min_version` (the rollback floor) it also
+    refuses any other key and any older version."""
+    try:
+        parsed = directory.verify_signed_directory(
+            signed, unit=unit, public_key=public_key, min_version=min_version
+        )
     except CryptoError:
         raise ClientError("direktori unit tidak sah / the unit directory is not valid") from None
     return {
         "unit": parsed.unit,
         "version": parsed.version,
+        "issued_at": parsed.issued_at,
         "public_key": parsed.public_key,
         "channels": {
             name: [

@@ -17,6 +17,7 @@ from typing import Any
 
 from wbs.client import e2e
 from wbs.client.api import Api, ClientError
+from wbs.client.known import KeyChanged, KnownUnits, Rollback
 from wbs.core.errors import DomainError
 from wbs.reporting.pow import solve
 from wbs.reporting.schemas import b64u_decode, b64u_encode
@@ -355,6 +356,104 @@ def solve_pow(challenge: dict[str, Any], subject: str) -> dict[str, str]:
     }
 
 
+def _served_key(signed: Any) -> str:
+    key = signed.get("public_key") if isinstance(signed, dict) else None
+    if not isinstance(key, str):
+        raise ClientError("direktori unit tidak sah / the unit directory is not valid")
+    return key
+
+
+def _pinned_mismatch(unit: str, served: str, given: str) -> ClientError:
+    return ClientError(
+        f"Kunci unit {unit} yang dikirim server (sidik jari {served}) TIDAK sama dengan "
+        f"sidik jari yang Anda berikan ({given}). Laporan TIDAK dikirim. Periksa lagi sidik "
+        "jari pada poster unit; bila yang Anda ketik benar, jangan melapor lewat server ini. / "
+        f"The unit key the server sent for {unit} (fingerprint {served}) does NOT match the "
+        f"fingerprint you gave ({given}). The report was NOT sent. Check the fingerprint on "
+        "the unit's poster again; if what you typed is right, do not report through this "
+        "server.",
+        code="unit_key_mismatch",
+    )
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """A directory verified against the pinned or remembered unit key."""
+
+    directory: dict[str, Any]
+    fingerprint: str
+    trust: str  # "pinned" (--fingerprint), "known" (seen before), "first-use"
+
+
+def trusted_directory(
+    api: Api, url: str, unit: str, *, fingerprint: str | None, known: KnownUnits
+) -> Trusted:
+    """Fetch the unit's directory and accept it only under the unit key the reporter trusts:
+    the one whose fingerprint was given (`--fingerprint`, from the poster), else the one
+    stored on first use; never a lower version than one already seen. Records the key and
+    version before anything is sent."""
+    code = unit.upper()
+    signed = api.get(f"/api/v1/units/{code}/directory")
+    served = _served_key(signed)
+    served_fp = e2e.directory_fingerprint(served)  # computed here, not the server's string
+    record = known.get(url, code)
+    if fingerprint is not None:
+        if not e2e.same_fingerprint(fingerprint, served):
+            raise _pinned_mismatch(code, served_fp, fingerprint.strip())
+        trust = "pinned"
+    elif record is None:
+        trust = "first-use"
+    elif record.public_key != served:
+        raise KeyChanged(record, served_fp, known.path)
+    else:
+        trust = "known"
+    same_key = record is not None and record.public_key == served
+    floor = record.version if record is not None and same_key else None
+    signed_version = signed.get("version") if isinstance(signed, dict) else None
+    if floor is not None and isinstance(signed_version, int) and signed_version < floor:
+        raise Rollback(code, signed_version, floor)
+    directory = e2e.verify_directory(signed, code, public_key=served)
+    if floor is not None and directory["version"] < floor:
+        raise Rollback(code, directory["version"], floor)
+    known.remember(url, code, served, served_fp, directory["version"], repin=trust == "pinned")
+    return Trusted(directory, served_fp, trust)
+
+
+FIRST_USE_NOTE = (
+    "Catatan: kunci unit {unit} disimpan saat pertama dipakai (sidik jari {fp}). Cocokkan "
+    "dengan sidik jari pada poster unit; lain kali, perubahan kunci akan ditolak. / "
+    "Note: unit {unit}'s key was stored on first use (fingerprint {fp}). Compare it with the "
+    "fingerprint on the unit's poster; a later change of key will be refused."
+)
+
+
+def unit_info(url: str, unit: str, known: KnownUnits) -> dict[str, Any]:
+    """The unit's current directory, verified under the key the server serves, and that
+    key's fingerprint computed here: compare it with the unit's poster. Stores nothing."""
+    code = unit.upper()
+    with Api(url) as api:
+        signed = api.get(f"/api/v1/units/{code}/directory")
+        served = _served_key(signed)
+        directory = e2e.verify_directory(signed, code, public_key=served)
+    fingerprint = e2e.directory_fingerprint(served)
+    record = known.get(url, code)
+    return {
+        "unit": directory["unit"],
+        "fingerprint": fingerprint,
+        "public_key": served,
+        "version": directory["version"],
+        "issued_at": directory["issued_at"],
+        "channels": {
+            name: [{"name": r["name"], "fingerprint": r["fingerprint"]} for r in recipients]
+            for name, recipients in sorted(directory["channels"].items())
+        },
+        "known_fingerprint": record.fingerprint if record else None,
+        "known_version": record.version if record else None,
+        "matches_known": (record.public_key == served) if record else None,
+        "state_file": str(known.path),
+    }
+
+
 def submit(
     url: str,
     unit: str,
@@ -364,10 +463,19 @@ def submit(
     fields: list[str] | None = None,
     attach: list[Path] | None = None,
     exclude: list[str] | None = None,
+    fingerprint: str | None = None,
+    known: KnownUnits | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Encrypt and send a report to the recipients of the unit's directory, once that
+    directory is verified under the trusted unit key (see `trusted_directory`). `known`
+    defaults to the user's state file; `notes` collects warnings for standard error."""
+    known = known if known is not None else KnownUnits.default()
     with Api(url) as api:
-        signed = api.get(f"/api/v1/units/{unit.upper()}/directory")
-        directory = e2e.verify_directory(signed, unit.upper())
+        trusted = trusted_directory(api, url, unit, fingerprint=fingerprint, known=known)
+        directory = trusted.directory
+        if trusted.trust == "first-use" and notes is not None:
+            notes.append(FIRST_USE_NOTE.format(unit=directory["unit"], fp=trusted.fingerprint))
         content = {"text": text, **_parse_fields(fields or [])}
         sealed = seal_submission(directory, channel, content, attach=attach, exclude=exclude)
         submission = dict(sealed.submission)
@@ -389,6 +497,9 @@ def submit(
             "submitted_at": out["submitted_at"],
             "server_sealed": out["server_sealed"],
             "excluded": submission["excluded"],
+            "directory_version": directory["version"],
+            "unit_key_fingerprint": trusted.fingerprint,
+            "unit_key_trust": trusted.trust,
         }
 
 

@@ -140,4 +140,5 @@ def parse_directory(document: str, public_key: str = "") -> DirectoryDocument:
 
 
 def directory_fingerprint(public_key: str) -> str:
-    return signing_key_fingerprint(public_key)
+    """The unit key fingerprint of the poster, the API and `wbs client` (one function)."""
+    return lib_directory.fingerprint(public_key)

@@ -51,18 +51,28 @@ async function prepare() {
   const unit = form.dataset.unit;
   const signed = await api(`/api/v1/units/${encodeURIComponent(unit)}/directory`);
   verified = await wbs.verifyDirectory(signed, { unit });
-  verified.fingerprint = signed.fingerprint;
+  // The fingerprint shown is computed here from the key that verified the directory, with
+  // the poster's algorithm; the `fingerprint` string in the server's answer is never used.
+  verified.fingerprint = await wbs.signingKeyFingerprint(verified.publicKey);
   syncOfficers();
-  status(state, t(TEXT.verified) + (signed.fingerprint || ""), "ok");
+  status(state, t(TEXT.verified), "ok");
+  state.append(el("code", { text: verified.fingerprint, cls: "fingerprint", attrs: { id: "unit-fingerprint" } }));
   form.dataset.js = "ready";
 }
 
-/** The exclusion list shows exactly the recipients of the verified directory. */
+/** The exclusion list shows exactly the recipients of the verified directory, each with the
+ * fingerprint computed from its verified key (not the one the server rendered). */
 function syncOfficers() {
   const recipients = verified.channels[form.dataset.channel] ?? [];
-  const known = new Set(recipients.map((r) => r.keyId));
+  const byKeyId = new Map(recipients.map((r) => [r.keyId, r]));
   for (const box of form.querySelectorAll("input[name=kecualikan]")) {
-    if (!known.has(box.value)) box.closest("li").remove();
+    const recipient = byKeyId.get(box.value);
+    if (!recipient) {
+      box.closest("li").remove();
+      continue;
+    }
+    const shown = box.closest("li").querySelector(".fingerprint");
+    if (shown) shown.textContent = recipient.fingerprint;
   }
 }
 
