@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
+from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError
 from wbs.core.security import check_origin, csrf_token
@@ -164,6 +165,7 @@ async def me(request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
 
 
 @router.put("/me/key", response_model=MeOut, dependencies=[CsrfChecked])
+@body_limit(64 * KIB)
 async def enrol_key(body: KeyIn, request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
     """Store the device-made key; a new public key waits for an admin's directory signature."""
     await service.enrol_key(
@@ -177,6 +179,7 @@ async def enrol_key(body: KeyIn, request: Request, db: DbSession, staff: Current
 
 
 @router.put("/me/passphrase", response_model=MeOut, dependencies=[CsrfChecked])
+@body_limit(64 * KIB)
 async def change_passphrase(
     body: PassphraseIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
 ) -> MeOut:

@@ -50,6 +50,12 @@ def max_bytes() -> int:
     return DocumentSettings().max_bytes
 
 
+def upload_body_limit(_app: Any = None) -> int:
+    """The body limit of the evidence upload routes (see wbs.core.bodylimit): the file
+    limit and the form's other fields, the same ceiling `receive` checks."""
+    return max_bytes() + FORM_OVERHEAD
+
+
 @dataclass(frozen=True)
 class DocType:
     label: str
