@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from wbs.core.bodylimit import KIB, body_limit
@@ -273,7 +274,8 @@ async def import_page(assessment_id: PathId, request: Request, db: DbSession,
     data = await upload.read(files.MAX_BYTES + 1)
     suffix = PurePath(upload.filename).suffix.lower()
     try:
-        sheet = files.parse_bytes(data, suffix)
+        # Parsing a workbook is CPU work: off the event loop (bounded by the row cap).
+        sheet = await run_in_threadpool(files.parse_bytes, data, suffix)
         if sheet.rules != assessment.rules_id:
             raise AnswerError("rules", f"berkas memakai {sheet.rules}, penilaian ini "
                               f"{assessment.rules_id}", f"the file uses {sheet.rules}, this "
