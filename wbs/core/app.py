@@ -53,7 +53,7 @@ def include_routers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()  # SettingsError (naming the path) when it cannot be used
     master = settings.secret_bytes()
     engine = make_engine(settings.resolved_database_url)
 
