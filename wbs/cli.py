@@ -81,7 +81,6 @@ def serve(
 
     from wbs.core.logging import log_config
     from wbs.core.tempdir import use_private_tempdir
-
     from wbs.migrate import schema_problem
 
     settings = _settings()

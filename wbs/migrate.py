@@ -49,7 +49,7 @@ def schema_problem(database_url: str) -> str | None:
 
     try:
         found = asyncio.run(current())
-    except Exception as exc:  # noqa: BLE001 - any connection failure is reported as such
+    except Exception as exc:
         return f"basis data tidak dapat dibuka / the database cannot be opened ({exc})"
     if found != wanted:
         return (

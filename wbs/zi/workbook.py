@@ -6,8 +6,8 @@ import io
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
