@@ -59,9 +59,18 @@ def serve(
 
     from wbs.core.logging import log_config
     from wbs.core.tempdir import use_private_tempdir
+    from wbs.migrate import schema_problem
 
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.prepare_data_dir()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    problem = schema_problem(settings.resolved_database_url)
+    if problem is not None:  # a removed data directory takes the SQLite database with it
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.core.app:create_app",

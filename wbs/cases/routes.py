@@ -17,8 +17,9 @@ from wbs.cases.schemas import (
     StatusIn,
     StatusOut,
 )
+from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
-from wbs.reporting.context import ReportingCtx
+from wbs.reporting.context import ReportingCtx, note_body_limit, upload_body_limit
 from wbs.reporting.routes import _body_schema, attachments_out, blob_response, messages_out
 from wbs.reporting.schemas import (
     EnvelopeOut,
@@ -107,6 +108,7 @@ async def case_attachment(
     dependencies=[CsrfChecked],
     openapi_extra=_body_schema(MessageIn, "message"),
 )
+@body_limit(upload_body_limit)
 async def reply(
     report_id: str, request: Request, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
 ) -> MessageCreatedOut:
@@ -127,6 +129,7 @@ async def reply(
 @router.post(
     "/{report_id}/notes", status_code=201, response_model=NoteOut, dependencies=[CsrfChecked]
 )
+@body_limit(note_body_limit)
 async def note(
     report_id: str, body: NoteIn, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
 ) -> NoteOut:
@@ -146,6 +149,7 @@ async def note(
     response_model=RecipientAddedOut,
     dependencies=[CsrfChecked],
 )
+@body_limit(16 * KIB)
 async def add_recipient(
     report_id: str, body: RecipientIn, db: DbSession, staff: CurrentStaff
 ) -> RecipientAddedOut:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 import wbs
 from crypto.atrest import keyed_digest
+from wbs.core.bodylimit import BodyLimitMiddleware, BodyLimits
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.handlers import install_handlers
 from wbs.core.security import SecurityHeadersMiddleware
@@ -52,7 +53,7 @@ def include_routers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()  # SettingsError (naming the path) when it cannot be used
     master = settings.secret_bytes()
     engine = make_engine(settings.resolved_database_url)
 
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it
         app.mount("/static/crypto", StaticFiles(directory=CRYPTO_JS_DIR), name="crypto-js")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Inside the security headers (so a 413 carries them and is logged), outside routing.
+    app.state.body_limits = BodyLimits(app)
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.body_limits)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.is_production)
     logging.getLogger("wbs").setLevel(logging.INFO)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
@@ -29,6 +30,28 @@ NAMING_CONVENTION = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # A row id in a URL: out of BIGINT range is a 422, never a database error.
 PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
+
+
+def unique_violation(exc: BaseException) -> str | None:
+    """The unique constraint an IntegrityError violated, named as NAMING_CONVENTION names
+    it (`uq_<table>_<columns>`), or None when it is another kind of integrity error.
+
+    PostgreSQL reports the constraint's name; SQLite reports `table.column, ...`.
+    """
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return None
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        return str(name) if name else None
+    found = _SQLITE_UNIQUE.search(str(orig))
+    if found is None:
+        return None
+    columns = [part.strip().split(".") for part in found.group(1).split(",")]
+    return "uq_" + columns[0][0] + "_" + "_".join(col for _table, col in columns)
 
 
 def utcnow() -> datetime:

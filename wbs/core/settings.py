@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,39 @@ class Settings(BaseSettings):
                     "WBS_CRYPTO_ALLOW_WEAK_KDF is for test suites, never production"
                 )
         return self
+
+    def prepare_data_dir(self) -> Path:
+        """The data directory, ready to write into, or SettingsError naming the problem.
+
+        Development creates a missing one; production refuses to start without it (a
+        removed or unmounted data directory is an operator's problem to see, not one to
+        paper over with an empty directory, a new secret and a new empty database).
+        """
+        path = self.data_dir.resolve()
+        if not path.exists():
+            if self.is_production:
+                raise SettingsError(
+                    f"direktori data {path} (WBS_DATA_DIR) tidak ada; buat atau pasang dulu / "
+                    f"the data directory {path} (WBS_DATA_DIR) does not exist; create or "
+                    "mount it first"
+                )
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SettingsError(
+                    f"direktori data {path} (WBS_DATA_DIR) tidak dapat dibuat / the data "
+                    f"directory {path} (WBS_DATA_DIR) cannot be created: {exc.strerror}"
+                ) from None
+        if not path.is_dir():
+            raise SettingsError(
+                f"WBS_DATA_DIR {path} bukan direktori / WBS_DATA_DIR {path} is not a directory"
+            )
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise SettingsError(
+                f"direktori data {path} (WBS_DATA_DIR) tidak dapat ditulisi / the data "
+                f"directory {path} (WBS_DATA_DIR) is not writable"
+            )
+        return path
 
     @property
     def is_production(self) -> bool:

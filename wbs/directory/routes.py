@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from wbs.core.bodylimit import MIB, body_limit
 from wbs.core.db import DbSession
 from wbs.directory import service
 from wbs.directory.schemas import (
@@ -52,6 +53,7 @@ async def directory_proposal(code: str, db: DbSession, admin: CurrentAdmin) -> P
 
 
 @router.put("/directory", response_model=SignedOut, dependencies=[CsrfChecked])
+@body_limit(2 * MIB)
 async def directory_sign(code: str, body: SignIn, db: DbSession, admin: CurrentAdmin) -> SignedOut:
     unit = await service.admin_unit(db, admin, code)
     signed, newly = await service.sign(

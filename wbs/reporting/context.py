@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -63,13 +63,32 @@ class Reporting:
         return keyed_digest(self.master, LOOKUP_LABEL, lookup)
 
 
-def reporting(request: Request) -> Reporting:
+def of_app(app: Any) -> Reporting:
     """The app's reporting context, built once per app from its settings."""
-    ctx: Reporting | None = getattr(request.app.state, "reporting", None)
+    ctx: Reporting | None = getattr(app.state, "reporting", None)
     if ctx is None:
-        ctx = Reporting.build(request.app.state.settings, request.app.state.security.master)
-        request.app.state.reporting = ctx
+        ctx = Reporting.build(app.state.settings, app.state.security.master)
+        app.state.reporting = ctx
     return ctx
+
+
+def reporting(request: Request) -> Reporting:
+    """The request's app's reporting context (a dependency)."""
+    return of_app(request.app)
+
+
+def upload_body_limit(app: Any) -> int:
+    """Body limit of the API routes that take files (see wbs.core.bodylimit)."""
+    return of_app(app).limits.upload_body_bytes
+
+
+def form_body_limit(app: Any) -> int:
+    """Body limit of the no-JavaScript forms that take files."""
+    return of_app(app).limits.form_body_bytes
+
+
+def note_body_limit(app: Any) -> int:
+    return of_app(app).limits.note_body_bytes
 
 
 ReportingCtx = Annotated[Reporting, Depends(reporting)]

@@ -38,3 +38,23 @@ class ReportingLimits(BaseSettings):
     report_max_file_bytes: int = Field(default=25 * MIB, ge=1)
     report_max_total_bytes: int = Field(default=100 * MIB, ge=1)
     report_max_recipients: int = Field(default=64, ge=1)
+
+    @property
+    def upload_body_bytes(self) -> int:
+        """The largest API body with files: a submission or a message (JSON or multipart)."""
+        return (
+            self.report_max_total_bytes
+            + self.report_max_content_bytes * 2
+            + self.report_max_identity_bytes * 2
+            + MIB
+        )
+
+    @property
+    def form_body_bytes(self) -> int:
+        """The largest no-JavaScript form with attachments (report or mailbox message)."""
+        return self.report_max_total_bytes + 2 * MIB
+
+    @property
+    def note_body_bytes(self) -> int:
+        """An officer's encrypted note: a message box in base64url, in JSON."""
+        return self.report_max_message_bytes * 2 + 4 * KIB

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from wbs.core.i18n import request_language
@@ -33,7 +34,7 @@ from wbs.core.templating import render
 from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
 from wbs.reporting import service
-from wbs.reporting.context import Reporting, ReportingCtx
+from wbs.reporting.context import Reporting, ReportingCtx, form_body_limit
 from wbs.reporting.schemas import AttachmentIn, Envelope, b64u_decode, b64u_encode
 from wbs.staff.deps import OptionalStaff
 from wbs.units import repository as units
@@ -154,7 +155,7 @@ async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff)
     """
     limits = ctx.limits
     length = request.headers.get("content-length", "")
-    ceiling = limits.report_max_total_bytes + 2 * 1024 * 1024
+    ceiling = limits.form_body_bytes
     if length.isdigit() and int(length) > ceiling:
         raise PayloadTooLarge(
             f"Kiriman terlalu besar (maks. {ceiling // 2**20} MiB termasuk lampiran).",
@@ -503,6 +504,7 @@ async def report_form(
 
 
 @router.post("/lapor/{code}/{case_type}", response_class=HTMLResponse)
+@body_limit(form_body_limit)
 async def report_submit_plain(
     request: Request,
     code: str,
@@ -850,6 +852,7 @@ async def mailbox_open_plain(
 
 
 @router.post("/kotak-surat/pesan", response_class=HTMLResponse)
+@body_limit(form_body_limit)
 async def mailbox_reply_plain(
     request: Request, db: DbSession, ctx: ReportingCtx, form: PlainForm
 ) -> Response:

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import NotFound
 from wbs.core.security import CSRF_HEADER, check_csrf_token, check_origin, csrf_token
 from wbs.directory import service as directory
 from wbs.directory.routes import router as directory_router
 from wbs.reporting import formats, service
-from wbs.reporting.context import ReportingCtx
+from wbs.reporting.context import ReportingCtx, upload_body_limit
 from wbs.reporting.models import Report
 from wbs.reporting.pow import ALGORITHM
 from wbs.reporting.schemas import (
@@ -161,6 +162,7 @@ def proof_out(proof: service.Proof) -> ProofOut:
     response_model=SubmittedOut,
     openapi_extra=_body_schema(SubmissionIn, "submission"),
 )
+@body_limit(upload_body_limit)
 async def submit_report(request: Request, db: DbSession, ctx: ReportingCtx) -> SubmittedOut:
     check_origin(request)
     async with read_body(request, ctx, SubmissionIn, "submission") as (body, files):
@@ -303,6 +305,7 @@ async def mailbox_attachment(
     response_model=MessageCreatedOut,
     openapi_extra=_body_schema(MessageIn, "message"),
 )
+@body_limit(upload_body_limit)
 async def mailbox_message(
     request: Request, report: MailboxReport, db: DbSession, ctx: ReportingCtx
 ) -> MessageCreatedOut:

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.audit import service as audit
-from wbs.core.db import utcnow
+from wbs.core.db import unique_violation, utcnow
 from wbs.core.errors import (
     Conflict,
     DomainError,
@@ -237,6 +238,37 @@ def _attachment_rows(
     ]
 
 
+def already_sent() -> Conflict:
+    return Conflict("Laporan ini sudah terkirim.", "This report was already sent.")
+
+
+def receipt_in_use() -> Conflict:
+    return Conflict("Tanda terima sudah dipakai.", "This receipt is already in use.")
+
+
+def attachment_exists() -> Conflict:
+    return Conflict("Lampiran sudah ada.", "An attachment with that id exists.")
+
+
+def message_sent() -> Conflict:
+    return Conflict("Pesan ini sudah terkirim.", "This message was already sent.")
+
+
+@contextmanager
+def duplicates_as_conflicts(conflicts: dict[str, Conflict]) -> Iterator[None]:
+    """A unique constraint hit at flush (a concurrent request with the same ids won the
+    race past the checks above it) answers with the same Conflict as the sequential check.
+    The request's transaction is rolled back by the caller, so nothing is half-written;
+    any other integrity error stays an error."""
+    try:
+        yield
+    except IntegrityError as exc:
+        conflict = conflicts.get(unique_violation(exc) or "")
+        if conflict is None:
+            raise
+        raise conflict from None
+
+
 @contextmanager
 def discard_on_error(ctx: Reporting, stored: list[StoredBlob]) -> Iterator[None]:
     """If the request fails, remove the blobs it created (nothing will reference them)."""
@@ -409,13 +441,13 @@ async def submit(
         if len(wrap_ids) != len(set(wrap_ids)) or set(wrap_ids) != expected:
             raise RecipientsMismatch()
         if await repository.by_public_id(db, envelope.report_id) is not None:
-            raise Conflict("Laporan ini sudah terkirim.", "This report was already sent.")
+            raise already_sent()
         lookup_hash = ctx.lookup_hash(lookup)
         if await repository.by_lookup_hash(db, lookup_hash) is not None:
-            raise Conflict("Tanda terima sudah dipakai.", "This receipt is already in use.")
+            raise receipt_in_use()
         for item in stored:
             if await repository.public_id_taken(db, Attachment, item.id):
-                raise Conflict("Lampiran sudah ada.", "An attachment with that id exists.")
+                raise attachment_exists()
 
         staff_by_key = await directory.staff_for_keys(db, unit.id, list(recipients.values()))
         now = utcnow()
@@ -449,24 +481,31 @@ async def submit(
                 staff_by_key[k] for k in excluded_set if staff_by_key.get(k) is not None
             ),
         )
-        db.add(report)
-        await db.flush()
-        for text, kid in zip(envelope.wraps, wrap_ids, strict=True):
-            is_reporter = kid == reporter_kid
-            db.add(
-                ReportWrap(
-                    report_id=report.id,
-                    key_id=kid,
-                    recipient=SenderRole.reporter if is_reporter else SenderRole.officer,
-                    staff_id=None if is_reporter else staff_by_key.get(kid),
-                    wrap=text,
-                    created_at=now,
+        # Concurrent twins of this request passed the checks above too: the unique
+        # constraints decide, and the losers get the same 409 as a sequential duplicate.
+        with duplicates_as_conflicts({
+            "uq_reports_public_id": already_sent(),
+            "uq_reports_lookup_hash": receipt_in_use(),
+            "uq_report_attachments_public_id": attachment_exists(),
+        }):
+            db.add(report)
+            await db.flush()
+            for text, kid in zip(envelope.wraps, wrap_ids, strict=True):
+                is_reporter = kid == reporter_kid
+                db.add(
+                    ReportWrap(
+                        report_id=report.id,
+                        key_id=kid,
+                        recipient=SenderRole.reporter if is_reporter else SenderRole.officer,
+                        staff_id=None if is_reporter else staff_by_key.get(kid),
+                        wrap=text,
+                        created_at=now,
+                    )
                 )
-            )
-        db.add_all(_attachment_rows(report, stored, now))
-        proof = sign_proof(ctx, report, unit)
-        report.proof_signature = proof.signature
-        await db.flush()
+            db.add_all(_attachment_rows(report, stored, now))
+            proof = sign_proof(ctx, report, unit)
+            report.proof_signature = proof.signature
+            await db.flush()
         await audit.append(
             db,
             unit=unit,
@@ -606,10 +645,10 @@ async def add_message(
     stored = store_files(ctx, attachments, files)
     with discard_on_error(ctx, stored):
         if await repository.public_id_taken(db, Message, message_id):
-            raise Conflict("Pesan ini sudah terkirim.", "This message was already sent.")
+            raise message_sent()
         for item in stored:
             if await repository.public_id_taken(db, Attachment, item.id):
-                raise Conflict("Lampiran sudah ada.", "An attachment with that id exists.")
+                raise attachment_exists()
         now = utcnow()
         message = Message(
             report_id=report.id,
@@ -619,9 +658,14 @@ async def add_message(
             box=box,
             created_at=now,
         )
-        db.add(message)
-        await db.flush()
-        db.add_all(_attachment_rows(report, stored, now, message_id=message.id))
+        with duplicates_as_conflicts({
+            "uq_report_messages_public_id": message_sent(),
+            "uq_report_attachments_public_id": attachment_exists(),
+        }):
+            db.add(message)
+            await db.flush()
+            db.add_all(_attachment_rows(report, stored, now, message_id=message.id))
+            await db.flush()
         report.last_activity_at = now
         unit = await repository.unit_of(db, report)
         await audit.append(

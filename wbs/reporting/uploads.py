@@ -27,12 +27,7 @@ def _invalid(exc: ValidationError) -> ValidationFailed:
 
 
 def _check_length(request: Request, ctx: Reporting) -> None:
-    limit = (
-        ctx.limits.report_max_total_bytes
-        + ctx.limits.report_max_content_bytes * 2
-        + ctx.limits.report_max_identity_bytes * 2
-        + 1024 * 1024
-    )
+    limit = ctx.limits.upload_body_bytes
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
         raise ValidationFailed(

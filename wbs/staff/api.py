@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
+from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
 from wbs.core.security import check_origin, csrf_token
 from wbs.reporting import formats
@@ -166,6 +167,7 @@ async def me(request: Request, db: DbSession, staff: CurrentStaff) -> MeOut:
 
 
 @router.put("/me/key", response_model=MeOut, dependencies=[CsrfChecked])
+@body_limit(64 * KIB)
 async def enrol_key(
     body: KeyIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
 ) -> MeOut:
@@ -183,6 +185,7 @@ async def enrol_key(
 
 
 @router.put("/me/passphrase", response_model=MeOut, dependencies=[CsrfChecked])
+@body_limit(64 * KIB)
 async def change_passphrase(
     body: PassphraseIn, request: Request, db: DbSession, sec: SecurityDep, staff: CurrentStaff
 ) -> MeOut:

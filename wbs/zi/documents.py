@@ -50,6 +50,16 @@ def max_bytes() -> int:
     return DocumentSettings().max_bytes
 
 
+BODY_SLACK = 64 * 1024
+
+
+def upload_body_limit(_app: Any = None) -> int:
+    """The body limit of the evidence upload routes (see wbs.core.bodylimit): the ceiling
+    `receive` checks (the file limit and the form's other fields) and a little more, so
+    that `receive`, which names the file limit (`zi_evidence_too_large`), answers first."""
+    return max_bytes() + FORM_OVERHEAD + BODY_SLACK
+
+
 @dataclass(frozen=True)
 class DocType:
     label: str

@@ -14,6 +14,7 @@ from wbs.zi.ruleset import load_yaml
 from wbs.zi.scoring import Worksheet, parse_worksheet
 
 MAX_BYTES = 10 * 1024 * 1024
+IMPORT_BODY_BYTES = MAX_BYTES + 64 * 1024  # the import form: the file and a few fields
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
 
 

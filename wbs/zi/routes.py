@@ -11,8 +11,10 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession, PathId
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
 from wbs.core.i18n import request_language
@@ -35,6 +37,8 @@ api = APIRouter(prefix="/api/v1/zi", tags=["zi"])
 router = APIRouter()
 
 MAX_FORM_FIELDS = 400
+ANSWERS_BODY_BYTES = 256 * KIB  # every answer of a rule set, as a form or JSON
+EVIDENCE_BODY_BYTES = 64 * KIB  # a link and a note of 2000 characters, encoded
 
 
 def _f2(value: Fraction | Decimal | None) -> str:
@@ -157,6 +161,7 @@ def _split_form(rules_id: str, fields: dict[str, str]) -> tuple[dict[str, str], 
 
 
 @pages.post("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
+@body_limit(ANSWERS_BODY_BYTES)
 async def save_page(assessment_id: PathId, request: Request, db: DbSession,
                     staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
@@ -176,6 +181,7 @@ async def save_page(assessment_id: PathId, request: Request, db: DbSession,
 
 
 @pages.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
+@body_limit(EVIDENCE_BODY_BYTES)
 async def evidence_page(assessment_id: PathId, request: Request, db: DbSession,
                         staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
@@ -214,6 +220,7 @@ async def _upload(request: Request, db: DbSession, staff: Staff,
 
 
 @pages.post("/assessments/{assessment_id}/evidence/files")
+@body_limit(documents.upload_body_limit)
 async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
                              staff: CurrentAuditor) -> Response:
     """Upload a document for an item (multipart: csrf_token, code, file, note)."""
@@ -254,6 +261,7 @@ async def template_page(rules_id: str, staff: CurrentStaff) -> Response:
 
 
 @pages.post("/assessments/{assessment_id}/import", dependencies=[CsrfChecked])
+@body_limit(files.IMPORT_BODY_BYTES)
 async def import_page(assessment_id: PathId, request: Request, db: DbSession,
                       staff: CurrentAuditor) -> Response:
     """Replace the answers with a filled workbook (.xlsx) or answers file (.yaml, .json)."""
@@ -266,7 +274,8 @@ async def import_page(assessment_id: PathId, request: Request, db: DbSession,
     data = await upload.read(files.MAX_BYTES + 1)
     suffix = PurePath(upload.filename).suffix.lower()
     try:
-        sheet = files.parse_bytes(data, suffix)
+        # Parsing a workbook is CPU work: off the event loop (bounded by the row cap).
+        sheet = await run_in_threadpool(files.parse_bytes, data, suffix)
         if sheet.rules != assessment.rules_id:
             raise AnswerError("rules", f"berkas memakai {sheet.rules}, penilaian ini "
                               f"{assessment.rules_id}", f"the file uses {sheet.rules}, this "
@@ -383,6 +392,7 @@ async def get_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> 
 
 
 @api.put("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
+@body_limit(ANSWERS_BODY_BYTES)
 async def put_answers_api(
     assessment_id: PathId, db: DbSession, staff: CurrentAuditor,
     body: Annotated[dict[str, Any], Body()],
@@ -407,6 +417,7 @@ async def put_answers_api(
 
 
 @api.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
+@body_limit(EVIDENCE_BODY_BYTES)
 async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
                        staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
@@ -416,6 +427,7 @@ async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
 
 
 @api.post("/assessments/{assessment_id}/evidence/files")
+@body_limit(documents.upload_body_limit)
 async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
                             staff: CurrentAuditor) -> Response:
     """Upload a document for an item: multipart with `code`, `file` and optional `note`."""

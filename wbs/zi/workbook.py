@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -153,38 +155,121 @@ def _cell_value(value: Any) -> Any:
 
 
 MAX_UNPACKED = 50 * 1024 * 1024
+MAX_RATIO = 100  # spreadsheet XML packs 5-20 times; far more is a zip bomb
+RATIO_FLOOR = 1024 * 1024  # small members may pack as tightly as they like
+MAX_MEMBERS = 1000
 
 
 def _check_unpacked_size(data: bytes) -> None:
-    """Refuse archives that unpack to more than MAX_UNPACKED bytes (zip bombs)."""
+    """Refuse zip bombs before openpyxl sees the file: more than MAX_UNPACKED bytes in all
+    (as declared; zipfile never inflates a member past its declared size), a member that
+    inflates more than MAX_RATIO times, or too many members."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
         raise AnswerError("xlsx", "berkas bukan xlsx", "file is not an xlsx workbook") from None
+    if len(infos) > MAX_MEMBERS:
+        raise AnswerError("xlsx", "isi berkas terlalu banyak", "too many parts in the workbook")
+    unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNPACKED:
         raise AnswerError("xlsx", "isi berkas terlalu besar", "workbook content too large")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1):
+            raise AnswerError(
+                "xlsx", f"bagian {info.filename[:80]} memuai lebih dari {MAX_RATIO} kali "
+                "(zip bomb?)",
+                f"part {info.filename[:80]} inflates more than {MAX_RATIO} times (zip bomb?)")
+
+
+# Rows a filled workbook may hold beyond what the template writes (notes, blank lines).
+ROW_MARGIN = 100
+EVIDENCE_ROW_MARGIN = 1000  # several links per item are fine
+
+
+@lru_cache(maxsize=8)
+def row_caps(rules_id: str) -> tuple[int, int]:
+    """The last row `read` accepts on the LKE and evidence sheets of this rule set: the rows
+    the template writes for it plus a margin. Derived from the template itself."""
+    book = template(get_rules(rules_id))
+    return (book[SHEET].max_row + ROW_MARGIN,
+            book[EVIDENCE_SHEET].max_row + EVIDENCE_ROW_MARGIN)
+
+
+class TooManyRows(AnswerError):
+    """A sheet reaches past the row cap of its rule set (e.g. a cell at row 1,000,000)."""
+
+    def __init__(self, sheet: str, row: int | None, cap: int) -> None:
+        where = f"baris {row}" if row is not None else f"baris setelah {cap}"
+        where_en = f"row {row}" if row is not None else f"rows after {cap}"
+        super().__init__(
+            f"{sheet}!{row}" if row is not None else sheet,
+            f"lembar {sheet} berisi {where}, padahal aturan ini paling banyak {cap} baris; "
+            f"hapus baris di bawah tabel",
+            f"sheet {sheet} has {where_en}, but this rule set takes at most {cap} rows; "
+            f"delete the rows below the table",
+        )
+        self.row = row
+        self.cap = cap
+
+
+def _capped_rows(sheet: Any, name: str, min_row: int, max_col: int,
+                 cap: int) -> Iterator[tuple[Any, ...]]:
+    """Cell values of rows min_row..cap; refused as soon as the sheet goes past `cap`.
+
+    `sheet` is read-only: rows stream from the XML and nothing past the cap is read. The
+    declared dimension is checked first (it names the far row at once), then ignored, so a
+    workbook that understates it cannot hide rows either.
+    """
+    declared = sheet.max_row
+    if isinstance(declared, int) and declared > cap:
+        raise TooManyRows(name, declared, cap)
+    sheet.reset_dimensions()
+    row_number = min_row - 1
+    for row in sheet.iter_rows(min_row=min_row, max_col=max_col):
+        row_number += 1
+        if row_number > cap:
+            real = next((c.row for c in row if getattr(c, "row", None)), None)
+            raise TooManyRows(name, real, cap)
+        yield tuple(getattr(c, "value", None) for c in row)
 
 
 def read(data: bytes) -> Worksheet:
-    """Read a filled workbook back into a validated Worksheet."""
+    """Read a filled workbook back into a validated Worksheet (read-only, bounded)."""
     _check_unpacked_size(data)
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise AnswerError("xlsx", f"berkas tidak dapat dibaca ({type(exc).__name__})",
                           f"file cannot be read ({type(exc).__name__})") from None
+    try:
+        return _read_book(book)
+    except AnswerError:
+        raise
+    except Exception as exc:  # damaged sheet XML shows up while the rows stream
+        raise AnswerError("xlsx", f"berkas tidak dapat dibaca ({type(exc).__name__})",
+                          f"file cannot be read ({type(exc).__name__})") from None
+    finally:
+        book.close()
+
+
+def _read_book(book: Any) -> Worksheet:
     if SHEET not in book.sheetnames:
         raise AnswerError(SHEET, "lembar LKE tidak ada", "sheet LKE is missing")
     sheet = book[SHEET]
-    rules_id = _cell_value(sheet["B2"].value)
+    head = [tuple(getattr(c, "value", None) for c in row)
+            for row in sheet.iter_rows(min_row=1, max_row=HEADER_ROW, max_col=2)]
+    head += [(None, None)] * (HEADER_ROW - len(head))
+    rules_id = _cell_value(head[1][1])
     if not isinstance(rules_id, str):
         raise AnswerError("B2", "kode aturan (mis. lke-2021) tidak ada",
                           "rule set id (e.g. lke-2021) is missing")
     rules = get_rules(rules_id)
+    cap, evidence_cap = row_caps(rules.id)
     answers: dict[str, Any] = {}
     hasil: dict[str, Any] = {}
-    for row in sheet.iter_rows(min_row=HEADER_ROW + 1, max_col=COL_KIND, values_only=True):
+    for row in _capped_rows(sheet, SHEET, HEADER_ROW + 1, COL_KIND, cap):
         code, kind, answer = row[COL_CODE - 1], row[COL_KIND - 1], _cell_value(
             row[COL_ANSWER - 1])
         if not isinstance(code, str) or answer is None:
@@ -198,12 +283,12 @@ def read(data: bytes) -> Worksheet:
                               "this row takes no answer (only item answer cells)")
     evidence = []
     if EVIDENCE_SHEET in book.sheetnames:
-        for row in book[EVIDENCE_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+        for row in _capped_rows(book[EVIDENCE_SHEET], EVIDENCE_SHEET, 2, 3, evidence_cap):
             code, link, note = (_cell_value(v) for v in row)
             if code is not None and link is not None:
                 evidence.append({"code": str(code), "link": str(link), "note": note})
-    raw = {"rules": rules.id, "unit": _cell_value(sheet["B3"].value),
-           "year": _cell_value(sheet["B4"].value), "answers": answers, "hasil": hasil,
+    raw = {"rules": rules.id, "unit": _cell_value(head[2][1]),
+           "year": _cell_value(head[3][1]), "answers": answers, "hasil": hasil,
            "evidence": evidence}
     if isinstance(raw["year"], Decimal):
         raw["year"] = int(raw["year"])
