@@ -156,7 +156,6 @@ def verify_directory(signed: dict[str, Any], unit: str) -> dict[str, Any]:
                     "key_id": e.key_id,
                     "public_key": e.public_key.text,
                     "name": e.name,
-                    "email": e.email,
                     "fingerprint": e.fingerprint,
                 }
                 for e in entries
