@@ -174,7 +174,9 @@ async def case_attachment(
 ) -> Attachment:
     report = await readable(db, actor, report_id)
     found = await reporting.mailbox_attachment(db, report, attachment_id.lower())
-    await _audit_case(db, actor, report, "case.attachment_download", {"attachment_id": found.public_id})
+    await _audit_case(
+        db, actor, report, "case.attachment_download", {"attachment_id": found.public_id}
+    )
     return found
 
 

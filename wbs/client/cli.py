@@ -97,7 +97,8 @@ def submit(
         list[Path] | None, typer.Option("--attach", exists=True, dir_okay=False)
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Officer to leave out: key id (or 8+ hex digits of it) or display name")
+        list[str] | None,
+        typer.Option("--exclude", help="Officer to leave out: key id (8+ hex) or display name"),
     ] = None,
 ) -> None:
     """Encrypt a report here and send it; prints case number, receipt and proof."""

@@ -52,7 +52,7 @@ def _backfill() -> None:
     ):
         try:
             holders[key_id_hex(public_key)].append(staff_id)
-        except Exception:  # noqa: S112, BLE001 - an unreadable key claims nothing
+        except Exception:  # noqa: S112 - an unreadable key claims nothing
             continue
     now = datetime.now(UTC)
     rows = [{'key_id': k, 'staff_id': ids[0], 'created_at': now}
