@@ -100,7 +100,6 @@ class DirectoryEntry:
     key_id: str
     public_key: PublicKey
     name: str = ""
-    email: str = ""
     fingerprint: str = ""
 
 
@@ -156,7 +155,6 @@ def _parse(document: bytes, public_key: str) -> Directory:
                     key_id=pk.key_id_hex,
                     public_key=pk,
                     name=str(entry.get("name", "")),
-                    email=str(entry.get("email", "")),
                     fingerprint=pk.fingerprint,
                 )
             )

@@ -50,6 +50,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/staff/2fa"): Row("/staff/2fa", 401, 422),
     ("GET", "/admin"): Row("/admin", 303, 404, ADMIN_ONLY),
     ("GET", "/admin/units/{code}"): Row("/admin/units/{unit}", 303, 404, ADMIN_ONLY),
+    ("POST", "/admin/staff/{staff_id}/deactivate"): Row(
+        "/admin/staff/999999999/deactivate", 401, 404),
     ("GET", "/api/v1/audit/{code}/export"): Row("/api/v1/audit/{unit}/export", 401, 404,
                                                  {"admin": 200, "auditor": 200}),
     # Reporting API (reporter side: anonymous, no directory signed for the matrix unit).

@@ -272,6 +272,25 @@ def staff_set_password(
         )
 
 
+@staff_app.command("deactivate")
+def staff_deactivate(email: Annotated[str, typer.Argument()]) -> None:
+    """A departed officer: refuse sign-in, end every session, clear the key approval. Sign
+    the unit's directory again afterwards so new reports are no longer wrapped to the key."""
+
+    async def work(db: AsyncSession, _settings: Settings) -> int:
+        from wbs.staff import service
+
+        return await service.deactivate_by_email(db, email, actor="cli")
+
+    ended = _run_in_session(work)
+    typer.echo(f"staff {email.strip().lower()} deactivated; {ended} session(s) ended")
+    typer.echo(
+        "Tandatangani ulang direktori unit agar laporan baru tidak lagi dienkripsi untuk "
+        "kunci petugas ini. / Sign the unit directory again so new reports are no longer "
+        "encrypted to this officer's key."
+    )
+
+
 @audit_app.command("verify")
 def audit_verify(
     unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's chain")] = None,

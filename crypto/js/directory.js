@@ -142,7 +142,6 @@ export async function verifyDirectory(signed, { unit, publicKey, fingerprint, mi
           keyId: kid,
           publicKey: pk.text,
           name: typeof entry.name === "string" ? entry.name : "",
-          email: typeof entry.email === "string" ? entry.email : "",
           fingerprint: fp,
         }),
       );

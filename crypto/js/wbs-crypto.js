@@ -46,7 +46,7 @@
 // Directories and proofs (Ed25519)                                             directory.js
 //   verifyDirectory(signed, {unit, publicKey, fingerprint, minVersion})
 //     -> {unit, version, issuedAt, publicKey, channels: {name: [{keyId, publicKey, name,
-//        email, fingerprint}]}}   (SignatureError otherwise)
+//        fingerprint}]}}   (SignatureError otherwise)
 //   signDirectory(document, ed25519PrivateKey) -> {document, signature}
 //   wrapDirectoryKey(seed, adminPublicKey) -> JSON text
 //   unwrapDirectoryKey(wrapped, keyPair) -> {privateKey, publicKey}

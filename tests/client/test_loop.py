@@ -68,7 +68,7 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
     for email, role in people.items():
         made = served.wbs(
             "staff", "create", email, "--unit", "DEMO", "--role", role, "--password-stdin",
-            stdin=PASS + "\n",
+            "--name", f"Petugas {email.split('@')[0].upper()}", stdin=PASS + "\n",
         )
         assert made.returncode == 0, made.stderr
     served.start()
@@ -95,7 +95,7 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
         submitted = _json(served.wbs(
             "client", "submit", "--url", url, "--unit", "DEMO", "--channel", "wbs",
             "--text-file", str(texts / "report.txt"), "--field", "lokasi=Gudang 3",
-            "--attach", str(texts / "bukti.txt"), "--exclude", "v2@demo.go.id",
+            "--attach", str(texts / "bukti.txt"), "--exclude", "Petugas V2",
         ))
         number = submitted["case_number"]
         assert number.startswith("WBS-") and number.endswith("-000001")

@@ -232,7 +232,6 @@ def directory() -> dict[str, Any]:
                     "public_key": k.public.text,
                     "fingerprint": k.public.fingerprint,
                     "name": f"Petugas {i + 1}",
-                    "email": f"petugas{i + 1}@demo.go.id",
                 }
                 for i, k in enumerate(officers)
             ],

@@ -43,7 +43,6 @@ def document(version: int = 3, **channels: list[KeyPair]) -> dict[str, Any]:
                     "public_key": k.public.text,
                     "fingerprint": k.public.fingerprint,
                     "name": f"Petugas {i}",
-                    "email": f"p{i}@demo.go.id",
                 }
                 for i, k in enumerate(keys)
             ]
@@ -62,7 +61,7 @@ def test_sign_and_verify() -> None:
     assert d.recipients("wbs") == [k.public for k in OFFICERS]
     assert d.recipients("gratifikasi") == []
     assert d.version == 3 and d.issued_at == "2026-11-23T00:00:00Z"
-    assert d.channels["wbs"][0].email == "p0@demo.go.id"
+    assert d.channels["wbs"][0].name == "Petugas 0"
     raw = UNIT_KEY.public_key().public_bytes_raw()
     assert verify_directory(raw, s["document"].encode(), b64u_decode(s["signature"])) == d
     assert s["document"].encode() == canonical_json(json.loads(s["document"]))

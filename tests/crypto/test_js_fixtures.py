@@ -187,7 +187,7 @@ async def test_directory_and_directory_key(crypto_page: Any) -> None:
         const again = await W.verifyDirectory({ ...resigned, public_key: unitKey.publicKey },
                                               { publicKey: f.signed.public_key });
         return {
-          version: d.version, wbs: d.channels.wbs.map((e) => [e.keyId, e.email]),
+          version: d.version, wbs: d.channels.wbs.map((e) => [e.keyId, e.name]),
           fp: await W.signingKeyFingerprint(f.signed.public_key),
           samePublic: unitKey.publicKey === f.signed.public_key, again: again.version,
           otherFp: await outcome(() => W.verifyDirectory(f.signed,
@@ -201,7 +201,7 @@ async def test_directory_and_directory_key(crypto_page: Any) -> None:
     )
     doc = json.loads(f["signed"]["document"])
     assert result["version"] == 3
-    assert result["wbs"] == [[e["key_id"], e["email"]] for e in doc["channels"]["wbs"]]
+    assert result["wbs"] == [[e["key_id"], e["name"]] for e in doc["channels"]["wbs"]]
     assert result["fp"] == f["unit_key_fingerprint"]
     assert result["samePublic"] is True and result["again"] == 4
     assert result["otherFp"] == "SignatureError: unit key differs from the poster's fingerprint"

@@ -33,7 +33,8 @@ def free_port() -> int:
 
 
 def test_help_on_every_command(tmp_path):
-    for args in ([], ["db"], ["unit", "create"], ["staff", "create"], ["audit", "verify"],
+    for args in ([], ["db"], ["unit", "create"], ["staff", "create"],
+                 ["staff", "deactivate"], ["audit", "verify"],
                  ["serve"]):
         result = wbs(tmp_path, *args, "--help")
         assert result.returncode == 0, (args, result.stderr)

@@ -57,7 +57,8 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
         "version": plan["next_version"],
         "channels": {
             c: [
-                {"key_id": k, "public_key": by_id[k]["public_key"], "email": by_id[k]["email"]}
+                {"key_id": k, "public_key": by_id[k]["public_key"],
+                 "name": by_id[k]["display_name"]}
                 for k in kids
             ]
             for c, kids in plan["recipients"].items()

@@ -99,7 +99,7 @@ async def case_page(
     request: Request, report_id: str, db: DbSession, staff: CurrentStaff
 ) -> Response:
     """One case; 404 unless this officer's key is a recipient. Decrypted in the browser."""
-    view = await service.get_case(db, staff, report_id[:64])
+    view = await service.get_case(db, staff, report_id[:64], record=False)
     lang = request_language(request)
     name_id, name_en = CHANNEL_NAMES[view.report.case_type]
     return render(

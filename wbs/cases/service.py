@@ -13,7 +13,8 @@ from wbs.audit import service as audit
 from wbs.cases import repository
 from wbs.cases.models import Note
 from wbs.core.db import utcnow
-from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from wbs.directory import service as directory
 from wbs.reporting import formats
 from wbs.reporting import repository as reports
 from wbs.reporting import service as reporting
@@ -54,11 +55,35 @@ class CaseView:
     transitions: list[CaseStatus]
 
 
+class NotInDirectory(DomainError):
+    status, code = 403, "key_not_in_directory"
+    message_id = (
+        "Kunci Anda tidak tercantum dalam direktori unit yang berlaku, jadi Anda tidak dapat "
+        "mengubah kasus ini. Hubungi admin unit."
+    )
+    message_en = (
+        "Your key is not listed in the unit's current signed directory, so you cannot change "
+        "this case. Contact the unit's admin."
+    )
+
+
 async def readable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
     found = await repository.readable_case(db, actor, report_id.lower())
     if found is None:
         raise NotFound()
     return found
+
+
+async def writable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
+    """A readable case the actor may also change: the actor's current key must be listed in
+    the case unit's current signed directory (an officer dropped from it keeps reading what
+    was wrapped to them, but acts no more)."""
+    report = await readable(db, actor, report_id)
+    kid = repository.current_key_id(actor)
+    signed = await directory.current(db, report.unit_id)
+    if kid is None or signed is None or kid not in directory.key_ids_of(signed):
+        raise NotInDirectory()
+    return report
 
 
 async def _audit_case(
@@ -103,8 +128,14 @@ async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
     ]
 
 
-async def get_case(db: AsyncSession, actor: Staff, report_id: str) -> CaseView:
+async def get_case(
+    db: AsyncSession, actor: Staff, report_id: str, *, record: bool = True
+) -> CaseView:
+    """The case as the actor may see it; `record` audits the read (the API call that hands
+    out the ciphertext; the HTML shell that then calls it does not)."""
     report = await readable(db, actor, report_id)
+    if record:
+        await _audit_case(db, actor, report, "case.read", {})
     unit = await reports.unit_of(db, report)
     wraps = await reports.wraps_of(db, report.id)
     mine = [w for w in wraps if w.staff_id == actor.id and w.recipient == SenderRole.officer]
@@ -142,7 +173,11 @@ async def case_attachment(
     db: AsyncSession, actor: Staff, report_id: str, attachment_id: str
 ) -> Attachment:
     report = await readable(db, actor, report_id)
-    return await reporting.mailbox_attachment(db, report, attachment_id.lower())
+    found = await reporting.mailbox_attachment(db, report, attachment_id.lower())
+    await _audit_case(
+        db, actor, report, "case.attachment_download", {"attachment_id": found.public_id}
+    )
+    return found
 
 
 async def reply(
@@ -156,7 +191,7 @@ async def reply(
     attachments: Sequence[AttachmentIn] = (),
     files: Sequence[reporting.IncomingAttachment] = (),
 ) -> Message:
-    report = await readable(db, actor, report_id)
+    report = await writable(db, actor, report_id)
     return await reporting.add_message(
         db,
         ctx,
@@ -173,7 +208,7 @@ async def reply(
 async def add_note(
     db: AsyncSession, ctx: Reporting, actor: Staff, report_id: str, *, note_id: str, box: str
 ) -> Note:
-    report = await readable(db, actor, report_id)
+    report = await writable(db, actor, report_id)
     kid = repository.current_key_id(actor)
     assert kid is not None  # noqa: S101 - readable implies an approved key
     reporting.check_box_size(box, ctx.limits.report_max_message_bytes, "Catatan", "The note")
@@ -197,7 +232,7 @@ async def add_recipient(
     db: AsyncSession, actor: Staff, report_id: str, *, staff_id: int, wrap: str
 ) -> ReportWrap:
     """Escalation: the actor's device wrapped the data key to a colleague's approved key."""
-    report = await readable(db, actor, report_id)
+    report = await writable(db, actor, report_id)
     colleague = await db.get(Staff, staff_id)
     if (
         colleague is None
@@ -246,7 +281,7 @@ async def add_recipient(
 async def change_status(
     db: AsyncSession, actor: Staff, report_id: str, *, status: CaseStatus, expected: CaseStatus
 ) -> Report:
-    report = await readable(db, actor, report_id)
+    report = await writable(db, actor, report_id)
     if status not in TRANSITIONS[expected]:
         raise ValidationFailed(
             f"Status tidak dapat berubah dari {expected.value} ke {status.value}.",

@@ -151,7 +151,8 @@ def submit(
         list[Path] | None, typer.Option("--attach", exists=True, dir_okay=False)
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Officer e-mail to leave out")
+        list[str] | None,
+        typer.Option("--exclude", help="Officer to leave out: key id (8+ hex) or display name"),
     ] = None,
     fingerprint: Annotated[
         str | None,

@@ -186,7 +186,6 @@ def verify_directory(
                     "key_id": e.key_id,
                     "public_key": e.public_key.text,
                     "name": e.name,
-                    "email": e.email,
                     "fingerprint": e.fingerprint,
                 }
                 for e in entries

@@ -245,8 +245,7 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
                         "key_id": kid,
                         "public_key": staff[kid]["public_key"],
                         "fingerprint": staff[kid]["fingerprint"],
-                        "name": staff[kid]["name"],
-                        "email": staff[kid]["email"],
+                        "name": staff[kid]["display_name"],
                     }
                     for kid in kids
                 ]
@@ -294,6 +293,20 @@ class Sealed:
     files: list[tuple[str, tuple[str, bytes, str]]]
 
 
+def _recipient(recipients: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
+    """The one recipient a --exclude value names (key id, its prefix, or display name)."""
+    text = wanted.strip().lower()
+    found = [
+        r
+        for r in recipients
+        if (len(text) >= 8 and r["key_id"].startswith(text))
+        or " ".join(str(r.get("name", "")).split()).lower() == " ".join(text.split())
+    ]
+    if len(found) != 1:
+        raise ClientError(f"not exactly one recipient of this channel: {wanted}")
+    return found[0]
+
+
 def seal_submission(
     directory: dict[str, Any],
     channel: str,
@@ -302,14 +315,10 @@ def seal_submission(
     attach: list[Path] | None = None,
     exclude: list[str] | None = None,
 ) -> Sealed:
-    """Encrypt a report to a verified directory's recipients (minus the excluded e-mails)."""
+    """Encrypt a report to a verified directory's recipients (minus the excluded officers,
+    each named by key id, a key id prefix of at least 8 hex digits, or display name)."""
     recipients = directory["channels"].get(channel, [])
-    excluded_emails = {e.strip().lower() for e in exclude or []}
-    by_email = {r.get("email", "").lower(): r for r in recipients}
-    unknown = excluded_emails - by_email.keys()
-    if unknown:
-        raise ClientError(f"not a recipient of this channel: {', '.join(sorted(unknown))}")
-    excluded = [by_email[e]["key_id"] for e in sorted(excluded_emails)]
+    excluded = sorted({_recipient(recipients, e)["key_id"] for e in exclude or []})
     chosen = [r["public_key"] for r in recipients if r["key_id"] not in excluded]
     if not chosen:
         raise ClientError("no officer left to receive the report")

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/admin/units/{code}", tags=["directory"])
 async def directory_proposal(code: str, db: DbSession, admin: CurrentAdmin) -> ProposalOut:
     unit = await service.admin_unit(db, admin, code)
     plan = await service.proposal(db, admin, unit)
+    repeated = service.repeated_key_ids(plan.keys)
     return ProposalOut(
         unit=unit.code,
         version=plan.version,
@@ -40,11 +41,13 @@ async def directory_proposal(code: str, db: DbSession, admin: CurrentAdmin) -> P
                 id=k.staff.id,
                 email=k.staff.email,
                 name=k.staff.name,
+                display_name=k.display_name,
                 roles=sorted(r.value for r in k.staff.roles),
                 public_key=k.staff.public_key or "",
                 key_id=k.key_id,
                 fingerprint=k.fingerprint,
                 key_status="approved" if k.approved else "pending",
+                repeated=k.key_id in repeated,
             )
             for k in plan.keys
         ],

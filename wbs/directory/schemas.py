@@ -16,11 +16,13 @@ class StaffKeyOut(BaseModel):
     id: int
     email: str
     name: str
+    display_name: str  # what the signed directory publishes as the entry's `name`
     roles: list[str]
     public_key: str
     key_id: str
     fingerprint: str
     key_status: str
+    repeated: bool  # another account presents the same key id: signing is refused
 
 
 class ProposalOut(BaseModel):

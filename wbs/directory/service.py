@@ -7,6 +7,8 @@ keys it lists.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ from wbs.directory.models import (
 )
 from wbs.reporting import formats
 from wbs.reporting.formats import DirectoryDocument, Recipient
-from wbs.staff.models import Role, Staff
+from wbs.staff.models import Role, Staff, StaffKeyId
 from wbs.units import repository as units
 from wbs.units.models import CaseType, Channel, Unit
 
@@ -43,12 +45,43 @@ class DirectoryInvalid(ValidationFailed):
     message_en = "The signed directory does not match the server's proposal."
 
 
+class RepeatedKey(DirectoryInvalid):
+    code = "directory_repeated_key"
+    message_id = (
+        "Satu kunci terdaftar pada lebih dari satu akun. Nonaktifkan akun yang salah sebelum "
+        "menandatangani."
+    )
+    message_en = (
+        "One key is enrolled by more than one account. Deactivate the wrong account before "
+        "signing."
+    )
+
+
+# What a directory entry may carry: no e-mail address (it would hand phishers the list of
+# key holders), a display name instead.
+ENTRY_FIELDS = frozenset({"key_id", "public_key", "fingerprint", "name"})
+
+
 @dataclass
 class StaffKey:
     staff: Staff
     key_id: str
     fingerprint: str
     approved: bool
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.staff, self.key_id)
+
+
+def display_name(staff: Staff, key_id: str) -> str:
+    """The name a signed directory publishes: the account's name unless it is empty or an
+    e-mail address, else its handling role and the first 8 hex digits of the key id."""
+    name = " ".join(staff.name.split())[:100]
+    if name and "@" not in name:
+        return name
+    roles = sorted(r.value for r in staff.roles if r != Role.admin) or ["petugas"]
+    return f"{roles[0]} {key_id[:8]}"
 
 
 @dataclass
@@ -94,18 +127,32 @@ async def directory_key(db: AsyncSession, unit_id: int) -> DirectoryKey | None:
 async def staff_for_keys(
     db: AsyncSession, unit_id: int, recipients: Sequence[Recipient]
 ) -> dict[str, int | None]:
-    """key id -> id of the unit's staff member whose *current* public key it is (or None)."""
-    by_key = {r.public_key: r.key_id for r in recipients}
+    """key id -> id of the unit's staff account that enrolled it (or None).
+
+    A key id belongs to one account for good (`staff_key_ids`), so the answer is unique and
+    still names the holder after a rotation to a new (pending) key."""
+    kids = sorted({r.key_id for r in recipients})
     rows = await db.execute(
-        select(Staff.id, Staff.public_key).where(
-            Staff.unit_id == unit_id, Staff.public_key.in_(list(by_key))
-        )
+        select(StaffKeyId.key_id, StaffKeyId.staff_id)
+        .join(Staff, Staff.id == StaffKeyId.staff_id)
+        .where(Staff.unit_id == unit_id, StaffKeyId.key_id.in_(kids))
     )
-    found: dict[str, int | None] = dict.fromkeys(by_key.values())
-    for staff_id, public_key in rows:
-        if public_key is not None:
-            found[by_key[public_key]] = staff_id
+    found: dict[str, int | None] = dict.fromkeys(kids)
+    for key_id, staff_id in rows:
+        found[key_id] = staff_id
     return found
+
+
+def repeated_key_ids(keys: Sequence[StaffKey]) -> set[str]:
+    """Key ids that more than one account presents (only possible for keys enrolled before
+    key ids were unique); a directory listing them cannot be signed."""
+    counts = Counter(k.key_id for k in keys)
+    return {kid for kid, n in counts.items() if n > 1}
+
+
+def key_ids_of(signed: SignedDirectory) -> set[str]:
+    """Every key id a signed directory lists, over all channels."""
+    return {r.key_id for rs in parsed(signed).channels.values() for r in rs}
 
 
 async def enrolled_keys(db: AsyncSession, unit_id: int) -> list[StaffKey]:
@@ -202,14 +249,30 @@ async def sign(
     plan = await proposal(db, admin, unit)
     if doc.unit != unit.code or doc.version != plan.version + 1:
         raise DirectoryInvalid()
+    if repeated_key_ids(plan.keys):
+        raise RepeatedKey()
     keys = {k.key_id: k for k in plan.keys}
+    entries = _raw_entries(document)
     for case_type, expected in plan.recipients.items():
         listed = doc.channels.get(case_type.value, [])
-        if sorted(r.key_id for r in listed) != expected:
+        ids = [r.key_id for r in listed]
+        if len(ids) != len(set(ids)):
+            raise RepeatedKey()
+        if sorted(ids) != expected:
             raise DirectoryInvalid()
         for r in listed:
             if keys[r.key_id].staff.public_key != r.public_key:
                 raise DirectoryInvalid()
+        for entry in entries.get(case_type.value, []):
+            if set(entry) - ENTRY_FIELDS or entry.get("name") != keys[
+                str(entry.get("key_id"))
+            ].display_name:
+                raise DirectoryInvalid(
+                    "Entri direktori hanya memuat id kunci, kunci publik, sidik jari dan nama "
+                    "tampilan yang diusulkan (tanpa e-mail).",
+                    "Directory entries carry only the key id, public key, fingerprint and "
+                    "the proposed display name (no e-mail).",
+                )
     if set(doc.channels) - {c.value for c in plan.recipients}:
         raise DirectoryInvalid()
     if existing_key is None:
@@ -237,6 +300,13 @@ async def sign(
             .where(Staff.id.in_([k.staff.id for k in newly]))
             .values(key_approved_at=utcnow())
         )
+    owners = await staff_for_keys(db, unit.id, [r for rs in doc.channels.values() for r in rs])
+    for k in plan.keys:
+        owner = owners.get(k.key_id)
+        if k.key_id in listed_ids and owner is None:
+            db.add(StaffKeyId(key_id=k.key_id, staff_id=k.staff.id, created_at=utcnow()))
+        elif owner is not None and owner != k.staff.id:
+            raise RepeatedKey()
     try:
         await db.flush()
     except IntegrityError as exc:  # a concurrent signature took this version
@@ -256,6 +326,17 @@ async def sign(
         },
     )
     return signed, newly
+
+
+def _raw_entries(document: str) -> dict[str, list[dict[str, object]]]:
+    """The channel entries exactly as signed (the parsed document drops unknown fields)."""
+    raw = json.loads(document)
+    channels = raw.get("channels", {}) if isinstance(raw, dict) else {}
+    return {
+        str(c): [e for e in entries if isinstance(e, dict)]
+        for c, entries in channels.items()
+        if isinstance(entries, list)
+    }
 
 
 async def set_override(

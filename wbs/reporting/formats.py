@@ -27,7 +27,6 @@ class Recipient:
     public_key: str
     name: str
     fingerprint: str
-    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,6 @@ def _document(parsed: lib_directory.Directory) -> DirectoryDocument:
                     public_key=e.public_key.text,
                     name=e.name,
                     fingerprint=e.fingerprint,
-                    email=e.email,
                 )
                 for e in entries
             ]

@@ -96,6 +96,21 @@ class StaffSession(CreatedMixin, Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
+class StaffKeyId(CreatedMixin, Base):
+    """Every device key id an account has enrolled (pending, approved or rotated away).
+
+    The primary key makes a key id belong to exactly one account, for good: nobody else can
+    enrol a colleague's public key, and a key id in an old directory still names its holder.
+    """
+
+    __tablename__ = "staff_key_ids"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
+
+
 class LoginThrottle(Base):
     """Failed sign-ins per account key (a keyed hash of the e-mail, known or not)."""
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,7 +24,14 @@ from wbs.core.settings import Settings
 from wbs.reporting import formats
 from wbs.staff import repository, totp
 from wbs.staff.credentials import checked_kdf, checked_wrap
-from wbs.staff.models import LoginThrottle, Role, Staff, StaffRole, StaffSession
+from wbs.staff.models import (
+    LoginThrottle,
+    Role,
+    Staff,
+    StaffKeyId,
+    StaffRole,
+    StaffSession,
+)
 from wbs.staff.passwords import Hasher, check_length
 from wbs.units import repository as units
 from wbs.units.models import Unit
@@ -41,6 +49,16 @@ class CurrentPassphraseWrong(DomainError):
     status, code = 401, "current_passphrase_wrong"
     message_id = "Kata sandi saat ini salah."
     message_en = "The current passphrase is wrong."
+
+
+class KeyTaken(Conflict):
+    code = "key_taken"
+    message_id = (
+        "Kunci publik ini sudah terdaftar pada akun lain. Buat kunci baru di perangkat Anda."
+    )
+    message_en = (
+        "This public key is already enrolled by another account. Make a new key on your device."
+    )
 
 
 class TotpRequired(DomainError):
@@ -461,6 +479,7 @@ async def enrol_key(
         ) from None
     checked_wrap(wrapped_private_key, public_key, recovery=False)
     changed = staff.public_key != public_key
+    await claim_key_id(db, staff, formats.key_id(public_key))
     if recovery_wrapped_private_key is not None:
         checked_wrap(recovery_wrapped_private_key, public_key, recovery=True)
     elif changed:
@@ -479,6 +498,21 @@ async def enrol_key(
         "recovery_wrap": recovery_wrapped_private_key is not None,
     })
     await db.flush()
+
+
+async def claim_key_id(db: AsyncSession, staff: Staff, key_id: str) -> None:
+    """Record that `key_id` belongs to `staff`; KeyTaken (409) when another account holds
+    it. The primary key on staff_key_ids decides a race between two accounts."""
+    owner = await db.scalar(select(StaffKeyId.staff_id).where(StaffKeyId.key_id == key_id))
+    if owner == staff.id:
+        return
+    if owner is not None:
+        raise KeyTaken()
+    db.add(StaffKeyId(key_id=key_id, staff_id=staff.id, created_at=utcnow()))
+    try:
+        await db.flush()
+    except IntegrityError:  # a concurrent enrolment of the same key by another account
+        raise KeyTaken() from None
 
 
 async def change_passphrase(
@@ -573,3 +607,46 @@ async def set_password(
     )
     await db.flush()
     return staff, ended
+
+
+async def deactivate(
+    db: AsyncSession,
+    staff: Staff,
+    *,
+    actor_id: int | None = None,
+    actor: str = "cli",
+) -> int:
+    """A departed officer: the account is inactive (sign-in refused, sessions gone), its key
+    approval is cleared so no new directory lists it. Returns how many sessions ended."""
+    result = cast(
+        CursorResult[Any],
+        await db.execute(
+            update(Staff)
+            .where(Staff.id == staff.id, Staff.active.is_(True))
+            .values(active=False, key_approved_at=None)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if int(result.rowcount or 0) != 1:
+        raise Conflict("Akun ini sudah nonaktif.", "This account is already deactivated.")
+    ended = await _end_sessions(db, staff)
+    await db.refresh(staff)
+    await audit.append(
+        db,
+        unit=await _unit_of(db, staff),
+        actor_id=actor_id,
+        actor=actor,
+        action="staff.deactivate",
+        object_type="staff",
+        object_id=staff.id,
+        details={"email": staff.email, "sessions_ended": ended},
+    )
+    await db.flush()
+    return ended
+
+
+async def deactivate_by_email(db: AsyncSession, email: str, *, actor: str = "cli") -> int:
+    staff = await repository.by_email(db, normalise_email(email))
+    if staff is None:
+        raise NotFound("Akun tidak ditemukan.", "Account not found.")
+    return await deactivate(db, staff, actor=actor)

@@ -11,6 +11,14 @@ const TEXT = {
   pending: { id: "menunggu persetujuan", en: "waiting for approval" },
   approved: { id: "disetujui", en: "approved" },
   summary: { id: "Versi saat ini: {v}. Penerima per saluran: {r}.", en: "Current version: {v}. Recipients per channel: {r}." },
+  repeated: {
+    id: "KUNCI GANDA: kunci ini dipakai lebih dari satu akun",
+    en: "REPEATED KEY: more than one account presents this key",
+  },
+  refuseRepeated: {
+    id: "Tidak ditandatangani: satu kunci dipakai lebih dari satu akun. Nonaktifkan akun yang salah lebih dulu.",
+    en: "Not signed: one key is presented by more than one account. Deactivate the wrong account first.",
+  },
   otherAdmin: {
     id: "Kunci direktori unit dibuat oleh admin lain; minta admin tersebut menandatangani.",
     en: "The unit directory key was made by another admin; ask that admin to sign.",
@@ -29,18 +37,29 @@ async function proposal() {
   return api(`/api/v1/admin/units/${encodeURIComponent(unit)}/directory`);
 }
 
+// Key ids that more than one account presents (the server says so too, in `repeated`):
+// such a directory would let one officer receive a colleague's reports.
+export function repeatedKeyIds(staff) {
+  const seen = new Map();
+  for (const s of staff) seen.set(s.key_id, (seen.get(s.key_id) ?? 0) + 1);
+  return new Set(staff.filter((s) => s.repeated || seen.get(s.key_id) > 1).map((s) => s.key_id));
+}
+
 function render(plan) {
   const body = root.querySelector("#directory-staff tbody");
   body.replaceChildren();
+  const repeated = repeatedKeyIds(plan.staff);
   for (const s of plan.staff) {
+    const state = t(s.key_status === "approved" ? TEXT.approved : TEXT.pending);
+    const flagged = repeated.has(s.key_id);
     body.append(
       el(
         "tr",
-        { attrs: { "data-key-id": s.key_id } },
-        el("td", { text: `${s.name} <${s.email}>` }),
+        { attrs: { "data-key-id": s.key_id, "data-repeated": flagged ? "1" : "0" }, cls: flagged ? "error" : undefined },
+        el("td", { text: `${s.name} <${s.email}> — ${s.display_name}` }),
         el("td", { text: s.roles.join(", ") }),
         el("td", {}, el("code", { text: s.fingerprint, cls: "fingerprint" })),
-        el("td", { text: t(s.key_status === "approved" ? TEXT.approved : TEXT.pending) }),
+        el("td", { text: flagged ? `${state}; ${t(TEXT.repeated)}` : state }),
       ),
     );
   }
@@ -76,13 +95,19 @@ async function sign(event) {
   const wbs = await loadCrypto();
   const admin = await unlock(wbs, form.querySelector("input[type=password]").value);
   const plan = await proposal();
+  if (repeatedKeyIds(plan.staff).size > 0) {
+    render(plan);
+    throw new PageError(t(TEXT.refuseRepeated));
+  }
   const key = await signingKey(wbs, plan, admin);
   const staff = new Map(plan.staff.map((s) => [s.key_id, s]));
   const channels = {};
   for (const [channel, ids] of Object.entries(plan.recipients)) {
+    if (new Set(ids).size !== ids.length) throw new PageError(t(TEXT.refuseRepeated));
     channels[channel] = ids.map((kid) => {
       const s = staff.get(kid);
-      return { key_id: kid, public_key: s.public_key, fingerprint: s.fingerprint, name: s.name, email: s.email };
+      // No e-mail in the published document: the display name and the key id only.
+      return { key_id: kid, public_key: s.public_key, fingerprint: s.fingerprint, name: s.display_name };
     });
   }
   const document_ = {
