@@ -17,7 +17,7 @@ from wbs.client import cli as client_cli
 from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
-from wbs.core.settings import Settings
+from wbs.core.settings import Settings, SettingsError
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
