@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from crypto.keys import KeyPair
 from tests.conftest import Account, make_settings
-from tests.reporting.helpers import enrol, publish_directory, sign_in, submission
+from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in, submission
 from wbs.core.app import create_app
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
@@ -72,7 +72,7 @@ async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
                 assert refused.json()["message_id"] and refused.json()["message_en"]
 
             # A reporter's message sent twice at once: one stored, one 409.
-            login = await c.post("/api/v1/mailbox/login", json={"lookup": body["lookup"]})
+            login = await mailbox_login(c, body["lookup"])
             assert login.status_code == 200, login.text
             token = login.json()["token"]
             message = {"id": str(uuid.uuid4()), "box": body["envelope"]["content"]}

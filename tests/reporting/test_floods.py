@@ -143,7 +143,8 @@ async def test_a_replayed_form_challenge_or_proof_is_refused(app, client, db, se
     body, _receipt, _sealed = await submission(client, unit, [world["key"]])
     assert (await client.post("/api/v1/reports", json=body)).status_code == 201
     again = await client.post("/api/v1/reports", json=body)
-    assert again.status_code == 422 and again.json()["error"] == "pow_replayed"
+    # Work is bound to the report id: sending the same report again is a duplicate (409).
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
 
 
 async def test_anonymous_csrf_tokens_are_bound_to_their_form_challenge(client, world):
@@ -171,7 +172,7 @@ async def test_forged_or_replayed_proofs_do_not_charge_the_submission_bucket(
         challenge = junk["pow"]["challenge"]
         junk["pow"]["challenge"] = challenge[:-1] + ("1" if challenge.endswith("0") else "0")
         assert (await client.post("/api/v1/reports", json=junk)).status_code == 422
-        assert (await client.post("/api/v1/reports", json=first)).status_code == 422  # replay
+        assert (await client.post("/api/v1/reports", json=first)).status_code == 409  # replay
     honest, _r, _s = await submission(client, unit, [key])
     assert (await client.post("/api/v1/reports", json=honest)).status_code == 201
     assert await count_reports(db, unit) == 2

@@ -22,6 +22,7 @@ from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import Report
 from wbs.staff import service as staff_service
+from wbs.staff.credentials import login_secret_for
 from wbs.staff.models import Staff
 
 
@@ -106,6 +107,7 @@ async def test_colleague_key_cannot_be_enrolled_and_new_reports_reach_the_holder
             "public_key": made.public,
             "wrapped_private_key": made.wrapped.dumps(),
             "recovery_wrapped_private_key": made.recovery_wrapped.dumps(),
+            "login_secret": login_secret_for(b.password, b.staff.kdf_params),
         },
         headers={"x-csrf-token": csrf_b},
     )
@@ -411,6 +413,7 @@ async def test_excluded_officer_with_a_pending_new_key_stays_excluded(
             "public_key": new.public,
             "wrapped_private_key": new.wrapped.dumps(),
             "recovery_wrapped_private_key": new.recovery_wrapped.dumps(),
+            "login_secret": login_secret_for(excluded.password, excluded.staff.kdf_params),
         },
         headers={"x-csrf-token": csrf},
     )

@@ -307,7 +307,14 @@ async def redeem_pow(
     """
     if pow is None:
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
-    await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+    try:
+        await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+    except WorkReplayed:
+        if purpose == "submit":
+            # Work for a report is bound to its report id: a replay is the same report sent
+            # again (a retry or a concurrent duplicate), which answers like any duplicate.
+            raise already_sent() from None
+        raise
     return Redeemed(purpose, subject)
 
 
