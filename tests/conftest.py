@@ -204,6 +204,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
+        "worker_in_process": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -96,6 +96,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/recipients", 401, 422, json=True),
     ("POST", "/api/v1/cases/{report_id}/status"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/status", 401, 422, json=True),
+    ("GET", "/api/v1/cases/{report_id}/workflow"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/workflow", 401, 404),
+    ("POST", "/api/v1/cases/{report_id}/actions"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True),
+    ("POST", "/api/v1/cases/{report_id}/assignee"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True),
     # Zona Integritas (LKE): staff read their own unit (admins and auditors their subtree);
     # admins and auditors write. No assessment 999999 exists: 404 once access is granted.
     ("GET", "/zi"): Row("/zi", 303, 200),

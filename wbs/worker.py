@@ -69,10 +69,14 @@ async def queue_digests(db: AsyncSession, today: date) -> int:
 
 
 async def run_once(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                   workflows: Workflows, today: date | None = None) -> WorkerRun:
-    day = today or today_in(settings)
+                   workflows: Workflows, clock: engine.Clock | None = None) -> WorkerRun:
+    clock = clock or engine.Clock.current(settings.timezone)
+    day = clock.today
     async with sessions() as db:
-        timers = await engine.run_timers(db, workflows, day)
+        await engine.sync_pending(db, workflows, settings.timezone)
+        await db.commit()
+    async with sessions() as db:
+        timers = await engine.run_timers(db, workflows, clock)
         await db.commit()
     async with sessions() as db:
         digests = await queue_digests(db, day)

@@ -12,6 +12,7 @@ from wbs.outbox.models import OutboxMessage
 from wbs.worker import queue_digests
 from wbs.workflow import service as engine
 from wbs.workflow.registry import load_all
+from wbs.workflow.service import Clock
 
 WORKFLOWS = load_all()
 
@@ -22,10 +23,11 @@ async def test_one_digest_per_officer_per_day(db, make_unit, make_staff):
     idle = (await make_staff(unit, "verifikator")).staff
     for seq, start in ((1, date(2026, 5, 4)), (2, date(2026, 5, 12))):
         report = await make_report(db, unit, "wbs", seq=seq)
-        await engine.begin(db, WORKFLOWS, WorkCalendar(), report, start)
+        await engine.begin(db, WORKFLOWS, WorkCalendar(), report, Clock.on(start))
         await engine.act(db, WORKFLOWS, WorkCalendar(), report=report, unit=unit,
                          actor=officer, action="konfirmasi_penerimaan",
-                         expected_state="diterima", facts={}, with_message=False, today=start)
+                         expected_state="diterima", facts={}, with_message=False,
+                         clock=Clock.on(start))
     # verifikasi: 7 WD from 4 May -> 13 May; from 12 May -> 25 May (14-15 May Ascension).
     assert await queue_digests(db, date(2026, 5, 19)) == 1
     assert await queue_digests(db, date(2026, 5, 19)) == 0

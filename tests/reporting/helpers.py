@@ -77,7 +77,8 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
 
 
 async def submission(
-    client, unit, recipients, *, excluded=(), version=1, report_id=None, content=None
+    client, unit, recipients, *, excluded=(), version=1, report_id=None, content=None,
+    channel="wbs",
 ):
     """A browser-path report body for `recipients` (key pairs); (body, receipt, sealed)."""
     text = lib_receipt.new_receipt()
@@ -85,7 +86,7 @@ async def submission(
     report_id = report_id or str(uuid.uuid4())
     sealed = lib_envelope.seal_report(
         unit=unit.code,
-        channel="wbs",
+        channel=channel,
         report_id=report_id,
         content=content or {"apa": "rahasia"},
         recipients=[k.public for k in recipients],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.reporting.models import Report
+from wbs.reporting.models import Message, Report, SenderRole
 from wbs.units.models import CaseType, Channel, Unit
 
 
@@ -25,3 +26,13 @@ async def make_report(db: AsyncSession, unit: Unit, case_type: str, seq: int = 1
     db.add(report)
     await db.flush()
     return report
+
+
+async def mailbox_message(db: AsyncSession, report: Report, sender: str, on: date) -> Message:
+    """A mailbox message (placeholder box) sent at 10:00 WIB on the given day."""
+    message = Message(report_id=report.id, public_id=str(uuid.uuid4()),
+                      sender_role=SenderRole(sender), staff_id=None, box="-",
+                      created_at=datetime(on.year, on.month, on.day, 3, 0, tzinfo=UTC))
+    db.add(message)
+    await db.flush()
+    return message

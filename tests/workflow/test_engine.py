@@ -7,34 +7,36 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.workflow.helpers import make_report
+from tests.workflow.helpers import mailbox_message, make_report
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
 from wbs.calendar.workdays import WorkCalendar
 from wbs.outbox.models import OutboxMessage
 from wbs.workflow import service as engine
 from wbs.workflow.registry import load_all
+from wbs.workflow.service import Clock
 
 WORKFLOWS = load_all()
 CAL = WorkCalendar()
+TZ = "Asia/Jakarta"
 
 
 async def _case(db, make_unit, make_staff, case_type, *roles):
     unit = await make_unit()
     officers = {role: (await make_staff(unit, role)).staff for role in roles}
     report = await make_report(db, unit, case_type)
-    await engine.begin(db, WORKFLOWS, CAL, report, date(2026, 3, 17))
+    await engine.begin(db, WORKFLOWS, CAL, report, Clock.on(date(2026, 3, 17)))
     return unit, report, officers
 
 
 async def _act(db, unit, report, actor, action, expected, today, facts=None, message=False):
     return await engine.act(db, WORKFLOWS, CAL, report=report, unit=unit, actor=actor,
                             action=action, expected_state=expected, facts=facts or {},
-                            with_message=message, today=today)
+                            with_message=message, clock=Clock.on(today))
 
 
 async def _deadlines(db, report, today):
-    seen = await engine.view(db, WORKFLOWS, CAL, report, today)
+    seen = await engine.view(db, WORKFLOWS, CAL, report, Clock.on(today))
     return {d.name: d for d in seen.deadlines}, seen
 
 
@@ -54,8 +56,8 @@ async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, ma
     assert seen.status_label.id == "Sedang diverifikasi"
     # The reporter answers on Wed 1 Apr: 1 WD used (25 Mar), 2 left from 1 Apr:
     # Thu 2 Apr, (Good Friday 3 Apr), Mon 6 Apr.
-    await engine.on_message(db, WORKFLOWS, CAL, report=report, unit=unit, from_reporter=True,
-                            today=date(2026, 4, 1))
+    await mailbox_message(db, report, "reporter", date(2026, 4, 1))
+    await engine.sync(db, WORKFLOWS, CAL, report, unit, TZ)
     due, seen = await _deadlines(db, report, date(2026, 4, 1))
     assert seen.state.state == "verifikasi"
     assert due["verifikasi"].due == date(2026, 4, 6) and not due["verifikasi"].paused
@@ -79,14 +81,14 @@ async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, ma
     assert due["konfirmasi_pelapor"].due == date(2026, 4, 22)
 
     # Nothing happens on the due day; the day after, the case closes by itself.
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 4, 22))).closed == 0
-    run = await engine.run_timers(db, WORKFLOWS, date(2026, 4, 23))
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 22)))).closed == 0
+    run = await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 23)))
     assert run.closed == 1
     await db.refresh(report)
     assert report.status.value == "selesai"
     assert (await engine.state_of(db, WORKFLOWS, report)).state == "selesai"
     # Running the timers again changes nothing.
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 4, 23))).closed == 0
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 23)))).closed == 0
 
     actions = [e.details["action"] for e in await db.scalars(
         select(AuditEvent).where(AuditEvent.unit_id == unit.id,
@@ -109,8 +111,8 @@ async def test_a_reply_reopens_a_response(db, make_unit, make_staff):
         ("beri_tanggapan", "ditindaklanjuti", {}, True),
     ):
         await _act(db, unit, report, v, action, expected, date(2026, 5, 4), facts, message)
-    await engine.on_message(db, WORKFLOWS, CAL, report=report, unit=unit, from_reporter=True,
-                            today=date(2026, 5, 6))
+    await mailbox_message(db, report, "reporter", date(2026, 5, 6))
+    await engine.sync(db, WORKFLOWS, CAL, report, unit, TZ)
     due, seen = await _deadlines(db, report, date(2026, 5, 6))
     assert seen.state.state == "ditindaklanjuti"
     assert "konfirmasi_pelapor" not in due
@@ -187,11 +189,11 @@ async def test_escalation_and_reminder_reach_the_outbox(db, make_unit, make_staf
     # 25, 26, 27, 30, 31 Mar, 1, 2 Apr -> Thu 2 Apr.
     due, _ = await _deadlines(db, report, date(2026, 3, 17))
     assert due["analisis_atasan"].due == date(2026, 4, 2)
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 3, 30))).reminded == 0
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 3, 31))).reminded == 1
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 4, 1))).reminded == 0
-    assert (await engine.run_timers(db, WORKFLOWS, date(2026, 4, 2))).escalated == 0
-    run = await engine.run_timers(db, WORKFLOWS, date(2026, 4, 3))
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 3, 30)))).reminded == 0
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 3, 31)))).reminded == 1
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 1)))).reminded == 0
+    assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 2)))).escalated == 0
+    run = await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 3)))
     assert run.escalated == 1
     due, _ = await _deadlines(db, report, date(2026, 4, 3))
     assert due["analisis_atasan"].overdue and due["analisis_atasan"].escalated_to == "atasan"

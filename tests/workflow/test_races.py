@@ -19,6 +19,7 @@ from wbs.units.models import Unit
 from wbs.units.service import create_unit
 from wbs.workflow import service as engine
 from wbs.workflow.registry import load_all
+from wbs.workflow.service import Clock
 
 WORKFLOWS = load_all()
 N = 8
@@ -39,7 +40,7 @@ async def test_concurrent_transitions_one_wins(fresh_db_url, settings):
                     actor="test")
                 ids.append(staff.id)
             report = await make_report(db, unit, "wbs")
-            await engine.begin(db, WORKFLOWS, WorkCalendar(), report, date(2026, 5, 4))
+            await engine.begin(db, WORKFLOWS, WorkCalendar(), report, Clock.on(date(2026, 5, 4)))
             await db.commit()
             report_id, unit_id = report.id, unit.id
 
@@ -54,7 +55,7 @@ async def test_concurrent_transitions_one_wins(fresh_db_url, settings):
                     await engine.act(db, WORKFLOWS, WorkCalendar(), report=case, unit=owner,
                                      actor=actor, action="konfirmasi_penerimaan",
                                      expected_state="diterima", facts={}, with_message=False,
-                                     today=date(2026, 5, 5))
+                                     clock=Clock.on(date(2026, 5, 5)))
                     await db.commit()
                     return "ok"
                 except DomainError as exc:

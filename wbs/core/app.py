@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from wbs.core.security import SecurityHeadersMiddleware
 from wbs.core.settings import Settings, load_settings
 from wbs.core.templating import make_environment
 from wbs.staff.service import Security
+from wbs.workflow.registry import load_all as load_workflows
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CRYPTO_JS_DIR = Path(__file__).resolve().parent.parent.parent / "crypto" / "js"
@@ -41,6 +43,7 @@ def include_routers(app: FastAPI) -> None:
         "wbs.reporting.pages",
         "wbs.cases.routes",
         "wbs.cases.pages",
+        "wbs.workflow.routes",
     ):
         try:
             module = importlib.import_module(optional)
@@ -58,8 +61,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        background = None
+        in_process = settings.worker_in_process
+        if in_process or (in_process is None and not settings.is_production):
+            from wbs.worker import run_forever  # the worker is a domain-level module
+
+            background = asyncio.create_task(run_forever(
+                settings, app.state.sessionmaker, app.state.workflows, stop,
+                settings.worker_interval_seconds))
         yield
+        stop.set()
+        if background is not None:
+            await background
         await engine.dispose()
 
     app = FastAPI(
@@ -77,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_environment()
     app.state.csrf_secret = bytes.fromhex(keyed_digest(master, "csrf", b"v1"))
     app.state.security = Security.from_settings(settings, master)
+    # Workflow files are validated at start: a bad one stops the app naming file and place.
+    app.state.workflows = load_workflows(settings.workflows_dir)
     install_handlers(app)
     include_routers(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it

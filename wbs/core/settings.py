@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     # Deadlines are counted in local days; the worker runs in-process unless told otherwise.
     timezone: str = "Asia/Jakarta"
+    # The case workflows (one YAML per case type); default: the repository's workflows/.
+    workflows_dir: Path | None = None
     worker_in_process: bool | None = None
     worker_interval_seconds: float = Field(default=30.0, gt=0)
 

@@ -21,8 +21,9 @@ class Workflows:
         return self.by_type[str(case_type)]
 
 
-def load_all(directory: Path = DEFAULT_DIR) -> Workflows:
+def load_all(directory: Path | None = None) -> Workflows:
     """One workflow per case type, from `<directory>/<case type>.yaml`; refuse any problem."""
+    directory = directory or DEFAULT_DIR
     found: dict[str, Workflow] = {}
     for case_type in CaseType:
         path = directory / f"{case_type.value}.yaml"

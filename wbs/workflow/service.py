@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.audit import service as audit
@@ -24,7 +25,7 @@ from wbs.calendar.workdays import DayCount, WorkCalendar
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from wbs.outbox import service as outbox
-from wbs.reporting.models import Report
+from wbs.reporting.models import Message, Report, SenderRole
 from wbs.staff.models import Staff
 from wbs.units.models import Unit
 from wbs.workflow.definition import (
@@ -77,6 +78,33 @@ class MessageRequired(ValidationFailed):
     message_en = "This action needs a message to the reporter."
 
 
+def local_day(at: datetime, tz: str) -> date:
+    """The calendar day of a UTC timestamp in the deployment's timezone."""
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Now, and the local day deadlines are counted in (frozen in tests)."""
+
+    now: datetime
+    tz: str = "Asia/Jakarta"
+
+    @property
+    def today(self) -> date:
+        return local_day(self.now, self.tz)
+
+    @classmethod
+    def current(cls, tz: str) -> Clock:
+        return cls(utcnow(), tz)
+
+    @classmethod
+    def on(cls, day: date, tz: str = "Asia/Jakarta", hour: int = 9) -> Clock:
+        """A moment on a local day (09:00 by default), for tests and tools."""
+        local = datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(tz))
+        return cls(local.astimezone(UTC), tz)
+
+
 @dataclass(frozen=True)
 class Deadline:
     name: str
@@ -126,22 +154,24 @@ async def state_of(db: AsyncSession, workflows: Workflows, report: Report) -> Ca
     state = next((n for n, s in workflow.states.items() if s.status == report.status.value),
                  workflow.initial)
     row = CaseState(report_id=report.id, workflow=workflow.id,
-                    workflow_version=workflow.version, state=state, entered_at=utcnow())
+                    workflow_version=workflow.version, state=state,
+                    entered_at=report.status_changed_at)
     db.add(row)
     await db.flush()
     return row
 
 
 async def begin(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-                report: Report, today: date) -> CaseState:
+                report: Report, clock: Clock) -> CaseState:
     """Put a new case at its workflow's initial state and start that state's timers."""
     workflow = _workflow(workflows, report)
     row = CaseState(report_id=report.id, workflow=workflow.id,
                     workflow_version=workflow.version, state=workflow.initial,
-                    entered_at=utcnow())
+                    entered_at=clock.now)
     db.add(row)
     await db.flush()
-    await _timers_on_enter(db, workflow, calendar, report, None, workflow.initial, {}, today)
+    await _timers_on_enter(db, workflow, calendar, report, None, workflow.initial, {},
+                           clock.today)
     return row
 
 
@@ -174,12 +204,12 @@ def deadline(workflow: Workflow, calendar: WorkCalendar, timer: CaseTimer,
 
 
 async def view(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-               report: Report, today: date) -> CaseWorkflow:
+               report: Report, clock: Clock) -> CaseWorkflow:
     workflow = _workflow(workflows, report)
     row = await state_of(db, workflows, report)
     timers = [t for t in await timers_of(db, report.id) if t.stopped_on is None]
     return CaseWorkflow(workflow, row, await facts_of(db, report.id),
-                        [deadline(workflow, calendar, t, today) for t in timers])
+                        [deadline(workflow, calendar, t, clock.today) for t in timers])
 
 
 def _fact_value(workflow: Workflow, name: str, raw: Any,
@@ -276,7 +306,7 @@ async def act(
     expected_state: str,
     facts: Mapping[str, Any],
     with_message: bool,
-    today: date,
+    clock: Clock,
 ) -> CaseState:
     """An officer takes an action on a case (the API's POST .../actions)."""
     workflow = _workflow(workflows, report)
@@ -306,9 +336,9 @@ async def act(
         raise ValidationFailed("Tindakan ini tidak mengirim pesan kepada pelapor.",
                                "This action sends no message to the reporter.")
     recorded = await facts_of(db, report.id)
-    values = checked_facts(workflow, transition, facts, recorded, today)
+    values = checked_facts(workflow, transition, facts, recorded, clock.today)
     return await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                       transition=transition, actor=actor, values=values, today=today)
+                       transition=transition, actor=actor, values=values, clock=clock)
 
 
 async def _move(
@@ -322,11 +352,11 @@ async def _move(
     transition: Transition,
     actor: Staff | None,
     values: Mapping[str, str | bool],
-    today: date,
+    clock: Clock,
 ) -> CaseState:
     source, target = row.state, transition.target
     recorded = await facts_of(db, report.id)
-    now = utcnow()
+    now, today = clock.now, clock.today
     changes: dict[str, Any] = {"state": target, "entered_at": now} if source != target else {}
     if transition.assign_to_actor and actor is not None:
         changes["assignee_id"] = actor.id
@@ -432,28 +462,94 @@ def _due(calendar: WorkCalendar, timer: CaseTimer) -> date:
     return calendar.due_with_pauses(timer.base_on, timer.days, spans, DayCount(timer.count))
 
 
-async def on_message(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar, *,
-                     report: Report, unit: Unit, from_reporter: bool, today: date) -> None:
-    """A mailbox message: a reporter's may move the case; an officer's restarts feedback."""
-    workflow = _workflow(workflows, report)
+async def adopt(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
+                report: Report, tz: str) -> CaseState:
+    """The case's state row, created (with its timers) for a case that has none yet.
+
+    New reports are adopted here rather than in the submission's transaction, which stays
+    short; timers count from the day the report arrived (or the day its status last changed,
+    for cases from before workflows), so adopting later changes no deadline.
+    """
+    row = await db.get(CaseState, report.id)
+    if row is not None:
+        return row
     row = await state_of(db, workflows, report)
-    if from_reporter:
-        step = next((t for t in workflow.actions_from(row.state)
-                     if t.trigger is Trigger.reporter_message), None)
-        if step is not None:
-            await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                        transition=step, actor=None, values={}, today=today)
-        else:
-            await notify(db, report, "reporter_message", staff_id=row.assignee_id)
-        return
-    for timer in await timers_of(db, report.id):
-        spec = workflow.timers.get(timer.name)
-        if spec and spec.restart_on_officer_message and timer.stopped_on is None:
-            timer.base_on, timer.pauses, timer.paused_on = today, [], None
-            timer.expired_on = timer.reminded_on = None
-            timer.escalated_to = None
-            timer.due_on = calendar.add(today, timer.days, DayCount(timer.count))
-    await db.flush()
+    workflow = _workflow(workflows, report)
+    base = report.submitted_at if row.state == workflow.initial else report.status_changed_at
+    await _timers_on_enter(db, workflow, calendar, report, None, row.state, {},
+                           local_day(base, tz))
+    return row
+
+
+async def sync(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
+               report: Report, unit: Unit, tz: str) -> CaseState:
+    """Bring a case up to date with its mailbox: adopt it, let a reporter's message take the
+    step that waits for it, and restart feedback timers an officer's message answered.
+
+    Runs from the worker and before an officer reads or acts; days are the messages' own.
+    """
+    row = await adopt(db, workflows, calendar, report, tz)
+    workflow = _workflow(workflows, report)
+    step = next((t for t in workflow.actions_from(row.state)
+                 if t.trigger is Trigger.reporter_message), None)
+    if step is not None:
+        answered = await db.scalar(
+            select(Message.created_at).where(
+                Message.report_id == report.id, Message.sender_role == SenderRole.reporter,
+                Message.created_at > row.entered_at)
+            .order_by(Message.created_at).limit(1))
+        if answered is not None:
+            row = await _move(db, workflow, calendar, report=report, unit=unit, row=row,
+                              transition=step, actor=None, values={},
+                              clock=Clock(answered, tz))
+    restartable = {t.name for t in workflow.timers.values() if t.restart_on_officer_message}
+    if restartable:
+        last = await db.scalar(
+            select(func.max(Message.created_at)).where(
+                Message.report_id == report.id, Message.sender_role == SenderRole.officer))
+        if last is not None:
+            day = local_day(last, tz)
+            for timer in await timers_of(db, report.id):
+                if (timer.name in restartable and timer.stopped_on is None
+                        and day > timer.base_on):
+                    timer.base_on, timer.pauses, timer.paused_on = day, [], None
+                    timer.expired_on = timer.reminded_on = None
+                    timer.escalated_to = None
+                    timer.due_on = calendar.add(day, timer.days, DayCount(timer.count))
+            await db.flush()
+    return row
+
+
+async def sync_pending(db: AsyncSession, workflows: Workflows, tz: str, *,
+                       calendars: CalendarSource = calendar_for, limit: int = 500) -> int:
+    """The worker's sweep: cases never adopted, and cases with mailbox activity since their
+    last step or their feedback timer's start."""
+    flows = workflows.by_type.values()
+    waiting = {t_from for w in flows for t in w.transitions.values()
+               if t.trigger is Trigger.reporter_message for t_from in t.sources}
+    restartable = {t.name for w in flows for t in w.timers.values()
+                   if t.restart_on_officer_message}
+    new = select(Report.id).outerjoin(CaseState, CaseState.report_id == Report.id).where(
+        CaseState.report_id.is_(None))
+    replied = select(CaseState.report_id).join(
+        Message, Message.report_id == CaseState.report_id).where(
+        CaseState.state.in_(waiting), Message.sender_role == SenderRole.reporter,
+        Message.created_at > CaseState.entered_at)
+    restart = select(CaseTimer.report_id).join(
+        Message, Message.report_id == CaseTimer.report_id).where(
+        CaseTimer.name.in_(restartable), CaseTimer.stopped_on.is_(None),
+        Message.sender_role == SenderRole.officer,
+        func.date(Message.created_at) > CaseTimer.base_on)
+    ids: set[int] = set()
+    for query in (new, replied, restart):
+        ids |= set(await db.scalars(query.distinct().limit(limit)))
+    for report_id in sorted(ids):
+        report = await db.get(Report, report_id)
+        unit = await db.get(Unit, report.unit_id) if report else None
+        if report is None or unit is None:
+            continue
+        await sync(db, workflows, await calendars(db, unit), report, unit, tz)
+    return len(ids)
 
 
 @dataclass
@@ -464,7 +560,7 @@ class TimerRun:
     reminded: int = 0
 
 
-async def run_timers(db: AsyncSession, workflows: Workflows, today: date, *,
+async def run_timers(db: AsyncSession, workflows: Workflows, clock: Clock, *,
                      calendars: CalendarSource = calendar_for, limit: int = 500) -> TimerRun:
     """Handle timers that ran out before today and remind those about to; safe to run twice.
 
@@ -472,6 +568,7 @@ async def run_timers(db: AsyncSession, workflows: Workflows, today: date, *,
     several workers never act on the same one.
     """
     run = TimerRun()
+    today = clock.today
     due = await db.scalars(
         select(CaseTimer).where(CaseTimer.stopped_on.is_(None), CaseTimer.expired_on.is_(None),
                                 CaseTimer.paused_on.is_(None), CaseTimer.due_on < today)
@@ -500,7 +597,7 @@ async def run_timers(db: AsyncSession, workflows: Workflows, today: date, *,
             if row.state in step.sources:
                 try:
                     await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                                transition=step, actor=None, values={}, today=today)
+                                transition=step, actor=None, values={}, clock=clock)
                     run.closed += 1
                 except DomainError:
                     pass

@@ -1,0 +1,168 @@
+"""Workflows through the officer API: a pengaduan walked to its end, refusals, assignment."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from crypto import envelope as lib_envelope
+from crypto import receipt as lib_receipt
+from crypto.encoding import b64u_encode
+from crypto.keys import KeyPair
+from tests.reporting.helpers import (
+    enrol,
+    mailbox_login,
+    publish_directory,
+    sign_in,
+    submission,
+)
+from wbs.audit import service as audit
+from wbs.audit.models import AuditEvent
+from wbs.reporting.context import Reporting
+from wbs.reporting.limits import ReportingLimits
+from wbs.reporting.models import Report
+from wbs.units.models import Unit
+
+
+@pytest.fixture
+def reporting_ctx(app, settings):
+    app.state.reporting = Reporting.build(
+        settings, app.state.security.master, ReportingLimits(pow_difficulty=2)
+    )
+
+
+async def _world(client, make_unit, make_staff):
+    unit = await make_unit()
+    v = await make_staff(unit, "verifikator")
+    v2 = await make_staff(unit, "verifikator")
+    auditor = await make_staff(unit, "auditor")
+    admin = await make_staff(unit, "admin")
+    keys = {}
+    for name, account in (("v", v), ("v2", v2)):
+        made, _me = await enrol(client, account)
+        keys[name] = made.key_pair
+        client.cookies.clear()
+    csrf = await sign_in(client, admin)
+    await publish_directory(client, unit, csrf, KeyPair.generate().public)
+    client.cookies.clear()
+    return unit, {"v": v, "v2": v2, "auditor": auditor}, keys
+
+
+def _message(sealed, text: str) -> dict[str, str]:
+    mid = str(uuid.uuid4())
+    box = lib_envelope.seal_message(sealed.data_key, sealed.envelope.context, "officer", mid,
+                                    text)
+    return {"id": mid, "box": b64u_encode(box)}
+
+
+async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, make_staff):
+    unit, who, keys = await _world(client, make_unit, make_staff)
+    body, receipt, sealed = await submission(client, unit, [keys["v"], keys["v2"]],
+                                             channel="pengaduan")
+    created = await client.post("/api/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    case_id = created.json()["report_id"]
+
+    csrf = await sign_in(client, who["v"])
+    seen = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
+    assert seen["state"] == "diterima" and seen["status_label"]["en"] == "Received"
+    assert [d["name"] for d in seen["deadlines"]] == ["verifikasi"]
+    assert [a["action"] for a in seen["actions"]] == ["mulai_verifikasi"]
+
+    async def act(action, expected, facts=None, message=None, token=csrf):
+        payload = {"action": action, "expected_state": expected, "facts": facts or {}}
+        if message:
+            payload["message"] = message
+        return await client.post(f"/api/v1/cases/{case_id}/actions", json=payload,
+                                 headers={"x-csrf-token": token})
+
+    out = await act("mulai_verifikasi", "diterima")
+    assert out.status_code == 200, out.text
+    assert out.json()["assignee"]["id"] == who["v"].staff.id
+    # Stale state, wrong state, missing fact, message required: clean 4xx, nothing written.
+    stale = await act("mulai_verifikasi", "diterima")
+    assert stale.status_code == 409 and stale.json()["error"] == "state_changed"
+    assert stale.json()["message_id"] and stale.json()["message_en"]
+    wrong = await act("disposisi", "verifikasi", {"tier": "ringan"})
+    assert wrong.status_code == 409 and wrong.json()["error"] == "action_not_available"
+    missing = await act("nyatakan_terverifikasi", "verifikasi")
+    assert missing.status_code == 422 and missing.json()["error"] == "fact_invalid"
+    silent = await act("minta_kelengkapan", "verifikasi")
+    assert silent.status_code == 422 and silent.json()["error"] == "message_required"
+    unknown = await client.post(f"/api/v1/cases/{case_id}/actions", json={
+        "action": "mulai_verifikasi", "expected_state": "verifikasi", "extra": 1},
+        headers={"x-csrf-token": csrf})
+    assert unknown.status_code == 422
+
+    asked = await act("minta_kelengkapan", "verifikasi",
+                      message=_message(sealed, "Mohon lengkapi waktu kejadian."))
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["state"] == "perlu_kelengkapan"
+    assert [d["paused"] for d in asked.json()["deadlines"]] == [True]
+    case = (await client.get(f"/api/v1/cases/{case_id}")).json()
+    assert len(case["messages"]) == 1 and case["messages"][0]["sender_role"] == "officer"
+
+    # Still waiting for the reporter: the verification step is not available yet.
+    early = await act("nyatakan_terverifikasi", "verifikasi", {"klasifikasi": "pengaduan"})
+    assert early.status_code == 409
+    client.cookies.clear()
+
+    # The reporter answers in the mailbox: the case is back at verification, the timer runs.
+    keys_r = lib_receipt.derive_from_receipt(receipt)
+    login = await mailbox_login(client, keys_r.lookup_b64u)
+    assert login.status_code == 200, login.text
+    mailbox = (await client.get("/api/v1/mailbox")).json()
+    assert mailbox["status_label"]["id"] == "Sedang diverifikasi"
+    opened = lib_envelope.open_report(mailbox["envelope"], keys_r.key_pair)
+    mid = str(uuid.uuid4())
+    answer = lib_envelope.seal_message(opened.data_key, sealed.envelope.context, "reporter",
+                                       mid, "Kejadian pukul 10.00.")
+    sent = await client.post("/api/v1/mailbox/messages",
+                             json={"id": mid, "box": b64u_encode(answer)},
+                             headers={"x-csrf-token": login.json()["csrf_token"]})
+    assert sent.status_code == 201, sent.text
+    client.cookies.clear()
+    csrf = await sign_in(client, who["v"])
+    back = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
+    assert back["state"] == "verifikasi" and not back["deadlines"][0]["paused"]
+    done = await act("nyatakan_terverifikasi", "verifikasi", {"klasifikasi": "pengaduan"},
+                     token=csrf)
+    assert done.status_code == 200 and done.json()["facts"] == {"klasifikasi": "pengaduan"}
+    client.cookies.clear()
+
+    # An auditor cannot read the case (no wrap): 404, not 403.
+    csrf_x = await sign_in(client, who["auditor"])
+    hidden = await act("arsipkan", "perlu_kelengkapan", {"alasan_arsip": "duplikat"},
+                       token=csrf_x)
+    assert hidden.status_code == 404
+    client.cookies.clear()
+
+    report = await db.scalar(select(Report).where(Report.public_id == case_id))
+    assert report is not None
+    events = [e.details.get("action") for e in await db.scalars(
+        select(AuditEvent).where(AuditEvent.unit_id == unit.id,
+                                 AuditEvent.action == "case.transition"))]
+    assert events == ["mulai_verifikasi", "minta_kelengkapan", "kelengkapan_diterima",
+                      "nyatakan_terverifikasi"]
+    assert (await audit.verify_unit(db, await db.get(Unit, report.unit_id))).ok
+
+
+async def test_assignment_respects_recusal(client, db, reporting_ctx, make_unit, make_staff):
+    unit, who, keys = await _world(client, make_unit, make_staff)
+    v2_key_id = keys["v2"].public.key_id_hex
+    body, _receipt, _sealed = await submission(client, unit, [keys["v"]], channel="wbs",
+                                               excluded=[v2_key_id])
+    created = await client.post("/api/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    case_id = created.json()["report_id"]
+    csrf = await sign_in(client, who["v"])
+    refused = await client.post(f"/api/v1/cases/{case_id}/assignee",
+                                json={"staff_id": who["v2"].staff.id},
+                                headers={"x-csrf-token": csrf})
+    assert refused.status_code == 422 and "recusal" in refused.json()["message_en"]
+    mine = await client.post(f"/api/v1/cases/{case_id}/assignee",
+                             json={"staff_id": who["v"].staff.id},
+                             headers={"x-csrf-token": csrf})
+    assert mine.status_code == 200 and mine.json()["assignee"]["id"] == who["v"].staff.id
