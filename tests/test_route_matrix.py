@@ -50,6 +50,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/staff/2fa"): Row("/staff/2fa", 401, 422),
     ("GET", "/admin"): Row("/admin", 303, 404, ADMIN_ONLY),
     ("GET", "/admin/units/{code}"): Row("/admin/units/{unit}", 303, 404, ADMIN_ONLY),
+    ("GET", "/admin/outbox"): Row("/admin/outbox", 303, 404, ADMIN_ONLY),
+    ("GET", "/admin/units/{code}/calendar"): Row("/admin/units/{unit}/calendar", 303, 404,
+                                                 ADMIN_ONLY),
+    ("POST", "/admin/units/{code}/calendar/cuti-bersama"): Row(
+        "/admin/units/{unit}/calendar/cuti-bersama", 401, 404, {"admin": 303}),
+    ("POST", "/admin/units/{code}/calendar/closures"): Row(
+        "/admin/units/{unit}/calendar/closures", 401, 404, {"admin": 422}),
+    ("POST", "/admin/units/{code}/calendar/closures/{day}/delete"): Row(
+        "/admin/units/{unit}/calendar/closures/2026-01-02/delete", 401, 404, {"admin": 404}),
     ("POST", "/admin/staff/{staff_id}/deactivate"): Row(
         "/admin/staff/999999999/deactivate", 401, 404),
     ("GET", "/api/v1/audit/{code}/export"): Row("/api/v1/audit/{unit}/export", 401, 404,

@@ -44,6 +44,8 @@ def include_routers(app: FastAPI) -> None:
         "wbs.cases.routes",
         "wbs.cases.pages",
         "wbs.workflow.routes",
+        "wbs.calendar.pages",
+        "wbs.outbox.pages",
     ):
         try:
             module = importlib.import_module(optional)
