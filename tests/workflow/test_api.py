@@ -66,6 +66,10 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     case_id = created.json()["report_id"]
 
     csrf = await sign_in(client, who["v"])
+    page = await client.get(f"/staff/cases/{case_id}")
+    assert page.status_code == 200
+    assert 'id="action-mulai_verifikasi"' in page.text and "Tahap penanganan" in page.text
+    assert "SP4N-LAPOR!" in page.text  # the rule behind the deadline
     seen = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
     assert seen["state"] == "diterima" and seen["status_label"]["en"] == "Received"
     assert [d["name"] for d in seen["deadlines"]] == ["verifikasi"]
@@ -126,6 +130,8 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     client.cookies.clear()
     csrf = await sign_in(client, who["v"])
     back = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
+    page = (await client.get(f"/staff/cases/{case_id}")).text
+    assert 'name="fact:klasifikasi"' in page and 'data-message="required"' in page
     assert back["state"] == "verifikasi" and not back["deadlines"][0]["paused"]
     done = await act("nyatakan_terverifikasi", "verifikasi", {"klasifikasi": "pengaduan"},
                      token=csrf)

@@ -22,6 +22,10 @@ from wbs.reporting.models import STATUS_LABELS
 from wbs.staff.deps import CurrentAdmin, CurrentStaff
 from wbs.staff.models import Role, Staff
 from wbs.units.models import CHANNEL_NAMES, Unit
+from wbs.workflow import handling
+from wbs.workflow.present import panel
+from wbs.workflow.routes import workflows
+from wbs.workflow.service import Clock
 
 router = APIRouter(tags=["officer pages"], include_in_schema=False)
 
@@ -101,6 +105,8 @@ async def case_page(
     """One case; 404 unless this officer's key is a recipient. Decrypted in the browser."""
     view = await service.get_case(db, staff, report_id[:64], record=False)
     lang = request_language(request)
+    seen = await handling.situation(db, workflows(request), staff, view.report.public_id,
+                                    Clock.current(request.app.state.settings.timezone))
     name_id, name_en = CHANNEL_NAMES[view.report.case_type]
     return render(
         request,
@@ -111,6 +117,7 @@ async def case_page(
             "channel": name_en if lang == "en" else name_id,
             "status": view.status_label[1] if lang == "en" else view.status_label[0],
             "colleagues": await colleagues(db, view),
+            "flow": panel(seen, lang),
             "forms": report_fields.FORMS,
             "transitions": [
                 (t.value, STATUS_LABELS[t][1] if lang == "en" else STATUS_LABELS[t][0])

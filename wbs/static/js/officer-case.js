@@ -1,5 +1,5 @@
 // Officer case page: unlock the device key, fetch the case as ciphertext, decrypt it here,
-// reply to the reporter, write internal notes, change the status, add a colleague.
+// reply to the reporter, write internal notes, take workflow actions, add a colleague.
 
 import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
 import { attachmentButton, postMessage, renderMessages, sealFiles } from "./thread.js";
@@ -141,6 +141,30 @@ async function changeStatus(event) {
   window.location.reload();
 }
 
+/** A workflow action: facts as typed, and the message to the reporter encrypted here. */
+async function takeAction(event) {
+  event.preventDefault();
+  const form = event.target;
+  if (!form.reportValidity()) return;
+  const line = form.querySelector(".status");
+  status(line, t(TEXT.sending));
+  const facts = {};
+  for (const input of form.querySelectorAll("[name^='fact:']")) {
+    const value = input.value.trim();
+    if (!value) continue;
+    facts[input.name.slice(5)] = input.dataset.boolean ? value === "true" : value;
+  }
+  const body = { action: form.dataset.action, expected_state: form.dataset.expected, facts };
+  const text = form.querySelector("textarea[name=message]")?.value.replace(/\r\n/g, "\n").trim();
+  if (text) {
+    const id = uuid4();
+    const box = await s.wbs.sealMessage(s.dataKey, s.ctx, { senderRole: "officer", messageId: id, text });
+    body.message = { id, box: s.wbs.encoding.b64uEncode(box) };
+  }
+  await api(`/api/v1/cases/${reportId}/actions`, { method: "POST", json: body, headers: csrf() });
+  window.location.reload();
+}
+
 async function addColleague(event) {
   event.preventDefault();
   const select = document.getElementById("colleague-select");
@@ -187,5 +211,10 @@ if (root) {
   document.getElementById("reply-form").addEventListener("submit", guard(reply, "reply-status"));
   document.getElementById("note-form").addEventListener("submit", guard(note, "note-status"));
   document.getElementById("status-form")?.addEventListener("submit", guard(changeStatus, "status-status"));
+  for (const form of document.querySelectorAll(".action-form")) {
+    form.addEventListener("submit", (event) => {
+      takeAction(event).catch((err) => status(form.querySelector(".status"), errorText(err), "error"));
+    });
+  }
   document.getElementById("colleague-form").addEventListener("submit", guard(addColleague, "colleague-status"));
 }
