@@ -172,3 +172,20 @@ async def test_assignment_respects_recusal(client, db, reporting_ctx, make_unit,
                              json={"staff_id": who["v"].staff.id},
                              headers={"x-csrf-token": csrf})
     assert mine.status_code == 200 and mine.json()["assignee"]["id"] == who["v"].staff.id
+
+
+async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit,
+                                                       make_staff):
+    unit = await make_unit()
+    upg, admin = await make_staff(unit, "upg"), await make_staff(unit, "admin")
+    made, _me = await enrol(client, upg)
+    client.cookies.clear()
+    await publish_directory(client, unit, await sign_in(client, admin), KeyPair.generate().public)
+    client.cookies.clear()
+    body, receipt, _sealed = await submission(client, unit, [made.key_pair],
+                                              channel="gratifikasi")
+    assert (await client.post("/api/v1/reports", json=body)).status_code == 201
+    login = await mailbox_login(client, lib_receipt.derive_from_receipt(receipt).lookup_b64u)
+    assert login.status_code == 200
+    mailbox = (await client.get("/api/v1/mailbox")).json()
+    assert mailbox["status_label"] == {"id": "Dilaporkan", "en": "Reported"}

@@ -12,8 +12,10 @@ from crypto.atrest import keyed_digest
 from wbs.core.settings import Settings
 from wbs.reporting.blobs import BlobStore
 from wbs.reporting.limits import ReportingLimits
+from wbs.reporting.models import STATUS_LABELS, CaseStatus
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
+from wbs.workflow.registry import Workflows
 
 LOOKUP_LABEL = "receipt-lookup"
 PROOF_KEY_LABEL = "proof-of-submission"
@@ -31,6 +33,16 @@ class Reporting:
     plain_bucket: TokenBucket
     # Charged only for receipts that do not exist: guesses cannot lock a real reporter out.
     login_bucket: TokenBucket
+    # The case workflows (labels of the status a reporter sees); set by the app.
+    workflows: Workflows | None = None
+
+    def status_label(self, case_type: str, status: str) -> tuple[str, str]:
+        """The reporter-visible status label, from the case type's workflow file."""
+        if self.workflows is not None:
+            label = self.workflows.of(case_type).statuses.get(status)
+            if label is not None:
+                return label.id, label.en
+        return STATUS_LABELS[CaseStatus(status)]
 
     @classmethod
     def build(
@@ -69,6 +81,8 @@ def of_app(app: Any) -> Reporting:
     if ctx is None:
         ctx = Reporting.build(app.state.settings, app.state.security.master)
         app.state.reporting = ctx
+    if ctx.workflows is None:
+        ctx.workflows = getattr(app.state, "workflows", None)
     return ctx
 
 

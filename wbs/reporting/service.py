@@ -35,7 +35,6 @@ from wbs.directory import service as directory
 from wbs.reporting import formats, repository
 from wbs.reporting.context import Reporting
 from wbs.reporting.models import (
-    STATUS_LABELS,
     Attachment,
     CaseStatus,
     MailboxSession,
@@ -627,7 +626,7 @@ async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> Mail
         messages=messages,
         attachments=attachments,
         proof=proof_of(ctx, report, unit),
-        status_label=STATUS_LABELS[report.status],
+        status_label=ctx.status_label(report.case_type.value, report.status.value),
     )
 
 
