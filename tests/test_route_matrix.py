@@ -109,6 +109,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/workflow", 401, 404),
     ("POST", "/api/v1/cases/{report_id}/actions"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True),
+    ("GET", "/api/v1/workflow/escalations"): Row("/api/v1/workflow/escalations", 401, 200),
     ("POST", "/api/v1/cases/{report_id}/assignee"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True),
     # Zona Integritas (LKE): staff read their own unit (admins and auditors their subtree);

@@ -189,3 +189,50 @@ async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, mak
     assert login.status_code == 200
     mailbox = (await client.get("/api/v1/mailbox")).json()
     assert mailbox["status_label"] == {"id": "Dilaporkan", "en": "Reported"}
+
+
+async def test_inbox_by_deadline_and_escalation_to_the_role(client, db, reporting_ctx,
+                                                             make_unit, make_staff):
+    from datetime import date
+
+    from wbs.workflow import service as engine
+    from wbs.workflow.registry import load_all
+
+    unit, who, keys = await _world(client, make_unit, make_staff)
+    atasan = await make_staff(unit, "atasan")
+    ids = []
+    for channel in ("pengaduan", "wbs"):
+        body, _r, _s = await submission(client, unit, [keys["v"], keys["v2"]], channel=channel)
+        created = await client.post("/api/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["report_id"])
+    csrf = await sign_in(client, who["v"])
+    listed = (await client.get("/api/v1/cases?sort=due")).json()
+    # pengaduan: 3 WD to verify; wbs: 7 calendar days to acknowledge -> pengaduan first
+    # unless the 3 WD run past the 7 days (never), so the order is pengaduan, wbs.
+    assert [c["report_id"] for c in listed] == ids
+    assert all(c["next_due"] and c["state"] == "diterima" for c in listed)
+    taken = await client.post(f"/api/v1/cases/{ids[1]}/actions", json={
+        "action": "konfirmasi_penerimaan", "expected_state": "diterima"},
+        headers={"x-csrf-token": csrf})
+    assert taken.status_code == 200, taken.text
+    mine = (await client.get("/api/v1/cases?show=mine")).json()
+    assert [c["report_id"] for c in mine] == [ids[1]]
+    assert (await client.get("/api/v1/cases?sort=sideways")).status_code == 422
+    case = (await client.get(f"/api/v1/cases/{ids[1]}")).json()
+    assert case["workflow"]["state"] == "verifikasi"
+    assert case["workflow"]["assignee"]["id"] == who["v"].staff.id
+    assert {d["name"] for d in case["workflow"]["deadlines"]} == {"verifikasi", "umpan_balik"}
+    client.cookies.clear()
+
+    far = engine.Clock.on(date.today().replace(year=date.today().year + 1))
+    run = await engine.run_timers(db, load_all(), far)
+    assert run.escalated >= 2
+    await sign_in(client, atasan)
+    escalated = (await client.get("/api/v1/workflow/escalations")).json()
+    assert {e["case_number"] for e in escalated} >= {c["case_number"] for c in listed}
+    assert all(not e["readable"] and e["report_id"] is None for e in escalated)
+    page = await client.get("/staff/cases")
+    assert "Eskalasi untuk peran Anda" in page.text
+    v_page_overdue = await client.get("/staff/cases?show=overdue")
+    assert v_page_overdue.status_code == 200

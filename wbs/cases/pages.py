@@ -24,8 +24,7 @@ from wbs.staff.models import Role, Staff
 from wbs.units.models import CHANNEL_NAMES, Unit
 from wbs.workflow import handling
 from wbs.workflow.present import panel
-from wbs.workflow.routes import workflows
-from wbs.workflow.service import Clock
+from wbs.workflow.routes import clock_of, workflows
 
 router = APIRouter(tags=["officer pages"], include_in_schema=False)
 
@@ -44,25 +43,33 @@ async def key_page(request: Request, staff: CurrentStaff) -> Response:
 
 @router.get("/staff/cases", response_class=HTMLResponse)
 async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Response:
-    """The cases this officer's key can open: metadata only."""
+    """The cases this officer's key can open: metadata only, nearest deadline first on ask."""
     lang = request_language(request)
+    sort = request.query_params.get("sort", "activity")[:16]
+    show = request.query_params.get("show", "all")[:16]
+    sort = sort if sort in handling.SORTS else "activity"
+    show = show if show in handling.FILTERS else "all"
+    flows = workflows(request)
     rows = []
-    for summary in await service.inbox(db, staff):
-        report = summary.report
-        status_id, status_en = STATUS_LABELS[report.status]
+    for item in await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show):
+        report = item.summary.report
         name_id, name_en = CHANNEL_NAMES[report.case_type]
         rows.append(
             {
                 "report_id": report.public_id,
                 "case_number": report.case_number,
-                "unit": summary.unit_code,
+                "unit": item.summary.unit_code,
                 "channel": name_en if lang == "en" else name_id,
-                "status": status_en if lang == "en" else status_id,
+                "status": item.state_label.get(lang),
                 "submitted_at": report.submitted_at,
                 "last_activity_at": report.last_activity_at,
                 "server_sealed": report.server_sealed,
-                "messages": summary.messages,
-                "attachments": summary.attachments,
+                "messages": item.summary.messages,
+                "attachments": item.summary.attachments,
+                "next_due": item.next_due,
+                "overdue": item.overdue,
+                "due_soon": item.due_soon,
+                "mine": item.assignee_id == staff.id,
             }
         )
     unit = await db.get(Unit, staff.unit_id)
@@ -71,6 +78,14 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
         "cases/inbox.html",
         {
             "cases": rows,
+            "sort": sort,
+            "show": show,
+            "escalations": [
+                {"case_number": e.case_number, "report_id": e.report_id,
+                 "readable": e.readable, "state": e.state_label.get(lang),
+                 "deadline": e.timer_label.get(lang), "due": e.due}
+                for e in await handling.escalations(db, flows, staff)
+            ],
             "key_status": key_status(staff),
             "unit_code": unit.code if unit else "",
             "is_admin": Role.admin in staff.roles,
@@ -106,7 +121,7 @@ async def case_page(
     view = await service.get_case(db, staff, report_id[:64], record=False)
     lang = request_language(request)
     seen = await handling.situation(db, workflows(request), staff, view.report.public_id,
-                                    Clock.current(request.app.state.settings.timezone))
+                                    clock_of(request))
     name_id, name_en = CHANNEL_NAMES[view.report.case_type]
     return render(
         request,

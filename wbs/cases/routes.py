@@ -19,6 +19,7 @@ from wbs.cases.schemas import (
 )
 from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
+from wbs.core.errors import ValidationFailed
 from wbs.reporting.context import ReportingCtx, note_body_limit, upload_body_limit
 from wbs.reporting.routes import _body_schema, attachments_out, blob_response, messages_out
 from wbs.reporting.schemas import (
@@ -30,33 +31,50 @@ from wbs.reporting.schemas import (
 from wbs.reporting.service import blob_path
 from wbs.reporting.uploads import read_body
 from wbs.staff.deps import CsrfChecked, CurrentStaff
+from wbs.workflow import handling
+from wbs.workflow.routes import WorkflowsDep, clock_of, workflow_out
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
 @router.get("", response_model=list[CaseSummaryOut])
-async def inbox(db: DbSession, staff: CurrentStaff) -> list[CaseSummaryOut]:
+async def inbox(request: Request, db: DbSession, staff: CurrentStaff, flows: WorkflowsDep,
+                sort: str = "activity", show: str = "all") -> list[CaseSummaryOut]:
+    """The cases this officer can open; `sort=due` puts the nearest deadline first;
+    `show=overdue|due_soon|mine` filters."""
+    if sort not in handling.SORTS or show not in handling.FILTERS:
+        raise ValidationFailed(
+            "Urutan atau saringan tidak dikenal.", "Unknown sort order or filter.")
+    items = await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show)
     return [
         CaseSummaryOut(
-            report_id=s.report.public_id,
-            case_number=s.report.case_number,
-            unit=s.unit_code,
-            channel=s.report.case_type.value,
-            status=s.report.status.value,
-            submitted_at=s.report.submitted_at,
-            last_activity_at=s.report.last_activity_at,
-            server_sealed=s.report.server_sealed,
-            messages=s.messages,
-            attachments=s.attachments,
+            report_id=i.summary.report.public_id,
+            case_number=i.summary.report.case_number,
+            unit=i.summary.unit_code,
+            channel=i.summary.report.case_type.value,
+            status=i.summary.report.status.value,
+            submitted_at=i.summary.report.submitted_at,
+            last_activity_at=i.summary.report.last_activity_at,
+            server_sealed=i.summary.report.server_sealed,
+            messages=i.summary.messages,
+            attachments=i.summary.attachments,
+            state=i.state,
+            state_label=StatusLabel(id=i.state_label.id, en=i.state_label.en),
+            next_due=i.next_due,
+            overdue=i.overdue,
+            due_soon=i.due_soon,
+            assignee_id=i.assignee_id,
         )
-        for s in await service.inbox(db, staff)
+        for i in items
     ]
 
 
 @router.get("/{report_id}", response_model=CaseOut)
-async def case(report_id: str, db: DbSession, staff: CurrentStaff) -> CaseOut:
+async def case(report_id: str, request: Request, db: DbSession, staff: CurrentStaff,
+               flows: WorkflowsDep) -> CaseOut:
     view = await service.get_case(db, staff, report_id)
     r = view.report
+    seen = await handling.situation(db, flows, staff, r.public_id, clock_of(request))
     return CaseOut(
         report_id=r.public_id,
         case_number=r.case_number,
@@ -90,6 +108,7 @@ async def case(report_id: str, db: DbSession, staff: CurrentStaff) -> CaseOut:
             for w, s in view.recipients
         ],
         transitions=[t.value for t in view.transitions],
+        workflow=workflow_out(seen),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ from wbs.reporting.schemas import (
     StatusLabel,
     Uuid,
 )
+from wbs.workflow.schemas import WorkflowOut
 
 
 class CaseSummaryOut(BaseModel):
@@ -28,6 +29,12 @@ class CaseSummaryOut(BaseModel):
     server_sealed: bool
     messages: int
     attachments: int
+    state: str | None = None
+    state_label: StatusLabel | None = None
+    next_due: date | None = None
+    overdue: bool = False
+    due_soon: bool = False
+    assignee_id: int | None = None
 
 
 class NoteOut(BaseModel):
@@ -61,6 +68,8 @@ class CaseOut(BaseModel):
     attachments: list[AttachmentOut]
     recipients: list[RecipientOut]
     transitions: list[str]
+    # Where the case is in its workflow: state, assignee, deadlines, the actions allowed now.
+    workflow: WorkflowOut | None = None
 
 
 class NoteIn(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.audit import service as audit
 from wbs.calendar.service import calendar_for
+from wbs.cases import repository as case_queries
 from wbs.cases import service as cases
 from wbs.core.errors import NotFound, ValidationFailed
 from wbs.reporting import repository as reports
@@ -24,6 +26,8 @@ from wbs.reporting.context import Reporting
 from wbs.reporting.models import Report, ReportWrap, SenderRole
 from wbs.staff.models import Staff
 from wbs.workflow import service as engine
+from wbs.workflow.definition import Text
+from wbs.workflow.models import CaseState, CaseTimer
 from wbs.workflow.registry import Workflows
 
 
@@ -125,3 +129,100 @@ async def assign(db: AsyncSession, workflows: Workflows, actor: Staff, report_id
                        details={"from": previous, "to": target.id})
     await engine.notify(db, report, "assigned", staff_id=target.id, skip_staff_id=actor.id)
     return await _situation(db, workflows, actor, report, clock)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    summary: cases.CaseSummary
+    state: str
+    state_label: Text
+    status_label: Text
+    next_due: date | None
+    overdue: bool
+    due_soon: bool
+    assignee_id: int | None
+
+
+SORTS = ("activity", "due")
+FILTERS = ("all", "overdue", "due_soon", "mine")
+DUE_SOON_DAYS = 3
+
+
+async def inbox(db: AsyncSession, workflows: Workflows, actor: Staff, clock: engine.Clock, *,
+                sort: str = "activity", show: str = "all") -> list[InboxItem]:
+    """The cases this officer can open, with their step and nearest deadline."""
+    summaries = await cases.inbox(db, actor)
+    ids = [s.report.id for s in summaries]
+    states = {r.report_id: r for r in await db.scalars(
+        select(CaseState).where(CaseState.report_id.in_(ids)))} if ids else {}
+    for summary in summaries:
+        if summary.report.id not in states:
+            unit = await reports.unit_of(db, summary.report)
+            states[summary.report.id] = await engine.adopt(
+                db, workflows, await calendar_for(db, unit), summary.report, clock.tz)
+    timers: dict[int, list[CaseTimer]] = {}
+    if ids:
+        for timer in await db.scalars(select(CaseTimer).where(
+                CaseTimer.report_id.in_(ids), CaseTimer.stopped_on.is_(None),
+                CaseTimer.paused_on.is_(None))):
+            timers.setdefault(timer.report_id, []).append(timer)
+    today = clock.today
+    items = []
+    for summary in summaries:
+        row = states[summary.report.id]
+        workflow = workflows.of(summary.report.case_type.value)
+        dues = sorted(t.due_on for t in timers.get(summary.report.id, []))
+        items.append(InboxItem(
+            summary=summary, state=row.state,
+            state_label=workflow.states[row.state].label,
+            status_label=workflow.status_label(row.state),
+            next_due=dues[0] if dues else None,
+            overdue=bool(dues) and dues[0] < today,
+            due_soon=bool(dues) and today <= dues[0] <= today + timedelta(days=DUE_SOON_DAYS),
+            assignee_id=row.assignee_id,
+        ))
+    if show == "overdue":
+        items = [i for i in items if i.overdue]
+    elif show == "due_soon":
+        items = [i for i in items if i.due_soon or i.overdue]
+    elif show == "mine":
+        items = [i for i in items if i.assignee_id == actor.id]
+    if sort == "due":
+        items.sort(key=lambda i: (i.next_due is None, i.next_due or date.max))
+    return items
+
+
+@dataclass(frozen=True)
+class Escalation:
+    case_number: str
+    channel: str
+    state_label: Text
+    timer_label: Text
+    due: date
+    readable: bool
+    report_id: str
+
+
+async def escalations(db: AsyncSession, workflows: Workflows, actor: Staff) -> list[Escalation]:
+    """Cases of the actor's unit whose missed deadline was escalated to one of the actor's
+    roles: metadata only; the case itself opens only for officers it is wrapped to."""
+    roles = [r.value for r in actor.roles]
+    rows = (await db.execute(
+        select(Report, CaseTimer, CaseState)
+        .join(CaseTimer, CaseTimer.report_id == Report.id)
+        .join(CaseState, CaseState.report_id == Report.id)
+        .where(Report.unit_id == actor.unit_id, CaseTimer.stopped_on.is_(None),
+               CaseTimer.escalated_to.in_(roles))
+        .order_by(CaseTimer.due_on).limit(200))).all()
+    readable = {r.id for r in await db.scalars(case_queries.readable_statement(actor).where(
+        Report.id.in_([row[0].id for row in rows])))} if rows else set()
+    found = []
+    for report, timer, state in rows:
+        workflow = workflows.of(report.case_type.value)
+        spec = workflow.timers.get(timer.name)
+        found.append(Escalation(
+            case_number=report.case_number, channel=report.case_type.value,
+            state_label=workflow.states[state.state].label,
+            timer_label=spec.label if spec else Text(timer.name, timer.name),
+            due=timer.due_on, readable=report.id in readable, report_id=report.public_id))
+    return found

@@ -20,6 +20,7 @@ from wbs.workflow.schemas import (
     AssigneeOut,
     AssignIn,
     DeadlineOut,
+    EscalationOut,
     FactFieldOut,
     OptionOut,
     TextOut,
@@ -27,7 +28,8 @@ from wbs.workflow.schemas import (
 )
 from wbs.workflow.service import Clock
 
-router = APIRouter(prefix="/api/v1/cases", tags=["workflow"])
+router = APIRouter(tags=["workflow"])
+CASE = "/api/v1/cases/{report_id}"
 
 
 def workflows(request: Request) -> Workflows:
@@ -41,7 +43,7 @@ def workflows(request: Request) -> Workflows:
 WorkflowsDep = Annotated[Workflows, Depends(workflows)]
 
 
-def _clock(request: Request) -> Clock:
+def clock_of(request: Request) -> Clock:
     settings: Settings = request.app.state.settings
     return Clock.current(settings.timezone)
 
@@ -85,14 +87,14 @@ def workflow_out(seen: handling.Situation) -> WorkflowOut:
     )
 
 
-@router.get("/{report_id}/workflow", response_model=WorkflowOut)
+@router.get(f"{CASE}/workflow", response_model=WorkflowOut)
 async def case_workflow(report_id: str, request: Request, db: DbSession, staff: CurrentStaff,
                         flows: WorkflowsDep) -> WorkflowOut:
-    seen = await handling.situation(db, flows, staff, report_id, _clock(request))
+    seen = await handling.situation(db, flows, staff, report_id, clock_of(request))
     return workflow_out(seen)
 
 
-@router.post("/{report_id}/actions", response_model=WorkflowOut, dependencies=[CsrfChecked])
+@router.post(f"{CASE}/actions", response_model=WorkflowOut, dependencies=[CsrfChecked])
 @body_limit(256 * KIB)
 async def take_action(report_id: str, body: ActionIn, request: Request, db: DbSession,
                       staff: CurrentStaff, flows: WorkflowsDep,
@@ -102,13 +104,24 @@ async def take_action(report_id: str, body: ActionIn, request: Request, db: DbSe
     facts: dict[str, Any] = dict(body.facts)
     seen = await handling.act(db, ctx, flows, staff, report_id, action=body.action,
                               expected_state=body.expected_state, facts=facts,
-                              message=message, clock=_clock(request))
+                              message=message, clock=clock_of(request))
     return workflow_out(seen)
 
 
-@router.post("/{report_id}/assignee", response_model=WorkflowOut, dependencies=[CsrfChecked])
+@router.post(f"{CASE}/assignee", response_model=WorkflowOut, dependencies=[CsrfChecked])
 async def assign(report_id: str, body: AssignIn, request: Request, db: DbSession,
                  staff: CurrentStaff, flows: WorkflowsDep) -> WorkflowOut:
     seen = await handling.assign(db, flows, staff, report_id, staff_id=body.staff_id,
-                                 clock=_clock(request))
+                                 clock=clock_of(request))
     return workflow_out(seen)
+
+
+@router.get("/api/v1/workflow/escalations", response_model=list[EscalationOut])
+async def escalations(db: DbSession, staff: CurrentStaff,
+                      flows: WorkflowsDep) -> list[EscalationOut]:
+    """Missed deadlines escalated to the actor's roles in their unit (metadata only)."""
+    return [EscalationOut(case_number=e.case_number, channel=e.channel,
+                          state_label=text(e.state_label), deadline=text(e.timer_label),
+                          due=e.due, readable=e.readable,
+                          report_id=e.report_id if e.readable else None)
+            for e in await handling.escalations(db, flows, staff)]

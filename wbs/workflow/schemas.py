@@ -87,3 +87,16 @@ class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     staff_id: int = Field(ge=1)
+
+
+class EscalationOut(BaseModel):
+    """A missed deadline escalated to one of the actor's roles; `report_id` only when the
+    actor can open the case (otherwise a colleague who can must add them)."""
+
+    case_number: str
+    channel: str
+    state_label: TextOut
+    deadline: TextOut
+    due: date
+    readable: bool
+    report_id: str | None
