@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import signal
 import sys
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -374,39 +373,36 @@ def worker(
 
 @app.command("demo")
 def demo() -> None:
-    """First run in development: a demo unit with its channels and an admin (printed once)."""
-    from wbs.units.service import create_unit
+    """First run in development: the unit DEMO ready to receive reports, an admin and one
+    officer per role with device keys made here and a signed directory (printed once)."""
+    from wbs import demo as demo_data
 
     settings = _settings()
     if settings.is_production:
         typer.echo("error: demo data is for development only", err=True)
         raise typer.Exit(2)
-    passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
 
-    async def work(db: AsyncSession, s: Settings) -> bool:
+    async def work(db: AsyncSession, s: Settings) -> list[demo_data.DemoAccount]:
         if await db.scalar(select(Staff.id).limit(1)) is not None:
-            return False
-        await create_unit(db, code="DEMO", name="Unit Demo wbs", actor="demo")
-        await _create_staff(
-            db,
-            s,
-            email="admin@demo.wbs.local",
-            name="Admin Demo",
-            unit="DEMO",
-            roles=[Role.admin, Role.verifikator, Role.auditor],
-            passphrase=passphrase,
-            with_totp=False,
-        )
-        return True
+            return []
+        return await demo_data.create(db, _security(s))
 
-    if _run_in_session(work):
-        typer.echo("=" * 60)
-        typer.echo("Akun admin demo / demo admin account (shown once):")
-        typer.echo("  e-mail:     admin@demo.wbs.local")
-        typer.echo(f"  kata sandi: {passphrase}")
-        typer.echo("=" * 60)
-    else:
+    accounts = _run_in_session(work)
+    if not accounts:
         typer.echo("demo data already present")
+        return
+    base = settings.base_url or f"http://{settings.host}:{settings.port}"
+    typer.echo("=" * 72)
+    typer.echo("Akun demo (hanya untuk pengembangan; ditampilkan sekali) /")
+    typer.echo("Demo accounts (development only; shown once):")
+    for account in accounts:
+        typer.echo(f"  {account.email:<30} {'+'.join(account.roles):<22} {account.passphrase}")
+    typer.echo("Kunci perangkat petugas demo dibuat oleh perintah ini di mesin ini, bukan di")
+    typer.echo("perangkat petugas: jangan pakai untuk data sungguhan. / The demo officers' device")
+    typer.echo("keys were made by this command on this machine: never use them for real data.")
+    typer.echo(f"Lapor / report:        {base}/lapor/{demo_data.UNIT}")
+    typer.echo(f"Petugas / officers:    {base}/staff/login")
+    typer.echo("=" * 72)
 
 
 def main() -> None:  # pragma: no cover

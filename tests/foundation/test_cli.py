@@ -79,13 +79,16 @@ def test_production_refuses_to_start_without_a_real_secret(tmp_path):
 
 
 def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
-    """What `make run` does: upgrade, demo (prints the admin once), serve."""
+    """What `make run` does: upgrade, demo (prints the accounts once), serve; a report sent
+    to the demo unit is opened by the demo verifikator."""
     assert wbs(tmp_path, "db", "upgrade").returncode == 0
     demo = wbs(tmp_path, "demo")
-    assert demo.returncode == 0
-    email = re.search(r"e-mail:\s+(\S+)", demo.stdout)
-    password = re.search(r"kata sandi:\s+(\S+)", demo.stdout)
-    assert email and password
+    assert demo.returncode == 0, demo.stderr
+    email = re.search(r"(admin@demo\.wbs\.local)\s+\S+\s+(\S+)", demo.stdout)
+    officer = re.search(r"verifikator@demo\.wbs\.local\s+\S+\s+(\S+)", demo.stdout)
+    assert email and officer
+    password = re.search(r"admin@demo\.wbs\.local\s+\S+\s+(\S+)", demo.stdout)
+    assert password and "development only" in demo.stdout
     assert "already present" in wbs(tmp_path, "demo").stdout  # printed only once
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WBS_")}
@@ -122,6 +125,17 @@ def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
             assert response.status_code == 303
             admin = client.get("/admin")
             assert admin.status_code == 200 and "DEMO" in admin.text
+        # The demo channels are ready: a report sent to DEMO opens for the demo verifikator.
+        from wbs.client import flows
+        from wbs.client.known import KnownUnits
+
+        form = httpx.get(f"{base}/lapor/DEMO/pengaduan")
+        assert form.status_code == 200
+        sent = flows.submit(base, "DEMO", "pengaduan", "laporan demo pertama",
+                            known=KnownUnits(tmp_path / "known.json"))
+        cases = flows.inbox(base, "verifikator@demo.wbs.local", officer.group(1))
+        assert [c["report"]["text"] for c in cases] == ["laporan demo pertama"]
+        assert cases[0]["case_number"] == sent["case_number"]
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
