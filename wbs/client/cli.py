@@ -219,3 +219,35 @@ def answer(
     passphrase = _passphrase(password_stdin)
     text = text_file.read_text(encoding="utf-8")
     _run(lambda: flows.answer(url, email, passphrase, case, text))
+
+
+@app.command("case")
+def case_command(
+    case_number: Annotated[str, typer.Argument(help="Case number (or report id)")],
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output (the default)")] = True,
+) -> None:
+    """Where a case is: state, assignee, deadlines and the actions you may take now."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.case(url, email, passphrase, case_number))
+
+
+@app.command("act")
+def act_command(
+    case_number: Annotated[str, typer.Argument(help="Case number (or report id)")],
+    action: Annotated[str, typer.Argument(help="Workflow action, e.g. mulai_verifikasi")],
+    url: Url,
+    email: Email,
+    fact: Annotated[list[str] | None, typer.Option(
+        "--fact", help="A fact NAME=VALUE (repeat); the server can read facts")] = None,
+    message: Annotated[str | None, typer.Option(
+        "--message", help="Message to the reporter (encrypted here)")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Take a workflow action on a case; a refusal exits non-zero with the server's reason."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.act(url, email, passphrase, case_number, action, facts=fact or [],
+                           message=message))
+
