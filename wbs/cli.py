@@ -70,6 +70,14 @@ def serve(
     if problem is not None:  # a removed data directory takes the SQLite database with it
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
+    from wbs.workflow.definition import WorkflowError
+    from wbs.workflow.registry import load_all
+
+    try:
+        load_all(settings.workflows_dir)
+    except (WorkflowError, OSError) as exc:
+        typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
+        raise typer.Exit(2) from None
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.core.app:create_app",

@@ -152,3 +152,25 @@ def test_oversized_and_invalid_yaml_are_refused(tmp_path: Path):
     bad.write_text("id: [unclosed")
     with pytest.raises(WorkflowError, match="not valid YAML"):
         load_file(bad)
+
+
+def test_the_app_and_serve_refuse_a_bad_workflow_at_start(tmp_path: Path):
+    import shutil
+
+    from tests.conftest import make_settings
+    from tests.foundation.test_cli import wbs
+    from wbs.core.app import create_app
+
+    broken = tmp_path / "workflows"
+    shutil.copytree(DEFAULT_DIR, broken)
+    text = (broken / "pengaduan.yaml").read_text()
+    (broken / "pengaduan.yaml").write_text(text.replace("to: tanggapan_diberikan",
+                                                        "to: entah_ke_mana", 1))
+    with pytest.raises(WorkflowError, match=r"pengaduan\.yaml.*entah_ke_mana"):
+        create_app(make_settings(tmp_path / "var", "sqlite+aiosqlite://",
+                                 workflows_dir=broken))
+    data = tmp_path / "data"
+    assert wbs(data, "db", "upgrade").returncode == 0
+    served = wbs(data, "serve", "--port", "1", env={"WBS_WORKFLOWS_DIR": str(broken)})
+    assert served.returncode == 2
+    assert "pengaduan.yaml" in served.stderr and "entah_ke_mana" in served.stderr
