@@ -12,7 +12,8 @@ from wbs.reporting.models import Message, Report, SenderRole
 from wbs.units.models import CaseType, Channel, Unit
 
 
-async def make_report(db: AsyncSession, unit: Unit, case_type: str, seq: int = 1) -> Report:
+async def make_report(db: AsyncSession, unit: Unit, case_type: str, seq: int = 1,
+                      submitted: date | None = None) -> Report:
     kind = CaseType(case_type)
     channel = await db.scalar(
         select(Channel).where(Channel.unit_id == unit.id, Channel.case_type == kind))
@@ -23,6 +24,9 @@ async def make_report(db: AsyncSession, unit: Unit, case_type: str, seq: int = 1
         lookup_hash=uuid.uuid4().hex, envelope_version=1, content="-", identity=None,
         reporter_key="-", envelope_sha256="0" * 64, proof_signature="-", directory_version=1,
     )
+    if submitted is not None:  # 09:00 WIB on that day
+        at = datetime(submitted.year, submitted.month, submitted.day, 2, 0, tzinfo=UTC)
+        report.submitted_at = report.status_changed_at = report.last_activity_at = at
     db.add(report)
     await db.flush()
     return report

@@ -13,6 +13,7 @@ from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
 from wbs.calendar.workdays import WorkCalendar
 from wbs.workflow import service as engine
+from wbs.workflow.models import CaseMilestone
 from wbs.workflow.registry import load_all
 from wbs.workflow.service import Clock
 
@@ -24,7 +25,7 @@ TZ = "Asia/Jakarta"
 async def _setup(db, make_unit, make_staff, case_type, roles, start):
     unit = await make_unit()
     who = {role: (await make_staff(unit, role)).staff for role in roles}
-    report = await make_report(db, unit, case_type)
+    report = await make_report(db, unit, case_type, submitted=start)
     await engine.begin(db, WORKFLOWS, CAL, report, Clock.on(start))
     return unit, report, who
 
@@ -103,6 +104,13 @@ async def test_wbs_from_receipt_to_sanction(db, make_unit, make_staff):
     assert (await engine.facts_of(db, report.id)) == {
         "risiko_pembalasan": "tinggi", "unsur_4w1h_lengkap": True,
         "tujuan_pelimpahan": "kpk", "hasil": "sanksi"}
+    # Milestones with working days since the report arrived (Tue 17 Mar), for indicators:
+    # 25 Mar is the first working day after Nyepi and Idul Fitri; 9 Apr the 11th; 13 Apr
+    # the 13th; 11 May the 32nd (Good Friday 3 Apr and Labour Day 1 May skipped).
+    reached = {m.name: m.working_days for m in await db.scalars(
+        select(CaseMilestone).where(CaseMilestone.report_id == report.id))}
+    assert reached == {"first_response": 1, "verified": 11, "followed_up": 13,
+                       "forwarded": 13, "completed": 32}
     assert (await audit.verify_unit(db, unit)).ok
 
 

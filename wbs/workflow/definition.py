@@ -87,6 +87,17 @@ class Fact:
     free_text: bool = False
 
 
+class Milestone(StrEnum):
+    """What reaching a state means for the indicators (recorded once per case)."""
+
+    first_response = "first_response"  # recorded by itself when a case leaves its first state
+    verified = "verified"
+    followed_up = "followed_up"
+    responded = "responded"
+    forwarded = "forwarded"
+    completed = "completed"
+
+
 @dataclass(frozen=True)
 class State:
     name: str
@@ -94,6 +105,7 @@ class State:
     label: Text
     terminal: bool = False
     waiting_for_reporter: bool = False
+    marks: tuple[Milestone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,12 +263,20 @@ def _fact(r: _Reader, name: str, raw: Any) -> Fact:
 def _state(r: _Reader, name: str, raw: Any, statuses: Mapping[str, Text]) -> State:
     where = f"state '{name}'"
     data = r.mapping(raw, where)
-    r.keys(data, where, {"status", "label"}, {"terminal", "waiting_for_reporter"})
+    r.keys(data, where, {"status", "label"}, {"terminal", "waiting_for_reporter", "marks"})
     if data["status"] not in statuses:
         raise r.fail(where, f"status {data['status']!r} is not one of {', '.join(statuses)}")
+    try:
+        marks = tuple(Milestone(m) for m in r.names(data.get("marks", []), f"{where} marks"))
+    except ValueError as exc:
+        raise r.fail(where, f"unknown milestone: {exc}") from None
+    terminal = bool(data.get("terminal", False))
+    if terminal and Milestone.completed not in marks:
+        marks = (*marks, Milestone.completed)
     return State(name, data["status"], r.text(data["label"], f"{where} label"),
-                 terminal=bool(data.get("terminal", False)),
-                 waiting_for_reporter=bool(data.get("waiting_for_reporter", False)))
+                 terminal=terminal,
+                 waiting_for_reporter=bool(data.get("waiting_for_reporter", False)),
+                 marks=marks)
 
 
 def _transition(r: _Reader, raw: Any, index: int) -> Transition:

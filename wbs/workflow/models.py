@@ -72,3 +72,19 @@ class CaseTimer(IdMixin, Base):
     expired_on: Mapped[date | None] = mapped_column(Date)
     reminded_on: Mapped[date | None] = mapped_column(Date)
     escalated_to: Mapped[str | None] = mapped_column(String(16), index=True)
+
+
+class CaseMilestone(IdMixin, Base):
+    """The first time a case reached a milestone, and in how many working days since it
+    arrived (counted on the unit's calendar when it happened): what indicators aggregate."""
+
+    __tablename__ = "case_milestones"
+    __table_args__ = (UniqueConstraint("report_id", "name"),)
+
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(48))
+    reached_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    working_days: Mapped[int] = mapped_column(Integer)

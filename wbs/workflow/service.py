@@ -31,13 +31,14 @@ from wbs.units.models import Unit
 from wbs.workflow.definition import (
     FactType,
     MessageRule,
+    Milestone,
     Text,
     Timer,
     Transition,
     Trigger,
     Workflow,
 )
-from wbs.workflow.models import CaseFact, CaseState, CaseTimer
+from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 from wbs.workflow.registry import Workflows
 
 SYSTEM = "sistem"
@@ -391,6 +392,10 @@ async def _move(
     if source != target:
         await _timers_on_enter(db, workflow, calendar, report, source, target,
                                {**recorded, **values}, today)
+        marks = list(workflow.states[target].marks)
+        if source == workflow.initial:
+            marks.insert(0, Milestone.first_response)
+        await _record_milestones(db, calendar, report, target, marks, clock)
     await audit.append(
         db, unit=unit, actor_id=actor.id if actor else None,
         actor=actor.email if actor else SYSTEM, action="case.transition",
@@ -403,6 +408,22 @@ async def _move(
     await notify(db, report, "transition", staff_id=row.assignee_id,
                  skip_staff_id=actor.id if actor else None)
     return row
+
+
+async def _record_milestones(db: AsyncSession, calendar: WorkCalendar, report: Report,
+                             state: str, marks: Sequence[Milestone], clock: Clock) -> None:
+    """The first time the case reaches each milestone (the state row lock serialises this)."""
+    if not marks:
+        return
+    reached = set(await db.scalars(select(CaseMilestone.name).where(
+        CaseMilestone.report_id == report.id)))
+    arrived = local_day(report.submitted_at, clock.tz)
+    for mark in marks:
+        if mark.value not in reached:
+            db.add(CaseMilestone(report_id=report.id, name=mark.value, state=state,
+                                 reached_at=clock.now,
+                                 working_days=calendar.spent(arrived, clock.today)))
+    await db.flush()
 
 
 async def notify(db: AsyncSession, report: Report, reason: str, *,
