@@ -36,9 +36,9 @@ from tests.browser.test_reporting_pages import OFFICER as VERIFIKATOR
 from wbs.calendar.service import calendar_for
 from wbs.core.db import make_sessionmaker
 from wbs.reporting import repository as reports
+from wbs.worker import run_once
 from wbs.workflow.registry import load_all
 from wbs.workflow.service import Clock
-from wbs.worker import run_once
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +207,8 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
 
     reporter = await new_page(browser, watch)
     case_number, receipt = await submit(reporter, live, "pengaduan", {
-        "#f-layanan": "Pembuatan NPWP", "#f-masalah": f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}",
+        "#f-layanan": "Pembuatan NPWP",
+        "#f-masalah": f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}",
         "#f-penyelesaian": "Berkas diproses", "#f-tempat": "Loket 2", "#f-waktu": "November 2026",
     })
 
