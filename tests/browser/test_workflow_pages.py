@@ -182,6 +182,11 @@ async def test_upg_takes_a_gratification_case_to_the_kpk_decision(
     assert str(await upg.text_content("#workflow-state-label")).strip() == "Ditetapkan KPK"
     assert CANARY_DECISION in str(await upg.text_content("[data-slot=messages]"))
     assert "Milik negara" in str(await upg.text_content("#facts"))
+    # The officer sees the status the reporter sees, in this workflow's words.
+    assert str(await upg.text_content("#case-status")).strip() == "Diproses"
+    await upg.goto(f"{live.url}/staff/cases")
+    row = upg.locator("#cases tbody tr", has_text=case_number)
+    assert "Diproses" in str(await row.text_content())
 
     later = await mailbox(browser, live, watch, receipt)
     assert await later.text_content("[data-slot=status]") == "Diproses"

@@ -47,9 +47,12 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
     """The cases this officer's key can open: metadata only."""
     lang = request_language(request)
     rows = []
+    flows = workflows(request)
     for summary in await service.inbox(db, staff):
         report = summary.report
-        status_id, status_en = STATUS_LABELS[report.status]
+        # The reporter-visible status in the case type's own words (its workflow file).
+        label = flows.of(report.case_type.value).statuses.get(report.status.value)
+        status_id, status_en = (label.id, label.en) if label else STATUS_LABELS[report.status]
         name_id, name_en = CHANNEL_NAMES[report.case_type]
         rows.append(
             {
@@ -115,7 +118,7 @@ async def case_page(
             "report": view.report,
             "unit": view.unit,
             "channel": name_en if lang == "en" else name_id,
-            "status": view.status_label[1] if lang == "en" else view.status_label[0],
+            "status": seen.flow.status_label.get(lang),
             "colleagues": await colleagues(db, view),
             "flow": panel(seen, lang),
             "forms": report_fields.FORMS,
