@@ -3,8 +3,10 @@
 - a UPG officer takes a gratification report from `dilaporkan` to `ditetapkan` with the
   action forms of the case page (facts typed in, the message to the reporter encrypted on the
   device); the reporter's mailbox shows the gratification workflow's own status labels
-  ("Dilaporkan", then "Diproses") and the officer's message decrypted;
-- a verifikator takes a public complaint to `tanggapan_diberikan`; the worker, run with a
+  ("Dilaporkan", then "Diproses") and the officer's message decrypted, and the officer's
+  case page and inbox show the same label;
+- a verifikator takes a public complaint to `tanggapan_diberikan` (an action sent from a tab
+  opened before the case moved is refused with a reason on the form); the worker, run with a
   clock 11 working days later, closes it (`selesai_otomatis`) and both the case page and the
   reporter's mailbox say "Selesai";
 - no script error or CSP violation on any of these pages, and neither the report content nor
@@ -222,8 +224,20 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
     await open_case(officer, watch, PASS_OFFICER)
     assert await state_of(officer) == "diterima"
     assert CANARY_COMPLAINT in str(await officer.text_content("[data-slot=fields]"))
+    # A second tab of the same officer, opened before the first one acts.
+    stale = watch.attach(await officer.context.new_page())
+    await stale.goto(officer.url)
+    await open_case(stale, watch, PASS_OFFICER)
     await take_action(officer, watch, PASS_OFFICER, "mulai_verifikasi")
     assert await state_of(officer) == "verifikasi"
+    # The stale tab's action is refused with a reason on the form, and nothing moves.
+    await stale.click("#action-mulai_verifikasi button[type=submit]")
+    await stale.wait_for_selector("#action-mulai_verifikasi .status.alert")
+    assert "Muat ulang" in str(await stale.text_content("#action-mulai_verifikasi .status"))
+    refused = [e for e in watch.errors if "409" in e]
+    assert len(refused) == 1, watch.errors  # the browser logs the refused request itself
+    watch.errors.remove(refused[0])
+    await stale.close()
     await take_action(officer, watch, PASS_OFFICER, "nyatakan_terverifikasi",
                       {"klasifikasi": "pengaduan"})
     assert await state_of(officer) == "terverifikasi"
@@ -261,6 +275,7 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
     await officer.reload()
     assert await state_of(officer) == "selesai"
     assert str(await officer.text_content("#workflow-state-label")).strip() == "Selesai"
+    assert str(await officer.text_content("#case-status")).strip() == "Selesai"
     await open_case(officer, watch, PASS_OFFICER)
     assert not await officer.query_selector(".action-form")
     closed = await mailbox(browser, live, watch, receipt)
