@@ -103,8 +103,6 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/notes", 401, 422, json=True),
     ("POST", "/api/v1/cases/{report_id}/recipients"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/recipients", 401, 422, json=True),
-    ("POST", "/api/v1/cases/{report_id}/status"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/status", 401, 422, json=True),
     ("GET", "/api/v1/cases/{report_id}/workflow"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/workflow", 401, 404),
     ("POST", "/api/v1/cases/{report_id}/actions"): Row(

@@ -237,9 +237,9 @@ async def test_browser_path_end_to_end(
     await wait_ok(officer, "note-status")
     await officer.screenshot(path=str(shots_dir(tmp_path) / "case.png"), full_page=True)
     case_path = await officer.evaluate("() => location.pathname")
-    await officer.select_option("#status-select", "diverifikasi")
+    # The workflow's first step (for a WBS report: acknowledge and start verification).
     async with officer.expect_navigation():
-        await officer.click("#status-form button[type=submit]")
+        await officer.click(".action-form button[type=submit]")
     assert (await officer.text_content("#case-status")).strip() == "Sedang diverifikasi"
     await upg.goto(live.url + case_path)
     await open_case(upg, watch, PASS_UPG)

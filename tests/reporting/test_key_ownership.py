@@ -129,8 +129,8 @@ async def test_colleague_key_cannot_be_enrolled_and_new_reports_reach_the_holder
     csrf_b = await sign_in(client, b)
     assert (await client.get(f"/api/v1/cases/{report_id}")).status_code == 404
     moved = await client.post(
-        f"/api/v1/cases/{report_id}/status",
-        json={"status": "ditolak", "expected": "diterima"},
+        f"/api/v1/cases/{report_id}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
         headers={"x-csrf-token": csrf_b},
     )
     assert moved.status_code == 404
@@ -316,8 +316,8 @@ async def test_officer_dropped_from_the_directory_can_no_longer_change_the_case(
     csrf = await sign_in(client, dropped)
     assert (await client.get(f"/api/v1/cases/{report_id}")).status_code == 200  # past wrap
     moved = await client.post(
-        f"/api/v1/cases/{report_id}/status",
-        json={"status": "ditolak", "expected": "diterima"},
+        f"/api/v1/cases/{report_id}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
         headers={"x-csrf-token": csrf},
     )
     assert moved.status_code == 403, moved.text
@@ -333,8 +333,8 @@ async def test_officer_dropped_from_the_directory_can_no_longer_change_the_case(
 
     csrf = await sign_in(client, stays)
     ok = await client.post(
-        f"/api/v1/cases/{report_id}/status",
-        json={"status": "diverifikasi", "expected": "diterima"},
+        f"/api/v1/cases/{report_id}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
         headers={"x-csrf-token": csrf},
     )
     assert ok.status_code == 200, ok.text

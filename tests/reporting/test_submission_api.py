@@ -134,14 +134,14 @@ async def test_exclusion_mailbox_and_officer_access(client, world):
     )
     assert added.status_code == 404
     moved = await client.post(
-        f"/api/v1/cases/{report_id}/status",
-        json={"status": "diverifikasi", "expected": "diterima"},
+        f"/api/v1/cases/{report_id}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
         headers={"x-csrf-token": csrf},
     )
     assert moved.status_code == 200
     stale = await client.post(
-        f"/api/v1/cases/{report_id}/status",
-        json={"status": "diverifikasi", "expected": "diterima"},
+        f"/api/v1/cases/{report_id}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
         headers={"x-csrf-token": csrf},
     )
     assert stale.status_code in (409, 422)
@@ -176,6 +176,13 @@ async def test_limits_on_text_files_and_file_count(app, client, world, settings)
     app.state.reporting.limits.report_max_files = 2
     odd = await client.post(
         "/api/v1/reports", data={"submission": json.dumps(mismatch)}, files=files
+    )
+    # The same report id again: its proof of work was spent by the refused attempt.
+    assert odd.status_code == 409 and "reload" in odd.json()["message_en"]
+    fresh, _r, _s = await submission(client, world["unit"], [k["v1"], k["v2"]])
+    fresh["attachments"] = body["attachments"][:1]
+    odd = await client.post(
+        "/api/v1/reports", data={"submission": json.dumps(fresh)}, files=files
     )
     assert odd.status_code == 422  # declared list and sent files differ
     assert not (settings.data_dir / "blobs").exists() or not any(

@@ -18,7 +18,6 @@ from wbs.core.i18n import request_language
 from wbs.core.templating import render
 from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
-from wbs.reporting.models import STATUS_LABELS
 from wbs.staff.deps import CurrentAdmin, CurrentStaff
 from wbs.staff.models import Role, Staff
 from wbs.units.models import CHANNEL_NAMES, Unit
@@ -135,10 +134,6 @@ async def case_page(
             "colleagues": await colleagues(db, view),
             "flow": panel(seen, lang),
             "forms": report_fields.FORMS,
-            "transitions": [
-                (t.value, STATUS_LABELS[t][1] if lang == "en" else STATUS_LABELS[t][0])
-                for t in view.transitions
-            ],
         },
     )
 

@@ -1,4 +1,5 @@
-"""Officer case API v1: inbox, case, attachments, replies, notes, colleagues, status."""
+"""Officer case API v1: inbox, case, attachments, replies, notes, colleagues (workflow
+actions are in `wbs.workflow.routes`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from wbs.cases.schemas import (
     RecipientAddedOut,
     RecipientIn,
     RecipientOut,
-    StatusIn,
-    StatusOut,
 )
 from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
@@ -81,7 +80,7 @@ async def case(report_id: str, request: Request, db: DbSession, staff: CurrentSt
         unit=view.unit.code,
         channel=r.case_type.value,
         status=r.status.value,
-        status_label=StatusLabel(id=view.status_label[0], en=view.status_label[1]),
+        status_label=StatusLabel(id=seen.flow.status_label.id, en=seen.flow.status_label.en),
         submitted_at=r.submitted_at,
         server_sealed=r.server_sealed,
         has_identity=r.identity is not None,
@@ -107,7 +106,6 @@ async def case(report_id: str, request: Request, db: DbSession, staff: CurrentSt
             )
             for w, s in view.recipients
         ],
-        transitions=[t.value for t in view.transitions],
         workflow=workflow_out(seen),
     )
 
@@ -176,9 +174,3 @@ async def add_recipient(
     return RecipientAddedOut(key_id=row.key_id)
 
 
-@router.post("/{report_id}/status", response_model=StatusOut, dependencies=[CsrfChecked])
-async def status(report_id: str, body: StatusIn, db: DbSession, staff: CurrentStaff) -> StatusOut:
-    report = await service.change_status(
-        db, staff, report_id, status=body.status, expected=body.expected
-    )
-    return StatusOut(status=report.status.value)

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wbs.reporting.models import CaseStatus
 from wbs.reporting.schemas import (
     AttachmentOut,
     B64u,
@@ -67,7 +66,6 @@ class CaseOut(BaseModel):
     notes: list[NoteOut]
     attachments: list[AttachmentOut]
     recipients: list[RecipientOut]
-    transitions: list[str]
     # Where the case is in its workflow: state, assignee, deadlines, the actions allowed now.
     workflow: WorkflowOut | None = None
 
@@ -90,12 +88,3 @@ class RecipientAddedOut(BaseModel):
     key_id: str
 
 
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: CaseStatus
-    expected: CaseStatus
-
-
-class StatusOut(BaseModel):
-    status: str

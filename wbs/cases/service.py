@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.audit import service as audit
@@ -20,10 +20,7 @@ from wbs.reporting import repository as reports
 from wbs.reporting import service as reporting
 from wbs.reporting.context import Reporting
 from wbs.reporting.models import (
-    STATUS_LABELS,
-    TRANSITIONS,
     Attachment,
-    CaseStatus,
     Message,
     Report,
     ReportWrap,
@@ -51,8 +48,6 @@ class CaseView:
     attachments: list[tuple[Attachment, str | None]]
     notes: list[tuple[Note, str]]
     recipients: list[tuple[ReportWrap, Staff | None]]
-    status_label: tuple[str, str]
-    transitions: list[CaseStatus]
 
 
 class NotInDirectory(DomainError):
@@ -164,8 +159,6 @@ async def get_case(
             for w in wraps
             if w.recipient == SenderRole.officer
         ],
-        status_label=STATUS_LABELS[report.status],
-        transitions=sorted(TRANSITIONS[report.status]),
     )
 
 
@@ -276,31 +269,3 @@ async def add_recipient(
         db, actor, report, "case.add_recipient", {"staff_id": colleague.id, "key_id": kid}
     )
     return row
-
-
-async def change_status(
-    db: AsyncSession, actor: Staff, report_id: str, *, status: CaseStatus, expected: CaseStatus
-) -> Report:
-    report = await writable(db, actor, report_id)
-    if status not in TRANSITIONS[expected]:
-        raise ValidationFailed(
-            f"Status tidak dapat berubah dari {expected.value} ke {status.value}.",
-            f"The status cannot change from {expected.value} to {status.value}.",
-        )
-    now = utcnow()
-    result = await db.execute(
-        update(Report)
-        .where(Report.id == report.id, Report.status == expected)
-        .values(status=status, status_changed_at=now, last_activity_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(
-            "Status kasus sudah berubah. Muat ulang lalu coba lagi.",
-            "The case status changed meanwhile. Reload and try again.",
-        )
-    await db.refresh(report)
-    await _audit_case(
-        db, actor, report, "case.status", {"from": expected.value, "to": status.value}
-    )
-    return report

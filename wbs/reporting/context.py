@@ -12,10 +12,10 @@ from crypto.atrest import keyed_digest
 from wbs.core.settings import Settings
 from wbs.reporting.blobs import BlobStore
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.models import STATUS_LABELS, CaseStatus
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
 from wbs.workflow.registry import Workflows
+from wbs.workflow.registry import load_all as load_workflows
 
 LOOKUP_LABEL = "receipt-lookup"
 PROOF_KEY_LABEL = "proof-of-submission"
@@ -38,11 +38,10 @@ class Reporting:
 
     def status_label(self, case_type: str, status: str) -> tuple[str, str]:
         """The reporter-visible status label, from the case type's workflow file."""
-        if self.workflows is not None:
-            label = self.workflows.of(case_type).statuses.get(status)
-            if label is not None:
-                return label.id, label.en
-        return STATUS_LABELS[CaseStatus(status)]
+        workflows = self.workflows or load_workflows(self.settings.workflows_dir)
+        self.workflows = workflows
+        label = workflows.of(case_type).statuses[status]
+        return label.id, label.en
 
     @classmethod
     def build(

@@ -27,30 +27,14 @@ from wbs.units.models import CaseType
 
 
 class CaseStatus(enum.StrEnum):
-    """Reporter-visible status of a case."""
+    """Reporter-visible status of a case; its labels and how a case moves between them
+    come from the case type's workflow file (`workflows/*.yaml`, `wbs.workflow`)."""
 
     diterima = "diterima"
     diverifikasi = "diverifikasi"
     ditindaklanjuti = "ditindaklanjuti"
     selesai = "selesai"
     ditolak = "ditolak"
-
-
-STATUS_LABELS: dict[CaseStatus, tuple[str, str]] = {
-    CaseStatus.diterima: ("Diterima", "Received"),
-    CaseStatus.diverifikasi: ("Sedang diverifikasi", "Under verification"),
-    CaseStatus.ditindaklanjuti: ("Sedang ditindaklanjuti", "Being followed up"),
-    CaseStatus.selesai: ("Selesai", "Closed"),
-    CaseStatus.ditolak: ("Tidak dapat ditindaklanjuti", "Rejected"),
-}
-
-TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    CaseStatus.diterima: frozenset({CaseStatus.diverifikasi, CaseStatus.ditolak}),
-    CaseStatus.diverifikasi: frozenset({CaseStatus.ditindaklanjuti, CaseStatus.ditolak}),
-    CaseStatus.ditindaklanjuti: frozenset({CaseStatus.selesai}),
-    CaseStatus.selesai: frozenset(),
-    CaseStatus.ditolak: frozenset(),
-}
 
 
 class SenderRole(enum.StrEnum):

@@ -311,8 +311,12 @@ async def redeem_pow(
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
-            # again (a retry or a concurrent duplicate), which answers like any duplicate.
-            raise already_sent() from None
+            # again (a retry or a concurrent duplicate, or after an attempt that failed).
+            raise Conflict(
+                "Laporan ini sudah dikirim atau sedang diproses. Bila Anda belum menerima "
+                "tanda terima, muat ulang halaman lalu kirim lagi.",
+                "This report was already sent or is being processed. If you received no "
+                "receipt, reload the page and send again.") from None
         raise
     return Redeemed(purpose, subject)
 

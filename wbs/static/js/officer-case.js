@@ -133,14 +133,6 @@ async function note(event) {
   status(line, t(TEXT.sent), "ok");
 }
 
-async function changeStatus(event) {
-  event.preventDefault();
-  const form = event.target;
-  const value = document.getElementById("status-select").value;
-  await api(`/api/v1/cases/${reportId}/status`, { method: "POST", json: { status: value, expected: form.dataset.expected }, headers: csrf() });
-  window.location.reload();
-}
-
 /** A workflow action: facts as typed, and the message to the reporter encrypted here. */
 async function takeAction(event) {
   event.preventDefault();
@@ -210,7 +202,6 @@ if (root) {
   });
   document.getElementById("reply-form").addEventListener("submit", guard(reply, "reply-status"));
   document.getElementById("note-form").addEventListener("submit", guard(note, "note-status"));
-  document.getElementById("status-form")?.addEventListener("submit", guard(changeStatus, "status-status"));
   for (const form of document.querySelectorAll(".action-form")) {
     form.addEventListener("submit", (event) => {
       takeAction(event).catch((err) => status(form.querySelector(".status"), errorText(err), "error"));
