@@ -31,7 +31,7 @@ from crypto.boxes import (
     seal_box,
 )
 from crypto.encoding import b64u_decode, b64u_encode, encode_context, u16
-from crypto.errors import DecryptError, FormatError
+from crypto.errors import DecryptError, FormatError, UnsupportedError
 from crypto.identity import (
     COMMITMENT_LEN,
     commitment_matches,
@@ -469,7 +469,7 @@ def _as_envelope(envelope: ReportEnvelope | Mapping[str, Any] | str) -> ReportEn
         return envelope
     try:
         return ReportEnvelope.from_json(envelope)
-    except FormatError:
+    except (FormatError, UnsupportedError):  # e.g. a flipped suite byte in a wrap header
         raise DecryptError() from None
 
 
