@@ -426,3 +426,28 @@ def test_release_checks_the_identity_box() -> None:
     ik = IdentityKey.generate()
     assert wrap_identity_key(ik, ctx, OUTSIDER.public)[:2] == b"\x01\x08"
     assert wrap_data_key(DataKey.generate(), ctx, OUTSIDER.public)[:2] == b"\x01\x05"
+
+
+def test_identity_key_and_canary_never_leak() -> None:
+    sealed = sealed_v2()
+    ik = sealed.identity_key
+    assert ik is not None
+    secrets = [ik.secret, ik.secret.hex().encode(), b64u_encode(ik.secret).encode()]
+    release = release_identity(sealed.envelope, CUSTODIAN, OFFICERS[0].public)
+    outputs = [sealed.envelope.dumps().encode(), release, *sealed.envelope.identity_wraps]
+    texts = [repr(sealed), repr(sealed.envelope), repr(open_report(sealed.envelope, OFFICERS[0]))]
+    for attempt in (
+        lambda: open_report_identity(sealed.envelope, OUTSIDER),
+        lambda: open_released_identity(sealed.envelope, release, OFFICERS[1]),
+        lambda: unwrap_identity_key(release, sealed.envelope.context, OFFICERS[1]),
+        lambda: open_identity_v2(ik, new_context(), sealed.envelope.identity or b""),
+    ):
+        with pytest.raises(DecryptError) as info:
+            attempt()
+        texts += [str(info.value), repr(info.value)]
+    for out in outputs:
+        assert CANARY.encode() not in out
+        assert not any(s in out for s in secrets)
+    for text in texts:
+        assert CANARY not in text
+        assert not any(s.decode("latin-1") in text for s in secrets)
