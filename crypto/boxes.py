@@ -1,7 +1,8 @@
-"""The data key and the symmetric box every report part uses (format version 1).
+"""The data key, the identity key and the symmetric box every report part uses.
 
 `box = 0x01 || kind(1) || nonce(12) || AES-256-GCM(subkey, nonce, pt, 0x01 || kind || context)`
-with `subkey = HKDF-SHA256(DK, salt="", info=label, L=32)`.
+with `subkey = HKDF-SHA256(key, salt="", info=label, L=32)`, where `key` is the report's data
+key DK, or (envelope v2, identity box only) the report's identity key IK.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Kind(IntEnum):
     WRAP = 0x05
     ATTACHMENT_METADATA = 0x06
     ATTACHMENT_STREAM = 0x07
+    IDENTITY_WRAP = 0x08  # envelope v2: the identity key wrapped to a custodian or requester
 
 
 class Label:
@@ -42,6 +44,10 @@ class Label:
     MESSAGE = "wbs/v1/message"
     NOTE = "wbs/v1/note"
     ATTACHMENT = "wbs/v1/attachment"
+    # envelope v2 (crypto.identity)
+    IDENTITY_V2 = "wbs/v2/identity"
+    IDENTITY_WRAP = "wbs/v2/identity-wrap"
+    IDENTITY_COMMITMENT = "wbs/v2/identity-commitment"
 
 
 def hkdf_sha256(ikm: bytes, info: bytes, *, salt: bytes = b"", length: int = KEY_LEN) -> bytes:
@@ -49,19 +55,20 @@ def hkdf_sha256(ikm: bytes, info: bytes, *, salt: bytes = b"", length: int = KEY
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt or None, info=info).derive(ikm)
 
 
-class DataKey:
-    """A report's 256-bit data key. Its repr never shows the key."""
+class _ReportKey:
+    """A 256-bit symmetric report key. Its repr never shows the key; it cannot be pickled.
+
+    `DataKey` and `IdentityKey` are distinct types (neither is a subclass of the other), so
+    an identity key is never accepted where a data key is expected, and vice versa.
+    """
 
     __slots__ = ("_key",)
+    _NAME = "report key"
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes | bytearray) or len(key) != KEY_LEN:
-            raise FormatError("data key must be 32 bytes")
+            raise FormatError(f"{self._NAME} must be 32 bytes")
         self._key = bytes(key)
-
-    @classmethod
-    def generate(cls) -> DataKey:
-        return cls(os.urandom(KEY_LEN))
 
     @property
     def secret(self) -> bytes:
@@ -72,17 +79,44 @@ class DataKey:
         return hkdf_sha256(self._key, info)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DataKey) and hmac.compare_digest(self._key, other._key)
+        return (
+            isinstance(other, _ReportKey)
+            and type(other) is type(self)
+            and (hmac.compare_digest(self._key, other._key))
+        )
 
     __hash__ = None  # type: ignore[assignment]  # equal keys compare equal; not hashable
 
     def __repr__(self) -> str:
-        return "DataKey(***)"
+        return f"{type(self).__name__}(***)"
 
     __str__ = __repr__
 
     def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("DataKey cannot be pickled")
+        raise TypeError(f"{type(self).__name__} cannot be pickled")
+
+
+class DataKey(_ReportKey):
+    """A report's 256-bit data key. Its repr never shows the key."""
+
+    __slots__ = ()
+    _NAME = "data key"
+
+    @classmethod
+    def generate(cls) -> DataKey:
+        return cls(os.urandom(KEY_LEN))
+
+
+class IdentityKey(_ReportKey):
+    """A report's 256-bit identity key (envelope v2): seals only the identity box and is
+    wrapped only to custodians (and, on release, to one requester). Its repr never shows it."""
+
+    __slots__ = ()
+    _NAME = "identity key"
+
+    @classmethod
+    def generate(cls) -> IdentityKey:
+        return cls(os.urandom(KEY_LEN))
 
 
 def as_data_key(key: DataKey | bytes) -> DataKey:
@@ -108,25 +142,37 @@ class ReportContext:
         return (self.unit, self.channel, self.report_id)
 
 
+def _box_key(key: DataKey | IdentityKey | bytes) -> _ReportKey:
+    return key if isinstance(key, DataKey | IdentityKey) else DataKey(key)
+
+
 def seal_box(
-    data_key: DataKey | bytes, kind: Kind, label: str, fields: tuple[str, ...], plaintext: bytes
+    data_key: DataKey | IdentityKey | bytes,
+    kind: Kind,
+    label: str,
+    fields: tuple[str, ...],
+    plaintext: bytes,
 ) -> bytes:
-    """Low-level box sealing (see the module docstring)."""
+    """Low-level box sealing (see the module docstring). Raw bytes are taken as a data key."""
     header = bytes([VERSION, kind])
     aad = header + encode_context(label, *fields)
     nonce = os.urandom(NONCE_LEN)
-    key = AESGCM(as_data_key(data_key).subkey(label.encode()))
+    key = AESGCM(_box_key(data_key).subkey(label.encode()))
     return header + nonce + key.encrypt(nonce, plaintext, aad)
 
 
 def open_box(
-    data_key: DataKey | bytes, kind: Kind, label: str, fields: tuple[str, ...], box: bytes
+    data_key: DataKey | IdentityKey | bytes,
+    kind: Kind,
+    label: str,
+    fields: tuple[str, ...],
+    box: bytes,
 ) -> bytes:
     """Open a box made by `seal_box`; DecryptError on any mismatch."""
     if len(box) < 2 + NONCE_LEN + TAG_LEN or box[0] != VERSION or box[1] != kind:
         raise DecryptError()
     aad = box[:2] + encode_context(label, *fields)
-    key = AESGCM(as_data_key(data_key).subkey(label.encode()))
+    key = AESGCM(_box_key(data_key).subkey(label.encode()))
     try:
         return key.decrypt(box[2 : 2 + NONCE_LEN], box[2 + NONCE_LEN :], aad)
     except InvalidTag:

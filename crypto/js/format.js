@@ -1,6 +1,7 @@
-// wbs format version 1 (docs/crypto-format.md): public keys, key ids, fingerprints, the
-// associated-data context, symmetric boxes, data-key wraps, the report envelope, messages
-// and notes. Every failure to open is a DecryptError("cannot decrypt").
+// wbs formats (docs/crypto-format.md): public keys, key ids, fingerprints, the
+// associated-data context, symmetric boxes, data-key wraps, the report envelope (v1, and v2
+// with a separate identity key wrapped only to custodians), messages and notes. Every
+// failure to open is a DecryptError("cannot decrypt").
 
 import {
   b32Encode,
@@ -28,6 +29,9 @@ import {
 const subtle = globalThis.crypto.subtle;
 
 export const FORMAT_VERSION = 0x01;
+/** Envelope versions: 1 (identity under DK) and 2 (identity under IK, identity wraps). */
+export const ENVELOPE_V1 = 1;
+export const ENVELOPE_V2 = 2;
 export const SUITE_X25519_AES256GCM = 0x0001;
 export const SUITE_MLKEM768X25519_AES256GCM = 0x0002;
 /** Suites this module can seal to and open (the browser has no ML-KEM yet). */
@@ -41,6 +45,7 @@ export const KIND = Object.freeze({
   wrap: 0x05,
   attachmentMetadata: 0x06,
   attachmentStream: 0x07,
+  identityWrap: 0x08,
 });
 
 export const LABEL = Object.freeze({
@@ -50,6 +55,9 @@ export const LABEL = Object.freeze({
   message: "wbs/v1/message",
   note: "wbs/v1/note",
   attachment: "wbs/v1/attachment",
+  identityV2: "wbs/v2/identity",
+  identityWrap: "wbs/v2/identity-wrap",
+  identityCommitment: "wbs/v2/identity-commitment",
 });
 
 export const SENDER_ROLES = Object.freeze(["reporter", "officer"]);
@@ -197,6 +205,47 @@ export function generateDataKey() {
   return globalThis.crypto.getRandomValues(new Uint8Array(32));
 }
 
+/**
+ * A report's identity key IK (envelope v2). It seals only the identity box and is wrapped
+ * only to custodians (and, on release, to one requester). Its text and JSON forms never show
+ * the key; `bytes()` returns a copy of the 32 raw bytes (for tests and bridges only).
+ */
+export class IdentityKey {
+  #key;
+
+  constructor(bytes) {
+    const raw = toBytes(bytes);
+    if (raw.length !== 32) throw new FormatError("identity key must be 32 bytes");
+    this.#key = raw.slice();
+    Object.freeze(this);
+  }
+
+  static generate() {
+    return new IdentityKey(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  bytes() {
+    return this.#key.slice();
+  }
+
+  toString() {
+    return "IdentityKey(***)";
+  }
+
+  toJSON() {
+    return "IdentityKey(***)";
+  }
+}
+
+function asIdentityKey(key) {
+  return key instanceof IdentityKey ? key : new IdentityKey(key);
+}
+
+/** SHA-256("wbs/v2/identity-commitment" || IK): 32 bytes, bound in a v2 content box. */
+export async function identityCommitment(identityKey) {
+  return sha256(utf8(LABEL.identityCommitment), asIdentityKey(identityKey).bytes());
+}
+
 /** Low-level box: 0x01 || kind || nonce(12) || AES-256-GCM(subkey(label), nonce, pt, aad). */
 export async function sealBox(dataKey, kind, label, contextFields, plaintext) {
   const header = new Uint8Array([FORMAT_VERSION, kind]);
@@ -249,24 +298,45 @@ function parseJsonBytes(bytes) {
   }
 }
 
-/** Report content (the form's fields, an object of strings) sealed under the data key. */
-export async function sealContent(dataKey, ctx, fields) {
-  return sealBox(dataKey, KIND.content, LABEL.content, reportFields(ctx), jsonBytes(fields));
-}
-
-export async function openContent(dataKey, ctx, box) {
+function contentFields(ctx, identityCommitment) {
   const fields = reportFields(ctx);
-  return parseJsonBytes(await openBox(dataKey, KIND.content, LABEL.content, fields, box));
+  if (identityCommitment === undefined || identityCommitment === null) return fields;
+  const commitment = toBytes(identityCommitment);
+  if (commitment.length !== 32) throw new FormatError("identity commitment must be 32 bytes");
+  return [...fields, toHex(commitment)];
 }
 
-/** The reporter's identity fields, in their own ciphertext. */
-export async function sealIdentity(dataKey, ctx, fields) {
-  return sealBox(dataKey, KIND.identity, LABEL.identity, reportFields(ctx), jsonBytes(fields));
+/**
+ * Report content (the form's fields, an object of strings) sealed under the data key.
+ * In a v2 envelope the identity commitment (32 bytes) is bound in its context.
+ */
+export async function sealContent(dataKey, ctx, fields, { identityCommitment } = {}) {
+  const ctxFields = contentFields(ctx, identityCommitment);
+  return sealBox(dataKey, KIND.content, LABEL.content, ctxFields, jsonBytes(fields));
 }
 
-export async function openIdentity(dataKey, ctx, box) {
+export async function openContent(dataKey, ctx, box, { identityCommitment } = {}) {
+  const ctxFields = contentFields(ctx, identityCommitment);
+  return parseJsonBytes(await openBox(dataKey, KIND.content, LABEL.content, ctxFields, box));
+}
+
+/**
+ * The reporter's identity fields, in their own ciphertext. With an IdentityKey: the v2 box
+ * (under IK, label wbs/v2/identity); with data-key bytes: the v1 box under DK.
+ */
+export async function sealIdentity(key, ctx, fields) {
+  const v2 = key instanceof IdentityKey;
+  const label = v2 ? LABEL.identityV2 : LABEL.identity;
+  const raw = v2 ? key.bytes() : key;
+  return sealBox(raw, KIND.identity, label, reportFields(ctx), jsonBytes(fields));
+}
+
+/** Open an identity box: v2 with an IdentityKey, v1 with data-key bytes. */
+export async function openIdentity(key, ctx, box) {
+  const v2 = key instanceof IdentityKey;
+  const label = v2 ? LABEL.identityV2 : LABEL.identity;
   return parseJsonBytes(
-    await openBox(dataKey, KIND.identity, LABEL.identity, reportFields(ctx), box),
+    await openBox(v2 ? key.bytes() : key, KIND.identity, label, reportFields(ctx), box),
   );
 }
 
@@ -369,18 +439,110 @@ export async function unwrapDataKey(wrap, ctx, keyPair) {
   return dk;
 }
 
+// ---------------------------------------------------------------- identity wraps (v2)
+
+function identityWrapInfo(suite, kid, ctx) {
+  return concat(
+    new Uint8Array([FORMAT_VERSION, KIND.identityWrap]),
+    i2osp(suite, 2),
+    kid,
+    encodeContext(LABEL.identityWrap, ...reportFields(ctx)),
+  );
+}
+
+/** Wrap the identity key to a custodian: 0x01 || 0x08 || suite || key_id || HPKE(IK). */
+export async function wrapIdentityKey(identityKey, ctx, recipient) {
+  const ik = asIdentityKey(identityKey);
+  const pk = decodePublicKey(recipient);
+  if (!BROWSER_SUITES.includes(pk.suite)) {
+    throw new UnsupportedError("this browser cannot wrap to a post-quantum (suite 2) key");
+  }
+  const kid = await keyId(pk);
+  const info = identityWrapInfo(pk.suite, kid, ctx);
+  const sealed = await sealBase(pk.raw, info, ik.bytes(), { suite: DEFAULT_SUITE });
+  const header = new Uint8Array([FORMAT_VERSION, KIND.identityWrap]);
+  return concat(header, i2osp(pk.suite, 2), kid, sealed);
+}
+
+/**
+ * Identity release on the custodian's device after approval: a new identity wrap of IK for
+ * the requester only (same bytes as a custodian's wrap, bound to the report and the
+ * requester's key id).
+ */
+export async function rewrapIdentityKey(identityKey, requesterPublicKey, ctx) {
+  return wrapIdentityKey(identityKey, ctx, requesterPublicKey);
+}
+
+/** Parse an identity wrap's header: {suite, keyId} (no secret involved). */
+export function identityWrapHeader(wrap) {
+  const bytes = toBytes(wrap);
+  if (bytes.length < 20 + 32 || bytes[0] !== FORMAT_VERSION || bytes[1] !== KIND.identityWrap) {
+    throw new FormatError("not an identity wrap");
+  }
+  return { suite: os2ip(bytes.subarray(2, 4)), keyId: bytes.slice(4, 20) };
+}
+
+/** Unwrap the identity key (an IdentityKey) with a key pair; DecryptError when not ours. */
+export async function unwrapIdentityKey(wrap, ctx, keyPair) {
+  const bytes = toBytes(wrap);
+  let header;
+  try {
+    header = identityWrapHeader(bytes);
+  } catch {
+    throw new DecryptError();
+  }
+  const kid = await keyId(keyPair.publicKey);
+  if (header.suite !== keyPair.suite || !bytesEqual(header.keyId, kid)) throw new DecryptError();
+  const info = identityWrapInfo(header.suite, kid, ctx);
+  const ik = await openBase(keyPair.privateKey, info, bytes.subarray(20), {
+    suite: DEFAULT_SUITE,
+    publicKeyR: keyPair.publicKey.raw,
+  });
+  if (ik.length !== 32) throw new DecryptError();
+  return new IdentityKey(ik);
+}
+
 // ---------------------------------------------------------------- envelope
 
 function envelopeContext(envelope) {
-  if (!envelope || typeof envelope !== "object" || envelope.v !== FORMAT_VERSION) {
+  if (!envelope || typeof envelope !== "object") throw new DecryptError();
+  if (envelope.v === ENVELOPE_V1) {
+    if ("identity_wraps" in envelope || "identity_commitment" in envelope) {
+      throw new DecryptError();
+    }
+  } else if (envelope.v === ENVELOPE_V2) {
+    if (typeof envelope.identity !== "string" || !Array.isArray(envelope.identity_wraps)) {
+      throw new DecryptError();
+    }
+    if (envelope.identity_wraps.length === 0) throw new DecryptError();
+  } else {
     throw new DecryptError();
   }
   return { unit: envelope.unit, channel: envelope.channel, reportId: envelope.report_id };
 }
 
+function b64uOrFail(text) {
+  try {
+    return b64uDecode(text);
+  } catch {
+    throw new DecryptError();
+  }
+}
+
+/** The identity commitment of a v2 envelope (32 bytes), undefined for v1. */
+function envelopeCommitment(envelope) {
+  if (envelope.v !== ENVELOPE_V2) return undefined;
+  const commitment = b64uOrFail(envelope.identity_commitment);
+  if (commitment.length !== 32) throw new DecryptError();
+  return commitment;
+}
+
 /**
  * Seal a report. `recipients` are public keys (wire text); `reporterKey` is the reporter's
- * receipt-derived public key. Returns {envelope (JSON-ready object), dataKey}.
+ * receipt-derived public key. With `identity` and `identityRecipients` (custodians' public
+ * keys, at least one): envelope v2, the identity under a fresh IdentityKey wrapped only to
+ * them. With `identity` alone: envelope v1 (identity under DK). Without identity: v1.
+ * Returns {envelope (JSON-ready object), dataKey, identityKey (v2) or null}.
  */
 export async function sealReport({
   unit,
@@ -390,6 +552,7 @@ export async function sealReport({
   identity = null,
   recipients,
   reporterKey,
+  identityRecipients = null,
 }) {
   const ctx = { unit, channel, reportId };
   reportFields(ctx);
@@ -397,22 +560,57 @@ export async function sealReport({
     throw new FormatError("at least one recipient is required");
   }
   const reporter = decodePublicKey(reporterKey);
+  const v2 = identity !== null && identityRecipients !== null && identityRecipients !== undefined;
+  let custodians = [];
+  if (v2) {
+    if (!Array.isArray(identityRecipients) || identityRecipients.length === 0) {
+      throw new FormatError("at least one identity recipient (custodian) is required");
+    }
+    custodians = identityRecipients.map((k) => decodePublicKey(k));
+    const ids = new Set(custodians.map((k) => k.text));
+    if (ids.size !== custodians.length) {
+      throw new FormatError("an identity recipient is listed twice");
+    }
+  }
   const dataKey = generateDataKey();
   const wraps = [];
   for (const recipient of [...recipients, reporter]) {
     wraps.push(b64uEncode(await wrapDataKey(dataKey, ctx, recipient)));
   }
+  if (!v2) {
+    const envelope = {
+      v: ENVELOPE_V1,
+      unit,
+      channel,
+      report_id: reportId,
+      content: b64uEncode(await sealContent(dataKey, ctx, content)),
+      identity: identity === null ? null : b64uEncode(await sealIdentity(dataKey, ctx, identity)),
+      wraps,
+      reporter_key: reporter.text,
+    };
+    return { envelope, dataKey, identityKey: null };
+  }
+  const identityKey = IdentityKey.generate();
+  const commitment = await identityCommitment(identityKey);
+  const identityWraps = [];
+  for (const custodian of custodians) {
+    identityWraps.push(b64uEncode(await wrapIdentityKey(identityKey, ctx, custodian)));
+  }
   const envelope = {
-    v: FORMAT_VERSION,
+    v: ENVELOPE_V2,
     unit,
     channel,
     report_id: reportId,
-    content: b64uEncode(await sealContent(dataKey, ctx, content)),
-    identity: identity === null ? null : b64uEncode(await sealIdentity(dataKey, ctx, identity)),
+    content: b64uEncode(
+      await sealContent(dataKey, ctx, content, { identityCommitment: commitment }),
+    ),
+    identity: b64uEncode(await sealIdentity(identityKey, ctx, identity)),
+    identity_wraps: identityWraps,
+    identity_commitment: b64uEncode(commitment),
     wraps,
     reporter_key: reporter.text,
   };
-  return { envelope, dataKey };
+  return { envelope, dataKey, identityKey };
 }
 
 /** Find our wrap in an envelope and recover the data key. */
@@ -435,35 +633,124 @@ export async function envelopeDataKey(envelope, keyPair) {
   throw new DecryptError();
 }
 
-function b64uOrFail(text) {
-  try {
-    return b64uDecode(text);
-  } catch {
-    throw new DecryptError();
-  }
+async function checkedIdentityKey(envelope, identityKey) {
+  const commitment = envelopeCommitment(envelope);
+  if (commitment === undefined) throw new DecryptError();
+  if (!bytesEqual(await identityCommitment(identityKey), commitment)) throw new DecryptError();
+  return identityKey;
 }
 
 /**
- * Open a report envelope with a key pair: {dataKey, content, identity (object or null)}.
- * Pass {identity: false} to leave the identity box closed.
+ * v2: find the identity wrap addressed to keyPair (a custodian), recover the IdentityKey and
+ * check it against the envelope's commitment; DecryptError if none (always for v1).
+ */
+export async function envelopeIdentityKey(envelope, keyPair) {
+  const ctx = envelopeContext(envelope);
+  if (envelope.v !== ENVELOPE_V2) throw new DecryptError();
+  for (const text of envelope.identity_wraps) {
+    let wrap;
+    try {
+      wrap = b64uDecode(text);
+    } catch {
+      continue;
+    }
+    let ik;
+    try {
+      ik = await unwrapIdentityKey(wrap, ctx, keyPair);
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      continue;
+    }
+    return checkedIdentityKey(envelope, ik);
+  }
+  throw new DecryptError();
+}
+
+async function holdsIdentityWrap(envelope, keyPair) {
+  const kid = await keyId(keyPair.publicKey);
+  return envelope.identity_wraps.some((text) => {
+    try {
+      return bytesEqual(identityWrapHeader(b64uDecode(text)).keyId, kid);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Open a report envelope with a key pair: {dataKey, content, identity (object or null),
+ * identityKey (v2 custodians) or null}. Pass {identity: false} to leave the identity box
+ * closed. In a v2 envelope the identity is opened only when the key pair also holds an
+ * identity wrap; otherwise it is null.
  */
 export async function openReport(envelope, keyPair, { identity = true } = {}) {
   const ctx = envelopeContext(envelope);
   const dataKey = await envelopeDataKey(envelope, keyPair);
-  const content = await openContent(dataKey, ctx, b64uOrFail(envelope.content));
+  const identityCommitment = envelopeCommitment(envelope);
+  const content = await openContent(dataKey, ctx, b64uOrFail(envelope.content), {
+    identityCommitment,
+  });
   let ident = null;
+  let identityKey = null;
   if (identity && envelope.identity !== null && envelope.identity !== undefined) {
-    ident = await openIdentity(dataKey, ctx, b64uOrFail(envelope.identity));
+    if (envelope.v === ENVELOPE_V1) {
+      ident = await openIdentity(dataKey, ctx, b64uOrFail(envelope.identity));
+    } else if (await holdsIdentityWrap(envelope, keyPair)) {
+      identityKey = await envelopeIdentityKey(envelope, keyPair);
+      ident = await openIdentity(identityKey, ctx, b64uOrFail(envelope.identity));
+    }
   }
-  return { dataKey, content, identity: ident };
+  return { dataKey, content, identity: ident, identityKey };
+}
+
+/** A custodian opens the identity of a v2 envelope (no data key needed or used). */
+export async function openReportIdentity(envelope, keyPair) {
+  const ctx = envelopeContext(envelope);
+  const identityKey = await envelopeIdentityKey(envelope, keyPair);
+  return openIdentity(identityKey, ctx, b64uOrFail(envelope.identity));
+}
+
+/**
+ * Identity release on the custodian's device, after approval: recover IK from the custodian's
+ * identity wrap, check it opens this envelope's identity box, and return a new identity wrap
+ * (b64u) for the requester only.
+ */
+export async function releaseIdentity(envelope, custodianKeyPair, requester) {
+  const ctx = envelopeContext(envelope);
+  const identityKey = await envelopeIdentityKey(envelope, custodianKeyPair);
+  await openIdentity(identityKey, ctx, b64uOrFail(envelope.identity));
+  return b64uEncode(await rewrapIdentityKey(identityKey, requester, ctx));
+}
+
+/**
+ * The requester opens a released identity (release wrap as b64u or bytes). The requester's
+ * own data-key wrap must open the content box, which authenticates the envelope's identity
+ * commitment, and the released IK must match that commitment.
+ */
+export async function openReleasedIdentity(envelope, releaseWrap, keyPair) {
+  const ctx = envelopeContext(envelope);
+  if (envelope.v !== ENVELOPE_V2) throw new DecryptError();
+  const dataKey = await envelopeDataKey(envelope, keyPair);
+  await openContent(dataKey, ctx, b64uOrFail(envelope.content), {
+    identityCommitment: envelopeCommitment(envelope),
+  });
+  const wrap = typeof releaseWrap === "string" ? b64uOrFail(releaseWrap) : releaseWrap;
+  const identityKey = await checkedIdentityKey(
+    envelope,
+    await unwrapIdentityKey(wrap, ctx, keyPair),
+  );
+  return openIdentity(identityKey, ctx, b64uOrFail(envelope.identity));
 }
 
 /**
  * Escalation: a new wrap (b64u) for another recipient, made by a holder of the data key.
- * Checks first that `dataKey` is this report's key (it must open the content).
+ * Checks first that `dataKey` is this report's key (it must open the content). The identity
+ * key is not touched: escalation never gives access to a v2 identity.
  */
 export async function addRecipient(envelope, dataKey, recipient) {
   const ctx = envelopeContext(envelope);
-  await openContent(dataKey, ctx, b64uOrFail(envelope.content));
+  await openContent(dataKey, ctx, b64uOrFail(envelope.content), {
+    identityCommitment: envelopeCommitment(envelope),
+  });
   return b64uEncode(await wrapDataKey(dataKey, ctx, recipient));
 }

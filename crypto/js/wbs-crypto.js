@@ -1,4 +1,4 @@
-// wbs browser crypto module, format version 1 (docs/crypto-format.md).
+// wbs browser crypto module, formats of docs/crypto-format.md (envelopes v1 and v2).
 // Plain ES modules on WebCrypto only: no third-party code, no build step. Import this file;
 // the others are its parts. Bytes are Uint8Array; keys on the wire are b64u text. Every
 // failure to open something is DecryptError("cannot decrypt"), which never says which check
@@ -21,6 +21,15 @@
 //   sealNote(dk, ctx, {authorKeyId, noteId, text}) / openNote(dk, ctx, ids, box) -> text
 //   sealContent/openContent, sealIdentity/openIdentity, wrapDataKey/unwrapDataKey, wrapHeader
 //   (ctx = {unit, channel, reportId})
+// Identity key (envelope v2: identity under IK, wrapped only to custodians)      format.js
+//   sealReport({..., identity, identityRecipients}) -> {envelope (v: 2), dataKey, identityKey}
+//   IdentityKey (masked; .bytes()), identityCommitment(ik) -> 32 bytes
+//   wrapIdentityKey(ik, ctx, custodian) / unwrapIdentityKey(wrap, ctx, kp) -> IdentityKey
+//   rewrapIdentityKey(ik, requesterPublicKey, ctx) -> identity wrap for the requester
+//   identityWrapHeader(wrap), sealIdentity/openIdentity(ik, ctx, ...) (v2 with an IdentityKey)
+//   envelopeIdentityKey(envelope, kp), openReportIdentity(envelope, custodianKp) -> identity
+//   releaseIdentity(envelope, custodianKp, requester) -> wrap (b64u)
+//   openReleasedIdentity(envelope, wrap, requesterKp) -> identity
 // Attachments (chunked AES-256-GCM stream)                                   attachment.js
 //   encryptAttachment(dk, ctx, attachmentId, Blob|bytes|ReadableStream, {chunkSize}) -> Blob
 //   decryptAttachment(dk, ctx, attachmentId, source, {type}) -> Blob (only if all chunks open)

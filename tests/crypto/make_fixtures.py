@@ -1,6 +1,8 @@
 """Write the interop fixtures in tests/crypto/fixtures/ (JSON) for the browser tests.
 
-Run: .venv/bin/python tests/crypto/make_fixtures.py
+Run: .venv/bin/python tests/crypto/make_fixtures.py [file.json ...]
+(no argument: every file; with names: only those, e.g. `identity.json`, so that the
+committed v1 fixtures stay exactly as they were).
 
 Keys, data keys, receipts, passphrases and identifiers are fixed (derived from labels), so
 key ids, fingerprints, receipt derivations and login secrets are stable across runs;
@@ -26,7 +28,13 @@ from crypto.attachment import encrypt_attachment, seal_attachment_metadata  # no
 from crypto.boxes import DataKey, ReportContext  # noqa: E402
 from crypto.directory import fingerprint, sign_directory, wrap_signing_key  # noqa: E402
 from crypto.encoding import b64u_encode  # noqa: E402
-from crypto.envelope import add_recipient, seal_message, seal_note, seal_report  # noqa: E402
+from crypto.envelope import (  # noqa: E402
+    add_recipient,
+    release_identity,
+    seal_message,
+    seal_note,
+    seal_report,
+)
 from crypto.keys import KeyPair, Suite  # noqa: E402
 from crypto.proof import envelope_sha256, sign_proof  # noqa: E402
 from crypto.receipt import ALPHABET, check_symbol, derive_from_receipt, format_receipt  # noqa: E402
@@ -109,6 +117,47 @@ def envelope() -> dict[str, Any]:
         "pq_officer": key_json(pq_officer),
         "late": key_json(late),
         "outsider": key_json(outsider),
+    }
+
+
+def identity() -> dict[str, Any]:
+    """Envelope v2: the identity under IK, wrapped to two custodians (X25519 and X-Wing)."""
+    officer, officer2 = key("officer 1"), key("officer 2")
+    custodian = key("custodian")
+    pq_custodian = key("custodian pq", Suite.MLKEM768X25519_AES256GCM)
+    outsider = key("outsider")
+    rec = receipt("reporter receipt v2")
+    reporter = derive_from_receipt(rec)
+    content = {"judul": "Gratifikasi", "uraian": CANARY + " hadiah ü"}
+    ident = {"nama": "Pelapor Rahasia " + CANARY, "telepon": "0812"}
+    sealed = seal_report(
+        unit=UNIT,
+        channel=CHANNEL,
+        report_id="7a1c2e3d-4b5c-4d6e-8f70-8192a3b4c5d6",
+        content=content,
+        identity=ident,
+        recipients=[officer.public, officer2.public],
+        reporter_key=reporter.reporter_public_key,
+        identity_recipients=[custodian.public, pq_custodian.public],
+    )
+    assert sealed.identity_key is not None
+    release = release_identity(sealed.envelope, custodian, officer.public)
+    return {
+        "description": "envelope v2 to two officers and the reporter's receipt key; the "
+        "identity key is wrapped to `custodian` and `pq_custodian` only; `release` is the "
+        "identity wrap `custodian` made for `officers[0]`; officers, the reporter and "
+        "`outsider` must not open the identity",
+        "envelope": sealed.envelope.to_json(),
+        "data_key": sealed.data_key.secret.hex(),
+        "identity_key": sealed.identity_key.secret.hex(),
+        "content": content,
+        "identity": ident,
+        "receipt": rec,
+        "officers": [key_json(officer), key_json(officer2)],
+        "custodian": key_json(custodian),
+        "pq_custodian": key_json(pq_custodian),
+        "outsider": key_json(outsider),
+        "release": b64u_encode(release),
     }
 
 
@@ -298,16 +347,23 @@ WRITERS = {
     "directory.json": directory,
     "proof.json": proof,
     "attachment.json": attachment,
+    "identity.json": identity,
 }
+FORMATS = {"identity.json": 2}  # the envelope version a file is about; 1 for the others
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    unknown = set(names) - set(WRITERS)
+    if unknown:
+        raise SystemExit(f"unknown fixture file(s): {', '.join(sorted(unknown))}")
     FIXTURES.mkdir(parents=True, exist_ok=True)
     for name, writer in WRITERS.items():
-        data = {"made_by": "python", "format": 1, **writer()}
+        if names and name not in names:
+            continue
+        data = {"made_by": "python", "format": FORMATS.get(name, 1), **writer()}
         (FIXTURES / name).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {FIXTURES / name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

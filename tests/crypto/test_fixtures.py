@@ -139,3 +139,30 @@ def test_suite_ids_are_the_documented_ones() -> None:
     assert [int(s) for s in Suite] == [1, 2]
     with pytest.raises(UnsupportedError):
         KeyPair.generate(Suite(1)).public.from_wire(b"\x00\x03" + bytes(32))
+
+
+def test_identity_v2() -> None:
+    from crypto.envelope import (
+        envelope_identity_key,
+        open_released_identity,
+        open_report_identity,
+    )
+
+    f = load("identity.json")
+    assert f["format"] == 2 and f["envelope"]["v"] == 2
+    env = f["envelope"]
+    holders = [*map(pair, f["officers"]), derive_from_receipt(f["receipt"]).key_pair]
+    for holder in holders:
+        opened = open_report(env, holder)
+        assert opened.content == f["content"] and opened.identity is None
+        assert opened.data_key.secret.hex() == f["data_key"]
+        with pytest.raises(DecryptError):
+            open_report_identity(env, holder)
+    for custodian in (pair(f["custodian"]), pair(f["pq_custodian"])):
+        assert open_report_identity(env, custodian) == f["identity"]
+        assert envelope_identity_key(env, custodian).secret.hex() == f["identity_key"]
+    release = b64u_decode(f["release"])
+    assert open_released_identity(env, release, pair(f["officers"][0])) == f["identity"]
+    for other in (pair(f["officers"][1]), pair(f["outsider"])):
+        with pytest.raises(DecryptError):
+            open_released_identity(env, release, other)

@@ -28,7 +28,7 @@ async function outcome(attempt) {
 @cache
 def load(name: str) -> dict[str, Any]:
     data = json.loads((FIXTURES / name).read_text())
-    assert data["made_by"] == "python" and data["format"] == 1
+    assert data["made_by"] == "python" and data["format"] in (1, 2)
     return data
 
 
@@ -260,3 +260,46 @@ async def test_attachments(crypto_page: Any) -> None:
         }
         for a in f["attachments"]
     ]
+
+
+async def test_identity_v2(crypto_page: Any) -> None:
+    f = load("identity.json")
+    result = await run(
+        crypto_page,
+        """
+        const env = f.envelope;
+        const open = async (kp) => outcome(async () => {
+          const r = await W.openReport(env, kp);
+          return { content: r.content, identity: r.identity, dk: toHex(r.dataKey) };
+        });
+        const out = { officers: [] };
+        for (const k of f.officers) out.officers.push(await open(await pairOf(k)));
+        const reporter = (await W.deriveFromReceipt(f.receipt)).keyPair;
+        out.reporter = await open(reporter);
+        out.reporterIdentity = await outcome(() => W.openReportIdentity(env, reporter));
+        const custodian = await pairOf(f.custodian);
+        out.custodian = await W.openReportIdentity(env, custodian);
+        out.ik = (await W.envelopeIdentityKey(env, custodian)).bytes();
+        out.ik = toHex(out.ik);
+        const officer = await pairOf(f.officers[0]);
+        out.released = await W.openReleasedIdentity(env, f.release, officer);
+        out.otherOfficer = await outcome(async () =>
+          W.openReleasedIdentity(env, f.release, await pairOf(f.officers[1])));
+        out.outsider = await outcome(async () =>
+          W.openReportIdentity(env, await pairOf(f.outsider)));
+        out.identitySuites = env.identity_wraps.map(
+          (w) => W.identityWrapHeader(b64uDecode(w)).suite);
+        return out;
+        """,
+        "identity.json",
+    )
+    opened = {"content": f["content"], "identity": None, "dk": f["data_key"]}
+    assert result["officers"] == [opened, opened]
+    assert result["reporter"] == opened
+    assert result["reporterIdentity"] == "DecryptError: cannot decrypt"
+    assert result["custodian"] == f["identity"]
+    assert result["ik"] == f["identity_key"]
+    assert result["released"] == f["identity"]
+    assert result["otherOfficer"] == "DecryptError: cannot decrypt"
+    assert result["outsider"] == "DecryptError: cannot decrypt"
+    assert result["identitySuites"] == [1, 2]
