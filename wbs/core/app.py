@@ -29,13 +29,13 @@ def include_routers(app: FastAPI) -> None:
     """Every domain's router; a new domain adds one line here."""
     from wbs.audit.routes import router as audit_router
     from wbs.core.routes import router as core_router
-    from wbs.staff.routes import router as staff_router
-    from wbs.units.routes import router as units_router
+    from wbs.staff.pages import router as staff_router
+    from wbs.units.pages import router as units_router
 
     for router in (core_router, staff_router, units_router, audit_router):
         app.include_router(router)
     for optional in (
-        "wbs.staff.api",
+        "wbs.staff.routes",
         "wbs.zi.routes",
         "wbs.reporting.routes",
         "wbs.reporting.pages",
