@@ -37,6 +37,7 @@ def include_routers(app: FastAPI) -> None:
     for optional in (
         "wbs.staff.routes",
         "wbs.zi.routes",
+        "wbs.zi.pages",
         "wbs.reporting.routes",
         "wbs.reporting.pages",
         "wbs.cases.routes",
