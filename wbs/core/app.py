@@ -16,6 +16,7 @@ from crypto.atrest import keyed_digest
 from wbs.core.bodylimit import BodyLimitMiddleware, BodyLimits
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.handlers import install_handlers
+from wbs.core.openapi import install_openapi
 from wbs.core.security import SecurityHeadersMiddleware
 from wbs.core.settings import Settings, load_settings
 from wbs.core.templating import make_environment
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = Security.from_settings(settings, master)
     install_handlers(app)
     include_routers(app)
+    install_openapi(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it
         app.mount("/static/crypto", StaticFiles(directory=CRYPTO_JS_DIR), name="crypto-js")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
