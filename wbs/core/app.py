@@ -17,6 +17,7 @@ from crypto.atrest import keyed_digest
 from wbs.core.bodylimit import BodyLimitMiddleware, BodyLimits
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.handlers import install_handlers
+from wbs.core.openapi import install_openapi
 from wbs.core.security import SecurityHeadersMiddleware
 from wbs.core.settings import Settings, load_settings
 from wbs.core.templating import make_environment
@@ -31,14 +32,15 @@ def include_routers(app: FastAPI) -> None:
     """Every domain's router; a new domain adds one line here."""
     from wbs.audit.routes import router as audit_router
     from wbs.core.routes import router as core_router
-    from wbs.staff.routes import router as staff_router
-    from wbs.units.routes import router as units_router
+    from wbs.staff.pages import router as staff_router
+    from wbs.units.pages import router as units_router
 
     for router in (core_router, staff_router, units_router, audit_router):
         app.include_router(router)
     for optional in (
-        "wbs.staff.api",
+        "wbs.staff.routes",
         "wbs.zi.routes",
+        "wbs.zi.pages",
         "wbs.reporting.routes",
         "wbs.reporting.pages",
         "wbs.cases.routes",
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.workflows = load_workflows(settings.workflows_dir)
     install_handlers(app)
     include_routers(app)
+    install_openapi(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it
         app.mount("/static/crypto", StaticFiles(directory=CRYPTO_JS_DIR), name="crypto-js")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

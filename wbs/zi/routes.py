@@ -1,398 +1,124 @@
-"""ZI pages (/zi/...) and JSON API (/api/v1/zi/...): routes parse and render, services decide."""
+"""ZI JSON API (/api/v1/zi/...): parse, call the service, answer with `schemas` models.
+
+Answers carry exact numbers (`schemas.exact_json`); the HTML pages are in pages.py.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.core.bodylimit import KIB, body_limit
+from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession, PathId
-from wbs.core.errors import DomainError, NotFound, ValidationFailed
-from wbs.core.i18n import request_language
-from wbs.core.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, check_origin
-from wbs.core.templating import render
+from wbs.core.errors import ValidationFailed
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
-from wbs.staff.models import Staff
-from wbs.zi import documents, files, repository, service, workbook
-from wbs.zi.chart import area_chart
-from wbs.zi.errors import AnswerError
+from wbs.zi import documents, forms, service
 from wbs.zi.gap import analyse, gap_json
-from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor, Evidence
-from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
-from wbs.zi.scoring import dumps, result, shown, to_decimal
+from wbs.zi.models import Assessment, Evidence
+from wbs.zi.ruleset import available, get_rules, load_all
+from wbs.zi.schemas import (
+    AnswerOut,
+    AnswersSavedOut,
+    AssessmentFullOut,
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentRowOut,
+    CompareColumnOut,
+    CompareOut,
+    DifferenceOut,
+    EvidenceFileOut,
+    EvidenceIn,
+    EvidenceOut,
+    GapOut,
+    HistoryEntryOut,
+    ResultOut,
+    RuleSetOut,
+    exact_json,
+)
+from wbs.zi.scoring import result, to_decimal
 
 load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
 
-pages = APIRouter(prefix="/zi", tags=["zi"])
-api = APIRouter(prefix="/api/v1/zi", tags=["zi"])
-router = APIRouter()
-
-MAX_FORM_FIELDS = 400
-ANSWERS_BODY_BYTES = 256 * KIB  # every answer of a rule set, as a form or JSON
-EVIDENCE_BODY_BYTES = 64 * KIB  # a link and a note of 2000 characters, encoded
+router = APIRouter(prefix="/api/v1/zi", tags=["zi"])
 
 
-def _f2(value: Fraction | Decimal | None) -> str:
-    return shown(value)
+def _assessment_out(a: Assessment) -> AssessmentOut:
+    return AssessmentOut(id=a.id, unit=a.unit.code, year=a.year, assessor=a.assessor,
+                         rules=a.rules_id, version=a.version,
+                         updated_at=a.updated_at.isoformat())
 
 
-def _json(data: Any, status_code: int = 200) -> Response:
-    """Exact numbers as plain JSON numbers (the result contract)."""
-    return Response(dumps(data, indent=None), status_code=status_code,
-                    media_type="application/json")
-
-
-def _assessment_json(a: Assessment) -> dict[str, Any]:
-    return {"id": a.id, "unit": a.unit.code, "year": a.year, "assessor": a.assessor.value,
-            "rules": a.rules_id, "version": a.version, "updated_at": a.updated_at.isoformat()}
-
-
-def _evidence_json(e: Evidence) -> dict[str, Any]:
+def _evidence_out(e: Evidence) -> EvidenceOut:
     file = None
     if e.is_file:
-        file = {"name": e.file_name, "content_type": e.content_type, "size": e.size_bytes,
-                "sha256": e.sha256, "url": f"/zi/evidence/{e.id}/file"}
-    return {"id": e.id, "code": e.item_code, "link": e.link, "file_ref": e.file_ref,
-            "note": e.note, "file": file}
+        file = EvidenceFileOut(name=e.file_name, content_type=e.content_type,
+                               size=e.size_bytes, sha256=e.sha256,
+                               url=f"/zi/evidence/{e.id}/file")
+    return EvidenceOut(id=e.id, code=e.item_code, link=e.link, file_ref=e.file_ref,
+                       note=e.note, file=file)
 
 
-def _assessor_name(assessor: Assessor, lang: str) -> str:
-    id_name, en_name = ASSESSOR_NAMES[assessor]
-    return en_name if lang == "en" else id_name
-
-
-# ------------------------------------------------------------------------------------ pages
-
-
-@pages.get("", response_class=HTMLResponse)
-async def home(request: Request, db: DbSession, staff: CurrentStaff) -> Response:
-    units = list(await db.scalars(repository.readable_units(staff)))
-    return render(request, "zi/index.html", {"units": units})
-
-
-@pages.get("/units/{code}", response_class=HTMLResponse)
-async def unit_page(code: str, request: Request, db: DbSession, staff: CurrentStaff) -> Response:
-    unit = await service.readable_unit(db, staff, code)
-    rows = []
-    for assessment in await service.list_assessments(db, staff, unit):
-        scored = await service.scored(db, assessment)
-        rows.append((assessment, scored.evaluation))
-    years = sorted({a.year for a, _ev in rows}, reverse=True)
-    lang = request_language(request)
-    return render(request, "zi/unit.html", {
-        "unit": unit, "rows": rows, "years": years, "can_write": service.can_write(staff),
-        "rule_sets": available(), "assessors": [(a.value, _assessor_name(a, lang))
-                                                for a in Assessor], "f2": _f2,
-        "assessor_name": lambda a: _assessor_name(a, lang)})
-
-
-@pages.post("/units/{code}/assessments", dependencies=[CsrfChecked])
-async def create_page(code: str, request: Request, db: DbSession,
-                      staff: CurrentAuditor) -> Response:
-    unit = await service.readable_unit(db, staff, code)
-    form = await request.form(max_fields=10)
-    year_text = str(form.get("year") or "")
-    if not year_text.isdigit():
-        raise ValidationFailed("Tahun wajib diisi.", "The year is required.",
-                               details={"field": "year"})
-    try:
-        assessor = Assessor(str(form.get("assessor") or ""))
-    except ValueError:
-        raise ValidationFailed("Penilai tidak dikenal.", "Unknown assessor.",
-                               details={"field": "assessor"}) from None
-    assessment = await service.create(db, staff, unit, year=int(year_text), assessor=assessor,
-                                      rules_id=str(form.get("rules") or "lke-2021"))
-    return RedirectResponse(f"/zi/assessments/{assessment.id}", status_code=303)
-
-
-async def _assessment_page(request: Request, db: DbSession, staff: Staff, assessment: Assessment,
-                           *, error: DomainError | None = None,
-                           submitted: dict[str, str] | None = None) -> Response:
-    scored = await service.scored(db, assessment)
-    rules, ev, ws = scored.rules, scored.evaluation, scored.worksheet
-    lang = request_language(request)
-    current: dict[str, str] = {}
-    for code, value in ws.answers.items():
-        if isinstance(value, dict):
-            current.update({k: str(v) for k, v in value.items()})
-        else:
-            current[code] = value
-    current.update({code: str(v) for code, v in ws.hasil.items()})
-    if submitted is not None:
-        current = submitted
-    title = ("Skor per area terhadap batas minimum WBK dan WBBM" if lang != "en"
-             else "Score per area against the WBK and WBBM minimums")
-    sources = {a.item_code: a for a in scored.answers}
-    return render(request, "zi/assessment.html", {
-        "a": assessment, "rules": rules, "ev": ev, "current": current, "f2": _f2,
-        "chart": Markup(area_chart(rules, ev, title)),  # noqa: S704 (built with escaping)
-        "predicates": PREDICATES, "can_write": service.can_write(staff),
-        "missing": service.missing_evidence(rules, ws, scored.evidence),
-        "evidence": scored.evidence, "history": await service.history(db, assessment),
-        "accept": documents.ACCEPT, "max_size": documents.size_text(documents.max_bytes()),
-        "size_text": documents.size_text,
-        "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
-                                                                             lang),
-    }, status_code=error.status if error else 200)
-
-
-@pages.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-async def assessment_page(assessment_id: PathId, request: Request, db: DbSession,
-                          staff: CurrentStaff) -> Response:
-    assessment = await service.get(db, staff, assessment_id)
-    return await _assessment_page(request, db, staff, assessment)
-
-
-def _split_form(rules_id: str, fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    rules = get_rules(rules_id)
-    hasil_codes = {h.code for _g, h in rules.hasil_indicators()}
-    answers = {c: v for c, v in fields.items() if c not in hasil_codes}
-    hasil = {c: v for c, v in fields.items() if c in hasil_codes}
-    return answers, hasil
-
-
-@pages.post("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
-@body_limit(ANSWERS_BODY_BYTES)
-async def save_page(assessment_id: PathId, request: Request, db: DbSession,
-                    staff: CurrentAuditor) -> Response:
-    assessment = await service.get(db, staff, assessment_id)
-    form = await request.form(max_fields=MAX_FORM_FIELDS)
-    fields = {str(k)[2:]: str(v).strip() for k, v in form.items()
-              if str(k).startswith("a.") and isinstance(v, str) and v.strip()}
-    answers, hasil = _split_form(assessment.rules_id, fields)
-    version = str(form.get("version") or "")
-    try:
-        await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
-                                   expected_version=int(version) if version.isdigit() else None)
-    except (AnswerError, service.ChangedMeanwhile) as exc:
-        # Raised before anything is written: show the form again with what was typed.
-        return await _assessment_page(request, db, staff, assessment, error=exc,
-                                      submitted=fields)
-    return RedirectResponse(f"/zi/assessments/{assessment.id}#skor", status_code=303)
-
-
-@pages.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
-@body_limit(EVIDENCE_BODY_BYTES)
-async def evidence_page(assessment_id: PathId, request: Request, db: DbSession,
-                        staff: CurrentAuditor) -> Response:
-    assessment = await service.get(db, staff, assessment_id)
-    form = await request.form(max_fields=10)
-    await service.add_evidence(db, staff, assessment, item_code=str(form.get("code") or ""),
-                               link=str(form.get("link") or "") or None,
-                               note=str(form.get("note") or ""))
-    return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
-
-
-def _csrf_header(request: Request) -> bool:
-    """Same origin, and the header token when there is one (checked before the body is read)."""
-    check_origin(request)
-    token = request.headers.get(CSRF_HEADER)
-    if token is None:
-        return False
-    check_csrf_token(request, token)
-    return True
-
-
-def _csrf_form(request: Request, checked: bool, upload: documents.Upload) -> None:
-    if not checked:
-        check_csrf_token(request, upload.text(CSRF_FIELD) or None)
-
-
-async def _upload(request: Request, db: DbSession, staff: Staff,
-                  assessment: Assessment) -> Evidence:
-    """Stream the multipart upload (code, note, file) into the store and record it."""
-    checked = _csrf_header(request)
-    store = documents.EvidenceStore.of(request)
-    async with documents.receive(request, store, documents.max_bytes()) as upload:
-        _csrf_form(request, checked, upload)
-        return await service.add_evidence_file(
-            db, staff, assessment, item_code=upload.text("code"), note=upload.text("note"),
-            incoming=upload.file(), store=store)
-
-
-@pages.post("/assessments/{assessment_id}/evidence/files")
-@body_limit(documents.upload_body_limit)
-async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
-                             staff: CurrentAuditor) -> Response:
-    """Upload a document for an item (multipart: csrf_token, code, file, note)."""
-    assessment = await service.get(db, staff, assessment_id)
-    try:
-        await _upload(request, db, staff, assessment)
-    except (AnswerError, documents.DocumentTooLarge, documents.DocumentRefused) as exc:
-        # Raised before anything is written: show the page again with the reason.
-        return await _assessment_page(request, db, staff, assessment, error=exc)
-    return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
-
-
-@pages.get("/evidence/{evidence_id}/file")
-async def evidence_download(evidence_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentStaff) -> Response:
-    """An uploaded evidence file, always as a download."""
-    evidence = await service.evidence_file(db, staff, evidence_id)
-    store = documents.EvidenceStore.of(request)
-    path = store.path(evidence.sha256) if evidence.sha256 else None
-    if path is None or not path.is_file():
-        raise NotFound("Berkas data dukung ini tidak lagi tersimpan.",
-                       "This evidence file is no longer stored.")
-    return FileResponse(path, headers=documents.download_headers(
-        evidence.file_name or "data-dukung", evidence.content_type or "application/octet-stream"))
-
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pages.get("/template/{rules_id}.xlsx")
-async def template_page(rules_id: str, staff: CurrentStaff) -> Response:
-    """A fillable LKE workbook (codes, texts, drop-downs, evidence sheet)."""
-    if rules_id not in available():
-        raise NotFound()
-    data = workbook.to_bytes(workbook.template(get_rules(rules_id)))
-    return Response(data, media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{rules_id}.xlsx"'})
-
-
-@pages.post("/assessments/{assessment_id}/import", dependencies=[CsrfChecked])
-@body_limit(files.IMPORT_BODY_BYTES)
-async def import_page(assessment_id: PathId, request: Request, db: DbSession,
-                      staff: CurrentAuditor) -> Response:
-    """Replace the answers with a filled workbook (.xlsx) or answers file (.yaml, .json)."""
-    assessment = await service.get(db, staff, assessment_id)
-    form = await request.form(max_fields=10, max_files=1)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationFailed("Pilih berkas lembar kerja.", "Choose a worksheet file.",
-                               details={"field": "file"})
-    data = await upload.read(files.MAX_BYTES + 1)
-    suffix = PurePath(upload.filename).suffix.lower()
-    try:
-        # Parsing a workbook is CPU work: off the event loop (bounded by the row cap).
-        sheet = await run_in_threadpool(files.parse_bytes, data, suffix)
-        if sheet.rules != assessment.rules_id:
-            raise AnswerError("rules", f"berkas memakai {sheet.rules}, penilaian ini "
-                              f"{assessment.rules_id}", f"the file uses {sheet.rules}, this "
-                              f"assessment {assessment.rules_id}")
-        await service.import_worksheet(db, staff, assessment, sheet)
-    except (AnswerError, service.ChangedMeanwhile) as exc:
-        return await _assessment_page(request, db, staff, assessment, error=exc)
-    return RedirectResponse(f"/zi/assessments/{assessment.id}#skor", status_code=303)
-
-
-@pages.get("/assessments/{assessment_id}/gap", response_class=HTMLResponse)
-async def gap_page(assessment_id: PathId, request: Request, db: DbSession,
-                   staff: CurrentStaff) -> Response:
-    assessment = await service.get(db, staff, assessment_id)
-    scored = await service.scored(db, assessment)
-    gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
-    return render(request, "zi/gap.html", {
-        "a": assessment, "ev": scored.evaluation, "gap": gap, "f2": _f2,
-        "predicates": PREDICATES})
-
-
-@pages.get("/assessments/{assessment_id}/export.xlsx")
-async def export_page(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
-    assessment = await service.get(db, staff, assessment_id)
-    scored = await service.scored(db, assessment)
-    data = workbook.to_bytes(workbook.export(scored.worksheet, scored.evaluation))
-    name = f"lke-{assessment.unit.code}-{assessment.year}-{assessment.assessor.value}.xlsx"
-    return Response(data, media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@pages.get("/units/{code}/compare/{year}", response_class=HTMLResponse)
-async def compare_page(code: str, year: int, request: Request, db: DbSession,
-                       staff: CurrentStaff) -> Response:
-    unit = await service.readable_unit(db, staff, code)
-    comparison = await service.compare(db, staff, unit, year)
-    lang = request_language(request)
-    rules = comparison.columns[0].rules
-    return render(request, "zi/compare.html", {
-        "c": comparison, "rules": rules, "f2": _f2,
-        "names": [_assessor_name(col.assessment.assessor, lang) for col in comparison.columns],
-        "answer_of": service.answer_of,
-    })
-
-
-# ------------------------------------------------------------------------------------ API
-
-
-class AssessmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    year: int
-    assessor: Assessor
-    rules: str = Field(default="lke-2021", max_length=32)
-
-
-class EvidenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(max_length=16)
-    link: str | None = Field(default=None, max_length=2000)
-    file_ref: str | None = Field(default=None, max_length=200)
-    note: str = Field(default="", max_length=2000)
-
-
-@api.get("/rules")
+@router.get("/rules", response_model=list[RuleSetOut])
 async def rules_api(staff: CurrentStaff) -> Response:
     body = []
     for rules_id in available():
         rules = get_rules(rules_id)
-        body.append({"id": rules.id, "title": rules.title,
-                     "items": sum(1 for _ in rules.items()),
-                     "thresholds_known": all(r.total_minimum is not None
-                                             for r in rules.predicates.values())})
-    return _json(body)
+        body.append(RuleSetOut(id=rules.id, title=rules.title,
+                               items=sum(1 for _ in rules.items()),
+                               thresholds_known=all(r.total_minimum is not None
+                                                    for r in rules.predicates.values())))
+    return exact_json(body)
 
 
-@api.get("/units/{code}/assessments")
+@router.get("/units/{code}/assessments", response_model=list[AssessmentRowOut])
 async def list_api(code: str, db: DbSession, staff: CurrentStaff) -> Response:
     unit = await service.readable_unit(db, staff, code)
     body = []
     for assessment in await service.list_assessments(db, staff, unit):
         ev = (await service.scored(db, assessment)).evaluation
-        body.append({**_assessment_json(assessment), "total": to_decimal(ev.total),
-                     "predicate": ev.predicate, "predicate_determined": ev.predicate_determined})
-    return _json(body)
+        body.append(AssessmentRowOut(
+            **_assessment_out(assessment).model_dump(), total=to_decimal(ev.total),
+            predicate=ev.predicate, predicate_determined=ev.predicate_determined))
+    return exact_json(body)
 
 
-@api.post("/units/{code}/assessments", dependencies=[CsrfChecked])
+@router.post("/units/{code}/assessments", response_model=AssessmentOut, status_code=201,
+             dependencies=[CsrfChecked])
 async def create_api(code: str, body: AssessmentIn, db: DbSession,
                      staff: CurrentAuditor) -> Response:
     unit = await service.readable_unit(db, staff, code)
     assessment = await service.create(db, staff, unit, year=body.year, assessor=body.assessor,
                                       rules_id=body.rules)
-    return _json(_assessment_json(assessment), status_code=201)
+    return exact_json(_assessment_out(assessment), status_code=201)
 
 
-async def _full(db: DbSession, assessment: Assessment) -> dict[str, Any]:
+async def _full(db: AsyncSession, assessment: Assessment) -> AssessmentFullOut:
     scored = await service.scored(db, assessment)
-    return {
-        "assessment": _assessment_json(assessment),
-        "answers": {a.item_code: {"value": a.value, "source": a.source.value,
-                                  "computed_from": a.computed_from} for a in scored.answers},
-        "result": result(scored.evaluation),
-        "evidence": [_evidence_json(e) for e in scored.evidence],
-        "missing_evidence": service.missing_evidence(scored.rules, scored.worksheet,
-                                                     scored.evidence),
-    }
+    return AssessmentFullOut(
+        assessment=_assessment_out(assessment),
+        answers={a.item_code: AnswerOut(value=a.value, source=a.source,
+                                        computed_from=a.computed_from)
+                 for a in scored.answers},
+        result=ResultOut.model_validate(result(scored.evaluation)),
+        evidence=[_evidence_out(e) for e in scored.evidence],
+        missing_evidence=service.missing_evidence(scored.rules, scored.worksheet,
+                                                  scored.evidence),
+    )
 
 
-@api.get("/assessments/{assessment_id}")
+@router.get("/assessments/{assessment_id}", response_model=AssessmentFullOut)
 async def get_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
-    return _json(await _full(db, await service.get(db, staff, assessment_id)))
+    return exact_json(await _full(db, await service.get(db, staff, assessment_id)))
 
 
-@api.put("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
-@body_limit(ANSWERS_BODY_BYTES)
+@router.put("/assessments/{assessment_id}/answers", response_model=AnswersSavedOut,
+            dependencies=[CsrfChecked])
+@body_limit(forms.ANSWERS_BODY_BYTES)
 async def put_answers_api(
     assessment_id: PathId, db: DbSession, staff: CurrentAuditor,
     body: Annotated[dict[str, Any], Body()],
@@ -413,68 +139,70 @@ async def put_answers_api(
                  for k, v in hasil.items()}
     changes = await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
                                          expected_version=version)
-    return _json({**await _full(db, assessment), "changes": changes})
+    full = await _full(db, assessment)
+    return exact_json(AnswersSavedOut(**dict(full), changes=changes))
 
 
-@api.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
-@body_limit(EVIDENCE_BODY_BYTES)
+@router.post("/assessments/{assessment_id}/evidence", response_model=EvidenceOut,
+             status_code=201, dependencies=[CsrfChecked])
+@body_limit(forms.EVIDENCE_BODY_BYTES)
 async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
                        staff: CurrentAuditor) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     evidence = await service.add_evidence(db, staff, assessment, item_code=body.code,
                                           link=body.link, file_ref=body.file_ref, note=body.note)
-    return _json(_evidence_json(evidence), status_code=201)
+    return exact_json(_evidence_out(evidence), status_code=201)
 
 
-@api.post("/assessments/{assessment_id}/evidence/files")
+@router.post("/assessments/{assessment_id}/evidence/files", response_model=EvidenceOut,
+             status_code=201)
 @body_limit(documents.upload_body_limit)
 async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
                             staff: CurrentAuditor) -> Response:
     """Upload a document for an item: multipart with `code`, `file` and optional `note`."""
     assessment = await service.get(db, staff, assessment_id)
-    evidence = await _upload(request, db, staff, assessment)
-    return _json(_evidence_json(evidence), status_code=201)
+    evidence = await forms.upload_evidence(request, db, staff, assessment)
+    return exact_json(_evidence_out(evidence), status_code=201)
 
 
-@api.get("/assessments/{assessment_id}/gap")
+@router.get("/assessments/{assessment_id}/gap", response_model=GapOut)
 async def gap_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     scored = await service.scored(db, await service.get(db, staff, assessment_id))
     gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
-    return _json(gap_json(gap, scored.evaluation, scored.rules))
+    return exact_json(GapOut.model_validate(gap_json(gap, scored.evaluation, scored.rules)))
 
 
-@api.get("/assessments/{assessment_id}/history")
+@router.get("/assessments/{assessment_id}/history", response_model=list[HistoryEntryOut])
 async def history_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
-    return _json([{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                   "details": e.details} for e in await service.history(db, assessment)])
+    return exact_json([HistoryEntryOut(seq=e.seq, at=e.at.isoformat(), actor=e.actor,
+                                       action=e.action, details=e.details)
+                       for e in await service.history(db, assessment)])
 
 
-@api.get("/units/{code}/compare/{year}")
+@router.get("/units/{code}/compare/{year}", response_model=CompareOut)
 async def compare_api(code: str, year: int, db: DbSession, staff: CurrentStaff) -> Response:
     unit = await service.readable_unit(db, staff, code)
     comparison = await service.compare(db, staff, unit, year)
-    columns = []
-    for col in comparison.columns:
-        ev = col.evaluation
-        columns.append({"assessor": col.assessment.assessor.value, "id": col.assessment.id,
-                        "total": to_decimal(ev.total), "predicate": ev.predicate,
-                        "areas": {k: to_decimal(v) for k, v in ev.areas.items()}})
+    columns = [
+        CompareColumnOut(assessor=col.assessment.assessor, id=col.assessment.id,
+                         total=to_decimal(col.evaluation.total),
+                         predicate=col.evaluation.predicate,
+                         areas={k: to_decimal(v) for k, v in col.evaluation.areas.items()})
+        for col in comparison.columns
+    ]
     differences = [
-        {"code": code_, "answers": {col.assessment.assessor.value:
-                                    _plain(service.answer_of(col.worksheet, code_))
-                                    for col in comparison.columns},
-         "scores": {col.assessment.assessor.value: to_decimal(
-             col.evaluation.item_scores.get(code_, col.evaluation.hasil_indicators.get(
-                 code_, Fraction(0)))) for col in comparison.columns}}
+        DifferenceOut(
+            code=code_,
+            answers={col.assessment.assessor.value: _plain(service.answer_of(col.worksheet, code_))
+                     for col in comparison.columns},
+            scores={col.assessment.assessor.value: to_decimal(
+                col.evaluation.item_scores.get(code_, col.evaluation.hasil_indicators.get(
+                    code_, Fraction(0)))) for col in comparison.columns})
         for code_ in comparison.differing]
-    return _json({"unit": unit.code, "year": year, "columns": columns,
-                  "differences": differences})
+    return exact_json(CompareOut(unit=unit.code, year=year, columns=columns,
+                                 differences=differences))
 
 
 def _plain(value: object) -> object:
     return format(value, "f") if isinstance(value, Decimal) else value
-
-
-router.include_router(pages)
-router.include_router(api)
