@@ -28,7 +28,7 @@ from tests.reporting.helpers import (
     sign_in,
     submission,
 )
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.db import utcnow
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
