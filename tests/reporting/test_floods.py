@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import receipt as lib_receipt
+from crypto.encoding import b64u_encode
 from crypto.keys import KeyPair
 from tests.conftest import CSRF_RE, make_settings
 from tests.reporting.helpers import (
@@ -33,7 +34,6 @@ from wbs.core.db import utcnow
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import MailboxSession, Message, Report
-from wbs.reporting.schemas import b64u_encode
 from wbs.units.models import CaseType, Channel
 from wbs.units.service import create_unit
 
