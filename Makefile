@@ -26,6 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check wbs crypto tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean-var:
 	rm -rf var

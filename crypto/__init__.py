@@ -10,6 +10,7 @@ Importable on its own: it never imports `wbs`. Modules:
 - `crypto.staffkeys`: passphrase derivations, wrapped staff private keys, recovery keys.
 - `crypto.receipt`: reporter receipts and their derivations.
 - `crypto.directory`: signed key directories; `crypto.proof`: proofs of submission.
+- `crypto.pow`: the anti-spam hash puzzle (solving and the check of a solution).
 - `crypto.atrest`: the service's own secrets at rest (not report content).
 """
 

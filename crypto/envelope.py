@@ -31,7 +31,7 @@ from crypto.boxes import (
     seal_box,
 )
 from crypto.encoding import b64u_decode, b64u_encode, encode_context, u16
-from crypto.errors import DecryptError, FormatError, UnsupportedError
+from crypto.errors import CryptoError, DecryptError, FormatError, UnsupportedError
 from crypto.identity import (
     COMMITMENT_LEN,
     commitment_matches,
@@ -224,6 +224,14 @@ def wrap_header(wrap: bytes) -> tuple[Suite, str]:
     if len(wrap) < WRAP_HEADER_LEN + 32 or wrap[0] != VERSION or wrap[1] != Kind.WRAP:
         raise FormatError("not a wrap")
     return parse_suite(int.from_bytes(wrap[2:4], "big")), wrap[4:20].hex()
+
+
+def wrap_key_id(wrap: bytes) -> str:
+    """The hex recipient key id in a wrap's header; FormatError for anything else."""
+    try:
+        return wrap_header(wrap)[1]
+    except (CryptoError, ValueError, TypeError):
+        raise FormatError("not a wrap") from None
 
 
 def unwrap_data_key(wrap: bytes, ctx: ReportContext, key_pair: KeyPair) -> DataKey:

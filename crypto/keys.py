@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from crypto.encoding import b64u_decode, b64u_encode, u16
-from crypto.errors import DecryptError, FormatError, UnsupportedError
+from crypto.errors import CryptoError, DecryptError, FormatError, UnsupportedError
 
 X25519_LEN = 32
 MLKEM768_PUBLIC_LEN = 1184
@@ -141,6 +141,24 @@ def key_id_hex(public_key: PublicKey | str | bytes) -> str:
 def fingerprint(public_key: PublicKey | str | bytes) -> str:
     """Human fingerprint of a public key (object, wire text or wire bytes)."""
     return as_public_key(public_key).fingerprint
+
+
+def key_id_of(public_key: str) -> str:
+    """Hex key id of a wire public key text; FormatError (a ValueError) for anything else,
+    an unknown suite included."""
+    return _checked(public_key).key_id_hex
+
+
+def fingerprint_of(public_key: str) -> str:
+    """Fingerprint of a wire public key text; FormatError (a ValueError) for anything else."""
+    return _checked(public_key).fingerprint
+
+
+def _checked(public_key: str) -> PublicKey:
+    try:
+        return PublicKey.from_text(public_key)
+    except (CryptoError, ValueError, TypeError):
+        raise FormatError("bad public key") from None
 
 
 def _xwing_parts(seed: bytes) -> tuple[mlkem.MLKEM768PrivateKey, x25519.X25519PrivateKey]:

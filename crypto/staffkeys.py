@@ -48,6 +48,8 @@ PRIVATE_KEY_AAD_LABEL = b"wbs/v1/private-key"
 RECOVERY_SALT = b"wbs/v1/recovery"
 RECOVERY_LENGTH = 28  # 27 random symbols (133.8 bits) and a check symbol
 WEAK_ENV = "WBS_CRYPTO_ALLOW_WEAK_KDF"
+MIN_PASSPHRASE_CHARS = 12
+MAX_PASSPHRASE_CHARS = 256  # limit before hashing: no multi-megabyte "passwords"
 
 
 def weak_kdf_allowed() -> bool:

@@ -29,7 +29,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.pg import Cluster, PostgresUnavailable, start_cluster
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.db import make_engine
 from wbs.core.settings import Settings
 from wbs.migrate import upgrade

@@ -25,7 +25,7 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.conftest import make_settings
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.migrate import upgrade
 
 MAX_EXAMPLES = 8

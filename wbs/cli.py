@@ -80,7 +80,7 @@ def serve(
         raise typer.Exit(2) from None
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
-        "wbs.core.app:create_app",
+        "wbs.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

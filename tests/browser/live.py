@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import make_settings
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.settings import Settings
 from wbs.reporting.context import Reporting

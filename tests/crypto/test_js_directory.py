@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from wbs.reporting.formats import envelope_sha256, sign_proof
+from wbs.reporting.proof import envelope_sha256, sign_proof
 
 pytest_plugins = ["tests.browser.fixtures"]
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 
 from tests.conftest import make_settings
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.settings import Settings, SettingsError
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.foundation.test_cli import free_port, wbs
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.settings import SettingsError
 
 PRODUCTION = {"WBS_ENV": "production", "WBS_SECRET_KEY": "p" * 48}

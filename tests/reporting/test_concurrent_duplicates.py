@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from crypto.keys import KeyPair
 from tests.conftest import Account, make_settings
 from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in, submission
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import Message, Report, ReportWrap

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import receipt as lib_receipt
+from crypto.encoding import b64u_encode
 from crypto.keys import KeyPair
 from tests.conftest import CSRF_RE, make_settings
 from tests.reporting.helpers import (
@@ -28,12 +29,11 @@ from tests.reporting.helpers import (
     sign_in,
     submission,
 )
-from wbs.core.app import create_app
+from wbs.app import create_app
 from wbs.core.db import utcnow
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import MailboxSession, Message, Report
-from wbs.reporting.schemas import b64u_encode
 from wbs.units.models import CaseType, Channel
 from wbs.units.service import create_unit
 

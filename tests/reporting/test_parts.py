@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from crypto.pow import leading_zero_bits, solve, work_digest
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import TooManyRequests
 from wbs.reporting import repository
 from wbs.reporting.blobs import BlobStore, FileTooLarge
 from wbs.reporting.models import CaseCounter
-from wbs.reporting.pow import PowFailed, PowIssuer, leading_zero_bits, solve, work_digest
+from wbs.reporting.pow import PowFailed, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
 from wbs.reporting.service import case_number
 from wbs.units.models import CaseType, Unit

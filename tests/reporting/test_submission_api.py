@@ -11,11 +11,11 @@ import pytest
 from crypto import envelope as lib_envelope
 from crypto import proof as lib_proof
 from crypto import receipt as lib_receipt
+from crypto.encoding import b64u_decode, b64u_encode
 from crypto.keys import KeyPair
 from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in, submission
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.schemas import b64u_decode, b64u_encode
 
 
 async def _enrol(client, account) -> KeyPair:

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from crypto import staffkeys
 from tests.conftest import csrf_from, login, make_settings
 from tests.reporting.helpers import enrol, sign_in
+from wbs.app import create_app
 from wbs.audit.models import AuditEvent
-from wbs.core.app import create_app
 from wbs.staff import service as staff_service
 from wbs.staff import totp
 from wbs.staff.credentials import login_secret_for, new_credentials

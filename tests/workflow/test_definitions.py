@@ -159,7 +159,7 @@ def test_the_app_and_serve_refuse_a_bad_workflow_at_start(tmp_path: Path):
 
     from tests.conftest import make_settings
     from tests.foundation.test_cli import wbs
-    from wbs.core.app import create_app
+    from wbs.app import create_app
 
     broken = tmp_path / "workflows"
     shutil.copytree(DEFAULT_DIR, broken)

@@ -1,4 +1,4 @@
-"""Officer and admin HTML pages: device key enrolment, directory signing, inbox, case page.
+"""Officer HTML pages: the inbox and the case page.
 
 The server renders metadata only; report content, messages and notes are fetched as
 ciphertext from `/api/v1` and decrypted by the page scripts on the officer's device.
@@ -8,36 +8,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.cases import service
-from wbs.cases.service import CaseView
 from wbs.core.db import DbSession
 from wbs.core.i18n import request_language
 from wbs.core.templating import render
-from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
-from wbs.staff.deps import CurrentAdmin, CurrentStaff
-from wbs.staff.models import Role, Staff
+from wbs.staff.deps import CurrentStaff
+from wbs.staff.models import Role
 from wbs.units.models import CHANNEL_NAMES, Unit
 from wbs.workflow import handling
 from wbs.workflow.present import panel
 from wbs.workflow.routes import clock_of, workflows
 
 router = APIRouter(tags=["officer pages"], include_in_schema=False)
-
-
-def key_status(staff: object) -> str:
-    if getattr(staff, "public_key", None) is None:
-        return "none"
-    return "approved" if getattr(staff, "key_approved_at", None) else "pending"
-
-
-@router.get("/staff/key", response_class=HTMLResponse)
-async def key_page(request: Request, staff: CurrentStaff) -> Response:
-    """Make this device's key pair (in the browser) and send the public key for approval."""
-    return render(request, "cases/key.html", {"key_status": key_status(staff)})
 
 
 @router.get("/staff/cases", response_class=HTMLResponse)
@@ -86,31 +70,11 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
                  "deadline": e.timer_label.get(lang), "due": e.due}
                 for e in await handling.escalations(db, flows, staff)
             ],
-            "key_status": key_status(staff),
+            "key_status": staff.key_status,
             "unit_code": unit.code if unit else "",
             "is_admin": Role.admin in staff.roles,
         },
     )
-
-
-async def colleagues(db: AsyncSession, view: CaseView) -> list[Staff]:
-    """Staff of the case's unit with an approved key, not yet recipients, not excluded.
-
-    The page script offers only those whose key is in the verified signed directory.
-    """
-    present = {w.staff_id for w, _s in view.recipients if w.staff_id is not None}
-    excluded = set(view.report.excluded_staff_ids or [])
-    found = await db.scalars(
-        select(Staff)
-        .where(
-            Staff.unit_id == view.report.unit_id,
-            Staff.active.is_(True),
-            Staff.public_key.is_not(None),
-            Staff.key_approved_at.is_not(None),
-        )
-        .order_by(Staff.name, Staff.email)
-    )
-    return [s for s in found if s.id not in present | excluded]
 
 
 @router.get("/staff/cases/{report_id}", response_class=HTMLResponse)
@@ -131,17 +95,8 @@ async def case_page(
             "unit": view.unit,
             "channel": name_en if lang == "en" else name_id,
             "status": seen.flow.status_label.get(lang),
-            "colleagues": await colleagues(db, view),
+            "colleagues": await service.colleagues(db, view),
             "flow": panel(seen, lang),
             "forms": report_fields.FORMS,
         },
     )
-
-
-@router.get("/admin/units/{code}/keys", response_class=HTMLResponse)
-async def directory_page(
-    request: Request, code: str, db: DbSession, admin: CurrentAdmin
-) -> Response:
-    """Approve officers' keys by signing the unit's key directory on the admin's device."""
-    unit = await directory.admin_unit(db, admin, code[:32])
-    return render(request, "cases/directory.html", {"unit": unit})

@@ -5,17 +5,18 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.reporting import formats
+from crypto.keys import key_id_of
 from wbs.reporting.models import Report, ReportWrap
 from wbs.staff.models import Staff
 
 
 def current_key_id(actor: Staff) -> str | None:
     """The key id of the actor's current *approved* key, or None."""
-    if not actor.active or actor.public_key is None or actor.key_approved_at is None:
+    public_key = actor.approved_public_key
+    if public_key is None:
         return None
     try:
-        return formats.key_id(actor.public_key)
+        return key_id_of(public_key)
     except ValueError:
         return None
 
@@ -44,3 +45,19 @@ async def inbox(db: AsyncSession, actor: Staff) -> list[Report]:
         readable_statement(actor).order_by(Report.last_activity_at.desc(), Report.id.desc())
     )
     return list(rows)
+
+
+async def colleagues(db: AsyncSession, report: Report, present: set[int]) -> list[Staff]:
+    """Active staff of the report's unit with an approved key, not in `present`, not excluded."""
+    excluded = set(report.excluded_staff_ids or [])
+    found = await db.scalars(
+        select(Staff)
+        .where(
+            Staff.unit_id == report.unit_id,
+            Staff.active.is_(True),
+            Staff.public_key.is_not(None),
+            Staff.key_approved_at.is_not(None),
+        )
+        .order_by(Staff.name, Staff.email)
+    )
+    return [s for s in found if s.id not in present | excluded]

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crypto.encoding import b64u_decode
+from crypto.envelope import wrap_key_id
 from wbs.audit import service as audit
 from wbs.cases import repository
 from wbs.cases.models import Note
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from wbs.directory import service as directory
-from wbs.reporting import formats
 from wbs.reporting import repository as reports
 from wbs.reporting import service as reporting
 from wbs.reporting.context import Reporting
@@ -26,7 +27,7 @@ from wbs.reporting.models import (
     ReportWrap,
     SenderRole,
 )
-from wbs.reporting.schemas import AttachmentIn, b64u_decode
+from wbs.reporting.schemas import AttachmentIn
 from wbs.staff.models import Staff
 from wbs.units.models import Unit
 
@@ -162,6 +163,15 @@ async def get_case(
     )
 
 
+async def colleagues(db: AsyncSession, view: CaseView) -> list[Staff]:
+    """Staff of the case's unit with an approved key, not yet recipients, not excluded.
+
+    The page script offers only those whose key is in the verified signed directory.
+    """
+    present = {w.staff_id for w, _s in view.recipients if w.staff_id is not None}
+    return await repository.colleagues(db, view.report, present)
+
+
 async def case_attachment(
     db: AsyncSession, actor: Staff, report_id: str, attachment_id: str
 ) -> Attachment:
@@ -241,7 +251,7 @@ async def add_recipient(
     if kid in report.excluded_key_ids:
         raise NotFound("Petugas tidak ditemukan.", "Staff member not found.")
     try:
-        wrap_kid = formats.wrap_key_id(b64u_decode(wrap))
+        wrap_kid = wrap_key_id(b64u_decode(wrap))
     except ValueError:
         wrap_kid = ""
     if wrap_kid != kid:

@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.pow import solve
+from crypto.staffkeys import MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS
 from wbs.client import e2e
 from wbs.client.api import Api, ClientError
 from wbs.client.known import KeyChanged, KnownUnits, Rollback
-from wbs.core.errors import DomainError
-from wbs.reporting.pow import solve
-from wbs.reporting.schemas import b64u_decode, b64u_encode
-from wbs.staff.passwords import check_length
 
 
 @dataclass
@@ -128,10 +127,12 @@ def enroll(
 def _change(
     api: Api, current_secret: str, code: str | None, new: str, pair: e2e.KeyPair | None
 ) -> dict[str, Any]:
-    try:
-        check_length(new)
-    except DomainError as exc:
-        raise ClientError(f"{exc.text_id} / {exc.text_en}") from None
+    if not MIN_PASSPHRASE_CHARS <= len(new) <= MAX_PASSPHRASE_CHARS:
+        low, high = MIN_PASSPHRASE_CHARS, MAX_PASSPHRASE_CHARS
+        raise ClientError(
+            f"Kata sandi harus {low} sampai {high} karakter. / "
+            f"The password must be {low} to {high} characters long."
+        )
     made = e2e.new_passphrase(new, pair)
     me: dict[str, Any] = api.put(
         "/api/v1/staff/me/passphrase",

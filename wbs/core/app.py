@@ -1,11 +1,14 @@
-"""The application factory: settings, database, templates, security and routers."""
+"""The application shell: settings, database, templates, security headers and body limits.
+
+It knows no domain: `wbs.app.create_app` builds the application on it and adds each
+domain's app-scoped objects and routers.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,67 +21,31 @@ from wbs.core.bodylimit import BodyLimitMiddleware, BodyLimits
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.handlers import install_handlers
 from wbs.core.openapi import install_openapi
+from wbs.core.routes import router as core_router
 from wbs.core.security import SecurityHeadersMiddleware
-from wbs.core.settings import Settings, load_settings
+from wbs.core.settings import Settings
 from wbs.core.templating import make_environment
-from wbs.staff.service import Security
-from wbs.workflow.registry import load_all as load_workflows
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CRYPTO_JS_DIR = Path(__file__).resolve().parent.parent.parent / "crypto" / "js"
 
 
-def include_routers(app: FastAPI) -> None:
-    """Every domain's router; a new domain adds one line here."""
-    from wbs.audit.routes import router as audit_router
-    from wbs.core.routes import router as core_router
-    from wbs.staff.pages import router as staff_router
-    from wbs.units.pages import router as units_router
-
-    for router in (core_router, staff_router, units_router, audit_router):
-        app.include_router(router)
-    for optional in (
-        "wbs.staff.routes",
-        "wbs.zi.routes",
-        "wbs.zi.pages",
-        "wbs.reporting.routes",
-        "wbs.reporting.pages",
-        "wbs.cases.routes",
-        "wbs.cases.pages",
-        "wbs.workflow.routes",
-        "wbs.calendar.pages",
-        "wbs.outbox.pages",
-    ):
-        try:
-            module = importlib.import_module(optional)
-        except ModuleNotFoundError as exc:
-            if not (exc.name and optional.startswith(exc.name)):
-                raise
-            continue  # that domain is not part of this build yet
-        app.include_router(module.router)
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def build_app(settings: Settings, setup: Callable[[FastAPI], None]) -> FastAPI:
+    """The application with the core's state, handlers and routes; `setup(app)` adds the
+    domains before the static files, body limits and middleware are put in place."""
     settings.prepare_data_dir()  # SettingsError (naming the path) when it cannot be used
     master = settings.secret_bytes()
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Background jobs a domain registered (e.g. the in-process worker under `make run`).
         stop = asyncio.Event()
-        background = None
-        in_process = settings.worker_in_process
-        if in_process or (in_process is None and not settings.is_production):
-            from wbs.worker import run_forever  # the worker is a domain-level module
-
-            background = asyncio.create_task(run_forever(
-                settings, app.state.sessionmaker, app.state.workflows, stop,
-                settings.worker_interval_seconds))
+        tasks = [asyncio.create_task(job(stop)) for job in app.state.background]
         yield
         stop.set()
-        if background is not None:
-            await background
+        for task in tasks:
+            await task
         await engine.dispose()
 
     app = FastAPI(
@@ -95,11 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = make_environment()
     app.state.csrf_secret = bytes.fromhex(keyed_digest(master, "csrf", b"v1"))
-    app.state.security = Security.from_settings(settings, master)
-    # Workflow files are validated at start: a bad one stops the app naming file and place.
-    app.state.workflows = load_workflows(settings.workflows_dir)
+    app.state.background = []  # Callable[[asyncio.Event], Awaitable[None]], run while serving
     install_handlers(app)
-    include_routers(app)
+    app.include_router(core_router)
+    setup(app)
     install_openapi(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it
         app.mount("/static/crypto", StaticFiles(directory=CRYPTO_JS_DIR), name="crypto-js")

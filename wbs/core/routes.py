@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from wbs.core.db import DbSession
 from wbs.core.i18n import LANG_COOKIE, LANGUAGES
-from wbs.staff.forms import safe_next
+from wbs.core.security import safe_next
 
 router = APIRouter(tags=["core"])
 

@@ -147,3 +147,10 @@ def check_origin(request: Request) -> None:
     # Behind a TLS proxy the app sees http://; the browser sends WBS_BASE_URL's origin.
     if origin.rstrip("/") not in (own, request.app.state.settings.public_origin):
         raise CsrfFailed()
+
+
+def safe_next(value: str | None) -> str:
+    """Only local absolute paths: no open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value[:500]
+    return "/staff"

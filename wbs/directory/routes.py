@@ -1,4 +1,4 @@
-"""Admin API for the unit key directory (mounted under /api/v1 by wbs.reporting.routes)."""
+"""Admin API for the unit key directory."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from wbs.directory.schemas import (
 from wbs.staff.deps import CsrfChecked, CurrentAdmin
 from wbs.units.models import CaseType
 
-router = APIRouter(prefix="/admin/units/{code}", tags=["directory"])
+router = APIRouter(prefix="/api/v1/admin/units/{code}", tags=["directory"])
 
 
 @router.get("/directory", response_model=ProposalOut)
@@ -46,7 +46,7 @@ async def directory_proposal(code: str, db: DbSession, admin: CurrentAdmin) -> P
                 public_key=k.staff.public_key or "",
                 key_id=k.key_id,
                 fingerprint=k.fingerprint,
-                key_status="approved" if k.approved else "pending",
+                key_status=k.staff.key_status,
                 repeated=k.key_id in repeated,
             )
             for k in plan.keys

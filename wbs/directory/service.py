@@ -16,17 +16,22 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crypto.keys import fingerprint_of, key_id_of
 from wbs.audit import service as audit
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.directory.document import (
+    DirectoryDocument,
+    Recipient,
+    parse_directory,
+    verify_directory,
+)
 from wbs.directory.models import (
     DirectoryKey,
     DirectoryKeyWrap,
     RecipientOverride,
     SignedDirectory,
 )
-from wbs.reporting import formats
-from wbs.reporting.formats import DirectoryDocument, Recipient
 from wbs.staff.models import Role, Staff, StaffKeyId
 from wbs.units import repository as units
 from wbs.units.models import CaseType, Channel, Unit
@@ -113,7 +118,7 @@ async def current(db: AsyncSession, unit_id: int) -> SignedDirectory | None:
 
 
 def parsed(signed: SignedDirectory) -> DirectoryDocument:
-    return formats.parse_directory(signed.document)
+    return parse_directory(signed.document)
 
 
 def channel_recipients(signed: SignedDirectory, case_type: CaseType) -> list[Recipient]:
@@ -167,9 +172,9 @@ async def enrolled_keys(db: AsyncSession, unit_id: int) -> list[StaffKey]:
         keys.append(
             StaffKey(
                 staff=s,
-                key_id=formats.key_id(s.public_key),
-                fingerprint=formats.fingerprint(s.public_key),
-                approved=s.key_approved_at is not None,
+                key_id=key_id_of(s.public_key),
+                fingerprint=fingerprint_of(s.public_key),
+                approved=s.key_status == "approved",
             )
         )
     return keys
@@ -241,7 +246,7 @@ async def sign(
             "The directory must be signed with the unit's registered key.",
         )
     try:
-        doc = formats.verify_directory(public_key, document, signature)
+        doc = verify_directory(public_key, document, signature)
     except ValueError:
         raise DirectoryInvalid(
             "Tanda tangan direktori tidak sah.", "The directory signature is not valid."

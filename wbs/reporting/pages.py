@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from crypto.encoding import b64u_decode, b64u_encode
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
@@ -35,7 +36,7 @@ from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
 from wbs.reporting import service
 from wbs.reporting.context import Reporting, ReportingCtx, form_body_limit
-from wbs.reporting.schemas import AttachmentIn, Envelope, b64u_decode, b64u_encode
+from wbs.reporting.schemas import AttachmentIn, Envelope
 from wbs.staff.deps import OptionalStaff
 from wbs.units import repository as units
 from wbs.units.models import CHANNEL_NAMES, CaseType, Channel, Unit
@@ -303,9 +304,9 @@ async def unit_fingerprint(db: DbSession, unit: Unit) -> str | None:
     key = await directory.directory_key(db, unit.id)
     if key is None:
         return None
-    from wbs.reporting import formats
+    from wbs.directory.document import directory_fingerprint
 
-    return formats.directory_fingerprint(key.public_key)
+    return directory_fingerprint(key.public_key)
 
 
 @router.get("/lapor/{code}/poster", response_class=HTMLResponse)

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 
+from crypto.pow import leading_zero_bits, work_digest
 from wbs.core.errors import TooManyRequests, ValidationFailed
-
-ALGORITHM = "sha256-leading-zero-bits"
 
 
 class PowFailed(ValidationFailed):
@@ -66,28 +65,6 @@ class Challenge:
     challenge: str
     difficulty: int
     expires_at: datetime
-
-
-def leading_zero_bits(digest: bytes) -> int:
-    bits = 0
-    for byte in digest:
-        if byte == 0:
-            bits += 8
-            continue
-        return bits + 8 - byte.bit_length()
-    return bits
-
-
-def work_digest(challenge: str, report_id: str, nonce: str) -> bytes:
-    return sha256(f"{challenge}:{report_id}:{nonce}".encode()).digest()
-
-
-def solve(challenge: str, report_id: str, difficulty: int) -> str:
-    """Find a nonce (what the browser and `wbs client` do)."""
-    nonce = 0
-    while leading_zero_bits(work_digest(challenge, report_id, str(nonce))) < difficulty:
-        nonce += 1
-    return str(nonce)
 
 
 class PowIssuer:

@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from crypto.encoding import b64u_decode
+from crypto.keys import fingerprint_of
+from crypto.pow import ALGORITHM
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import NotFound
 from wbs.core.security import CSRF_HEADER, check_csrf_token, check_origin, csrf_token
 from wbs.directory import service as directory
-from wbs.directory.routes import router as directory_router
-from wbs.reporting import formats, service
+from wbs.directory.document import directory_fingerprint
+from wbs.reporting import proof, service
 from wbs.reporting.context import ReportingCtx, upload_body_limit
 from wbs.reporting.models import Report
-from wbs.reporting.pow import ALGORITHM
 from wbs.reporting.schemas import (
     AttachmentOut,
     ChannelOut,
@@ -41,14 +43,12 @@ from wbs.reporting.schemas import (
     SubmissionIn,
     SubmittedOut,
     UnitOut,
-    b64u_decode,
 )
 from wbs.reporting.uploads import read_body
 from wbs.units import repository as units
 from wbs.units.models import CHANNEL_NAMES
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
-router.include_router(directory_router)
 
 MAILBOX_COOKIE = "wbs_mailbox"
 
@@ -116,7 +116,7 @@ async def unit_directory(code: str, db: DbSession) -> DirectoryOut:
         unit=unit.code,
         version=signed.version,
         public_key=key.public_key,
-        fingerprint=formats.directory_fingerprint(key.public_key),
+        fingerprint=directory_fingerprint(key.public_key),
         document=signed.document,
         signature=signed.signature,
         signed_at=signed.signed_at,
@@ -125,7 +125,7 @@ async def unit_directory(code: str, db: DbSession) -> DirectoryOut:
                 DirectoryRecipientOut(
                     key_id=r.key_id,
                     public_key=r.public_key,
-                    fingerprint=r.fingerprint or formats.fingerprint(r.public_key),
+                    fingerprint=r.fingerprint or fingerprint_of(r.public_key),
                     name=r.name,
                 )
                 for r in entries
@@ -148,8 +148,8 @@ async def pow_challenge(ctx: ReportingCtx) -> PowOut:
 
 @router.get("/proof-key", response_model=ProofKeyOut)
 async def proof_key(ctx: ReportingCtx) -> ProofKeyOut:
-    public = formats.proof_public_key(ctx.master)
-    return ProofKeyOut(public_key=public, fingerprint=formats.signing_key_fingerprint(public))
+    public = proof.proof_public_key(ctx.master)
+    return ProofKeyOut(public_key=public, fingerprint=proof.signing_key_fingerprint(public))
 
 
 def proof_out(proof: service.Proof) -> ProofOut:

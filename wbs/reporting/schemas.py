@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from datetime import datetime
@@ -10,15 +9,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from crypto.encoding import b64u_decode
+from crypto.errors import FormatError
 from wbs.units.models import CaseType
 
-B64U = re.compile(r"^[A-Za-z0-9_-]*$")
 HEX_KEY_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _b64u(value: str) -> str:
-    if not B64U.match(value):
-        raise ValueError("not base64url without padding")
+    try:
+        b64u_decode(value)  # the one strict decoder: canonical, no padding
+    except FormatError:
+        raise ValueError("not base64url without padding") from None
     return value
 
 
@@ -41,14 +43,6 @@ def _key_id(value: str) -> str:
 B64u = Annotated[str, AfterValidator(_b64u)]
 Uuid = Annotated[str, Field(min_length=36, max_length=36), AfterValidator(_uuid)]
 KeyId = Annotated[str, AfterValidator(_key_id)]
-
-
-def b64u_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def b64u_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class Strict(BaseModel):

@@ -20,6 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crypto.encoding import b64u_decode
+from crypto.envelope import wrap_key_id
+from crypto.keys import key_id_of
 from wbs.audit import service as audit
 from wbs.core.db import unique_violation, utcnow
 from wbs.core.errors import (
@@ -32,7 +35,8 @@ from wbs.core.errors import (
     ValidationFailed,
 )
 from wbs.directory import service as directory
-from wbs.reporting import formats, repository
+from wbs.reporting import proof as proofs
+from wbs.reporting import repository
 from wbs.reporting.context import Reporting
 from wbs.reporting.models import (
     Attachment,
@@ -44,7 +48,7 @@ from wbs.reporting.models import (
     SenderRole,
 )
 from wbs.reporting.pow import PowFailed, Spent
-from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution, b64u_decode
+from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution
 from wbs.staff.models import Staff
 from wbs.units import repository as units
 from wbs.units.models import CaseType, Channel, Unit
@@ -338,7 +342,7 @@ def _wrap_key_ids(envelope: Envelope) -> list[str]:
     ids = []
     for text in envelope.wraps:
         try:
-            ids.append(formats.wrap_key_id(b64u_decode(text)))
+            ids.append(wrap_key_id(b64u_decode(text)))
         except ValueError:
             raise RecipientsMismatch() from None
     return ids
@@ -346,7 +350,7 @@ def _wrap_key_ids(envelope: Envelope) -> list[str]:
 
 def _reporter_key_id(envelope: Envelope) -> str:
     try:
-        return formats.key_id(envelope.reporter_key)
+        return key_id_of(envelope.reporter_key)
     except ValueError:
         raise ValidationFailed(
             "Kunci pelapor tidak valid.", "The reporter key is not valid."
@@ -367,7 +371,7 @@ async def _channel(db: AsyncSession, unit_code: str, case_type: CaseType) -> tup
 
 def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
     return Proof(
-        **formats.sign_proof(
+        **proofs.sign_proof(
             ctx.master,
             case_number=report.case_number,
             unit=unit.code,
@@ -380,7 +384,7 @@ def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
 def proof_of(ctx: Reporting, report: Report, unit: Unit) -> Proof:
     """The stored proof of a report (signature kept at submission time)."""
     return Proof(
-        **formats.proof_fields(
+        **proofs.proof_fields(
             ctx.master,
             case_number=report.case_number,
             unit=unit.code,
@@ -481,7 +485,7 @@ async def submit(
             content=envelope.content,
             identity=envelope.identity,
             reporter_key=envelope.reporter_key,
-            envelope_sha256=formats.envelope_sha256(
+            envelope_sha256=proofs.envelope_sha256(
                 envelope.model_dump(mode="json", exclude_unset=True)
             ),
             proof_signature="",

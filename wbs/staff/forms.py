@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from wbs.core.security import safe_next
+
 
 @dataclass(frozen=True)
 class LoginForm:
@@ -13,13 +15,6 @@ class LoginForm:
     password: str
     code: str | None
     next: str
-
-
-def safe_next(value: str | None) -> str:
-    """Only local absolute paths: no open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:500]
-    return "/staff"
 
 
 async def parse_login(request: Request) -> LoginForm:

@@ -66,6 +66,20 @@ class Staff(IdMixin, CreatedMixin, Base):
     def roles(self) -> frozenset[Role]:
         return frozenset(r.role for r in self.role_rows)
 
+    @property
+    def key_status(self) -> str:
+        """`none` (no device key yet), `pending` (waits for a directory signature), `approved`."""
+        if self.public_key is None:
+            return "none"
+        return "approved" if self.key_approved_at is not None else "pending"
+
+    @property
+    def approved_public_key(self) -> str | None:
+        """The public key cases may be addressed to: an active account's approved key."""
+        if not self.active or self.public_key is None or self.key_approved_at is None:
+            return None
+        return self.public_key
+
     def __repr__(self) -> str:
         return f"Staff(id={self.id!r}, email={self.email!r})"
 

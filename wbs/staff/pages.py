@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError
+from wbs.core.security import safe_next
 from wbs.core.templating import render
 from wbs.staff import service, totp
 from wbs.staff.deps import (
@@ -16,7 +17,7 @@ from wbs.staff.deps import (
     SecurityDep,
     session_cookie_name,
 )
-from wbs.staff.forms import parse_login, safe_next
+from wbs.staff.forms import parse_login
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 
@@ -117,3 +118,9 @@ async def totp_enrol(
             status_code=exc.status,
         )
     return RedirectResponse("/staff", status_code=303)
+
+
+@router.get("/key", response_class=HTMLResponse)
+async def key_page(request: Request, staff: CurrentStaff) -> Response:
+    """Make this device's key pair (in the browser) and send the public key for approval."""
+    return render(request, "cases/key.html", {"key_status": staff.key_status})

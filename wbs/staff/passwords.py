@@ -12,10 +12,11 @@ from anyio import CapacityLimiter
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from crypto.staffkeys import MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS
 from wbs.core.errors import ValidationFailed
 
-MIN_SECRET_CHARS = 12
-MAX_SECRET_CHARS = 256  # limit before hashing: no multi-megabyte "passwords"
+MIN_SECRET_CHARS = MIN_PASSPHRASE_CHARS
+MAX_SECRET_CHARS = MAX_PASSPHRASE_CHARS
 
 
 class PasswordPolicyError(ValidationFailed):

@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
+from crypto.encoding import b64u_encode
+from crypto.keys import fingerprint_of, key_id_of
 from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
 from wbs.core.security import check_origin, csrf_token
-from wbs.reporting import formats
-from wbs.reporting.schemas import B64u, b64u_encode
+from wbs.reporting.schemas import B64u
 from wbs.staff import repository, service
 from wbs.staff.deps import CsrfChecked, CurrentStaff, SecurityDep, session_cookie_name
 from wbs.staff.models import Staff
@@ -91,12 +92,6 @@ def decoy_kdf(master: bytes, email: str) -> dict[str, object]:
     return {"name": "pbkdf2-sha256", "iterations": DECOY_ITERATIONS, "salt": b64u_encode(salt)}
 
 
-def key_status(staff: Staff) -> str:
-    if staff.public_key is None:
-        return "none"
-    return "approved" if staff.key_approved_at is not None else "pending"
-
-
 async def me_out(db: AsyncSession, request: Request, staff: Staff) -> MeOut:
     unit = await db.get(Unit, staff.unit_id)
     assert unit is not None  # noqa: S101 - foreign key
@@ -112,9 +107,9 @@ async def me_out(db: AsyncSession, request: Request, staff: Staff) -> MeOut:
         recovery_wrapped_private_key=staff.recovery_wrapped_private_key,
         passphrase_changed_at=staff.passphrase_changed_at,
         totp_enrolled=staff.totp_secret_enc is not None,
-        key_id=formats.key_id(staff.public_key) if staff.public_key else None,
-        fingerprint=formats.fingerprint(staff.public_key) if staff.public_key else None,
-        key_status=key_status(staff),
+        key_id=key_id_of(staff.public_key) if staff.public_key else None,
+        fingerprint=fingerprint_of(staff.public_key) if staff.public_key else None,
+        key_status=staff.key_status,
         key_approved_at=staff.key_approved_at,
         csrf_token=csrf_token(request),
     )

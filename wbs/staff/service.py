@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto.atrest import SecretBox, keyed_digest
+from crypto.keys import fingerprint_of, key_id_of
 from wbs.audit import service as audit
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, NotFound, TooManyRequests, ValidationFailed
 from wbs.core.settings import Settings
-from wbs.reporting import formats
 from wbs.staff import repository, totp
 from wbs.staff.credentials import checked_kdf, checked_wrap
 from wbs.staff.models import (
@@ -472,14 +472,14 @@ async def enrol_key(
     directory signature and needs its recovery wrap, a re-wrap of the same key keeps the
     stored recovery wrap unless it sends a new one."""
     try:
-        fingerprint = formats.fingerprint(public_key)
+        fingerprint = fingerprint_of(public_key)
     except ValueError:
         raise ValidationFailed(
             "Kunci publik tidak valid.", "The public key is not valid."
         ) from None
     checked_wrap(wrapped_private_key, public_key, recovery=False)
     changed = staff.public_key != public_key
-    await claim_key_id(db, staff, formats.key_id(public_key))
+    await claim_key_id(db, staff, key_id_of(public_key))
     if recovery_wrapped_private_key is not None:
         checked_wrap(recovery_wrapped_private_key, public_key, recovery=True)
     elif changed:
@@ -563,7 +563,7 @@ async def change_passphrase(
     staff.passphrase_changed_at = utcnow()
     ended = await _end_sessions(db, staff, keep=session_id)
     await _audit_own(db, staff, "staff.passphrase_change", {
-        "fingerprint": formats.fingerprint(staff.public_key) if staff.public_key else None,
+        "fingerprint": fingerprint_of(staff.public_key) if staff.public_key else None,
         "sessions_ended": ended,
     })
     await db.flush()

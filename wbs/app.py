@@ -1,0 +1,70 @@
+"""The wbs application: the core shell (`wbs.core.app`) with every domain's objects and routers.
+
+A new domain adds its router here; `wbs.core` itself never imports a domain package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, FastAPI
+
+from wbs.audit.routes import router as audit_router
+from wbs.calendar.pages import router as calendar_pages
+from wbs.cases.pages import router as cases_pages
+from wbs.cases.routes import router as cases_routes
+from wbs.core.app import build_app
+from wbs.core.settings import Settings, load_settings
+from wbs.directory.pages import router as directory_pages
+from wbs.directory.routes import router as directory_routes
+from wbs.outbox.pages import router as outbox_pages
+from wbs.reporting.pages import router as reporting_pages
+from wbs.reporting.routes import router as reporting_routes
+from wbs.staff.pages import router as staff_pages
+from wbs.staff.routes import router as staff_routes
+from wbs.staff.service import Security
+from wbs.units.pages import router as units_pages
+from wbs.worker import run_forever
+from wbs.workflow.registry import load_all as load_workflows
+from wbs.workflow.routes import router as workflow_routes
+from wbs.zi.pages import router as zi_pages
+from wbs.zi.routes import router as zi_routes
+
+ROUTERS: tuple[APIRouter, ...] = (
+    staff_pages,
+    units_pages,
+    audit_router,
+    staff_routes,
+    zi_routes,
+    zi_pages,
+    reporting_routes,
+    directory_routes,
+    reporting_pages,
+    cases_routes,
+    cases_pages,
+    directory_pages,
+    workflow_routes,
+    calendar_pages,
+    outbox_pages,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_app(settings or load_settings(), _domains)
+
+
+def _domains(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    app.state.security = Security.from_settings(settings, settings.secret_bytes())
+    # Workflow files are validated at start: a bad one stops the app naming file and place.
+    app.state.workflows = load_workflows(settings.workflows_dir)
+    for router in ROUTERS:
+        app.include_router(router)
+    in_process = settings.worker_in_process
+    if in_process or (in_process is None and not settings.is_production):
+
+        async def worker(stop: asyncio.Event) -> None:
+            await run_forever(settings, app.state.sessionmaker, app.state.workflows, stop,
+                              settings.worker_interval_seconds)
+
+        app.state.background.append(worker)
