@@ -19,7 +19,9 @@ from wbs.core.handlers import install_handlers
 from wbs.core.security import SecurityHeadersMiddleware
 from wbs.core.settings import Settings, load_settings
 from wbs.core.templating import make_environment
+from wbs.reporting.context import Reporting
 from wbs.staff.service import Security
+from wbs.zi.evidence import Evidence
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CRYPTO_JS_DIR = Path(__file__).resolve().parent.parent.parent / "crypto" / "js"
@@ -77,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_environment()
     app.state.csrf_secret = bytes.fromhex(keyed_digest(master, "csrf", b"v1"))
     app.state.security = Security.from_settings(settings, master)
+    # App-scoped objects of the domains, built once here; routes get them as dependencies.
+    app.state.reporting = Reporting.build(settings, master)
+    app.state.evidence = Evidence.build(settings)
     install_handlers(app)
     include_routers(app)
     if CRYPTO_JS_DIR.is_dir():  # before /static, which would otherwise shadow it

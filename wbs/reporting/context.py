@@ -1,4 +1,7 @@
-"""What the reporting services need from the app: settings, limits, secrets, blobs, buckets."""
+"""What the reporting services need from the app: settings, limits, secrets, blobs, buckets.
+
+Built once per app in `create_app` (`app.state.reporting`); routes get it as `ReportingCtx`.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from crypto.atrest import keyed_digest
+from wbs.core.files import FileStore
 from wbs.core.settings import Settings
-from wbs.reporting.blobs import BlobStore
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
@@ -24,7 +27,7 @@ class Reporting:
     settings: Settings
     limits: ReportingLimits
     master: bytes = field(repr=False)
-    blobs: BlobStore
+    blobs: FileStore
     pow: PowIssuer
     forms: FormChallenges
     submit_bucket: TokenBucket
@@ -48,7 +51,7 @@ class Reporting:
             settings=settings,
             limits=limits,
             master=master,
-            blobs=BlobStore(settings.data_dir / "blobs"),
+            blobs=FileStore(settings.data_dir / "blobs"),
             pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds, clock),
             forms=FormChallenges(
                 form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock
@@ -64,11 +67,8 @@ class Reporting:
 
 
 def of_app(app: Any) -> Reporting:
-    """The app's reporting context, built once per app from its settings."""
-    ctx: Reporting | None = getattr(app.state, "reporting", None)
-    if ctx is None:
-        ctx = Reporting.build(app.state.settings, app.state.security.master)
-        app.state.reporting = ctx
+    """The app's reporting context (built in `create_app`)."""
+    ctx: Reporting = app.state.reporting
     return ctx
 
 

@@ -17,11 +17,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from wbs.core.files import check_length, parse_multipart
 from wbs.core.i18n import request_language
 from wbs.core.security import (
     CSRF_FIELD,
@@ -35,6 +35,7 @@ from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
 from wbs.reporting import service
 from wbs.reporting.context import Reporting, ReportingCtx, form_body_limit
+from wbs.reporting.limits import FORM_FIELD_BYTES
 from wbs.reporting.schemas import AttachmentIn, Envelope, b64u_decode, b64u_encode
 from wbs.staff.deps import OptionalStaff
 from wbs.units import repository as units
@@ -48,7 +49,6 @@ CHANNEL_ORDER = (
     CaseType.gratifikasi,
     CaseType.benturan_kepentingan,
 )
-FORM_FIELD_BYTES = 256 * 1024
 CHALLENGE_FIELD = "tantangan"
 
 
@@ -118,35 +118,6 @@ def base_url(request: Request) -> str:
     return str(configured or str(request.base_url)).rstrip("/")
 
 
-class FileTooLarge(MultiPartException):
-    """A file part went over the limit while it was arriving."""
-
-
-class InMemoryParser(MultiPartParser):
-    """Multipart parsing that keeps every part in memory (plaintext never touches the disk).
-
-    Files stay in memory because the spool size is above the per-file limit, and a file or
-    the files together going over their limits stop the parse as the bytes arrive.
-    """
-
-    def __init__(self, *args: Any, file_limit: int, total_limit: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.spool_max_size = file_limit + 1
-        self.file_limit = file_limit
-        self.total_limit = total_limit
-        self.file_bytes: dict[int, int] = {}
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current_part.file is not None:
-            key = id(self._current_part)
-            self.file_bytes[key] = self.file_bytes.get(key, 0) + (end - start)
-            if self.file_bytes[key] > self.file_limit:
-                raise FileTooLarge("file too large")
-            if sum(self.file_bytes.values()) > self.total_limit:
-                raise FileTooLarge("files too large")
-        super().on_part_data(data, start, end)
-
-
 async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff) -> FormData:
     """The no-JavaScript form, parsed in memory within the limits, CSRF and origin checked.
 
@@ -154,40 +125,12 @@ async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff)
     member happens to be signed in, to the staff session (reporters have no cookie).
     """
     limits = ctx.limits
-    length = request.headers.get("content-length", "")
-    ceiling = limits.form_body_bytes
-    if length.isdigit() and int(length) > ceiling:
-        raise PayloadTooLarge(
-            f"Kiriman terlalu besar (maks. {ceiling // 2**20} MiB termasuk lampiran).",
-            f"The submission is too large (at most {ceiling // 2**20} MiB with attachments).",
-        )
+    check_length(request, limits.form_upload)
     check_origin(request)
-    content_type = request.headers.get("content-type", "")
-    try:
-        if content_type.startswith("multipart/form-data"):
-            parser = InMemoryParser(
-                request.headers,
-                request.stream(),
-                max_files=limits.report_max_files + 1,
-                max_fields=64,
-                max_part_size=FORM_FIELD_BYTES,
-                file_limit=limits.report_max_file_bytes,
-                total_limit=limits.report_max_total_bytes,
-            )
-            form = await parser.parse()
-        else:
-            form = await request.form(max_files=0, max_fields=64, max_part_size=FORM_FIELD_BYTES)
-    except FileTooLarge:
-        raise PayloadTooLarge(
-            f"Lampiran terlalu besar (maks. {limits.report_max_file_bytes // 2**20} MiB per "
-            f"berkas, {limits.report_max_total_bytes // 2**20} MiB seluruhnya).",
-            f"Attachments too large (at most {limits.report_max_file_bytes // 2**20} MiB each, "
-            f"{limits.report_max_total_bytes // 2**20} MiB in all).",
-        ) from None
-    except MultiPartException:
-        raise ValidationFailed(
-            "Formulir terlalu besar atau rusak.", "The form is too large or damaged."
-        ) from None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = (await parse_multipart(request, limits.form_upload)).form  # in memory only
+    else:
+        form = await request.form(max_files=0, max_fields=64, max_part_size=FORM_FIELD_BYTES)
     token = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     check_csrf_token(
         request,

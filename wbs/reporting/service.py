@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +30,7 @@ from wbs.core.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from wbs.core.files import StoreWriter
 from wbs.directory import service as directory
 from wbs.reporting import formats, repository
 from wbs.reporting.context import Reporting
@@ -108,10 +108,10 @@ class FieldTooLarge(PayloadTooLarge):
 
 @dataclass
 class IncomingAttachment:
-    """An encrypted attachment stream as received (bytes, or an open spooled file)."""
+    """An encrypted attachment as received: bytes, or a file part written into the store."""
 
     id: str
-    source: bytes | BinaryIO
+    source: bytes | StoreWriter
 
 
 @dataclass
@@ -209,11 +209,9 @@ def store_files(
     with discard_on_error(ctx, stored):
         for item in declared:
             check_box_size(item.metadata, 4096, "Keterangan lampiran", "Attachment metadata")
-            name, size, created = ctx.blobs.put(
-                by_id[item.id].source, ctx.limits.report_max_file_bytes
-            )
-            stored.append(StoredBlob(item.id, item.metadata, name, size, created))
-            if size != item.size:
+            put = ctx.blobs.put(by_id[item.id].source, ctx.limits.report_max_file_bytes)
+            stored.append(StoredBlob(item.id, item.metadata, put.name, put.size, put.created))
+            if put.size != item.size:
                 raise ValidationFailed(
                     "Ukuran lampiran tidak sesuai.", "An attachment's size does not match."
                 )

@@ -17,14 +17,17 @@ from starlette.datastructures import UploadFile
 from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession, PathId
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
+from wbs.core.files import Upload
 from wbs.core.i18n import request_language
 from wbs.core.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, check_origin
 from wbs.core.templating import render
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.staff.models import Staff
 from wbs.zi import documents, files, repository, service, workbook
+from wbs.zi import evidence as evidence_files
 from wbs.zi.chart import area_chart
 from wbs.zi.errors import AnswerError
+from wbs.zi.evidence import EvidenceCtx
 from wbs.zi.gap import analyse, gap_json
 from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor, Evidence
 from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
@@ -138,7 +141,8 @@ async def _assessment_page(request: Request, db: DbSession, staff: Staff, assess
         "predicates": PREDICATES, "can_write": service.can_write(staff),
         "missing": service.missing_evidence(rules, ws, scored.evidence),
         "evidence": scored.evidence, "history": await service.history(db, assessment),
-        "accept": documents.ACCEPT, "max_size": documents.size_text(documents.max_bytes()),
+        "accept": documents.ACCEPT,
+        "max_size": documents.size_text(evidence_files.of_app(request.app).max_bytes),
         "size_text": documents.size_text,
         "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
                                                                              lang),
@@ -202,31 +206,30 @@ def _csrf_header(request: Request) -> bool:
     return True
 
 
-def _csrf_form(request: Request, checked: bool, upload: documents.Upload) -> None:
+def _csrf_form(request: Request, checked: bool, upload: Upload) -> None:
     if not checked:
         check_csrf_token(request, upload.text(CSRF_FIELD) or None)
 
 
-async def _upload(request: Request, db: DbSession, staff: Staff,
-                  assessment: Assessment) -> Evidence:
+async def _upload(request: Request, db: DbSession, staff: Staff, assessment: Assessment,
+                  files: evidence_files.Evidence) -> Evidence:
     """Stream the multipart upload (code, note, file) into the store and record it."""
     checked = _csrf_header(request)
-    store = documents.EvidenceStore.of(request)
-    async with documents.receive(request, store, documents.max_bytes()) as upload:
+    async with evidence_files.receive(request, files) as upload:
         _csrf_form(request, checked, upload)
         return await service.add_evidence_file(
             db, staff, assessment, item_code=upload.text("code"), note=upload.text("note"),
-            incoming=upload.file(), store=store)
+            incoming=documents.chosen(upload))
 
 
 @pages.post("/assessments/{assessment_id}/evidence/files")
-@body_limit(documents.upload_body_limit)
+@body_limit(evidence_files.upload_body_limit)
 async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
-                             staff: CurrentAuditor) -> Response:
+                             staff: CurrentAuditor, files: EvidenceCtx) -> Response:
     """Upload a document for an item (multipart: csrf_token, code, file, note)."""
     assessment = await service.get(db, staff, assessment_id)
     try:
-        await _upload(request, db, staff, assessment)
+        await _upload(request, db, staff, assessment, files)
     except (AnswerError, documents.DocumentTooLarge, documents.DocumentRefused) as exc:
         # Raised before anything is written: show the page again with the reason.
         return await _assessment_page(request, db, staff, assessment, error=exc)
@@ -234,12 +237,11 @@ async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSess
 
 
 @pages.get("/evidence/{evidence_id}/file")
-async def evidence_download(evidence_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentStaff) -> Response:
+async def evidence_download(evidence_id: PathId, db: DbSession, staff: CurrentStaff,
+                            files: EvidenceCtx) -> Response:
     """An uploaded evidence file, always as a download."""
     evidence = await service.evidence_file(db, staff, evidence_id)
-    store = documents.EvidenceStore.of(request)
-    path = store.path(evidence.sha256) if evidence.sha256 else None
+    path = files.store.path(evidence.sha256) if evidence.sha256 else None
     if path is None or not path.is_file():
         raise NotFound("Berkas data dukung ini tidak lagi tersimpan.",
                        "This evidence file is no longer stored.")
@@ -427,12 +429,12 @@ async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
 
 
 @api.post("/assessments/{assessment_id}/evidence/files")
-@body_limit(documents.upload_body_limit)
+@body_limit(evidence_files.upload_body_limit)
 async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentAuditor) -> Response:
+                            staff: CurrentAuditor, files: EvidenceCtx) -> Response:
     """Upload a document for an item: multipart with `code`, `file` and optional `note`."""
     assessment = await service.get(db, staff, assessment_id)
-    evidence = await _upload(request, db, staff, assessment)
+    evidence = await _upload(request, db, staff, assessment, files)
     return _json(_evidence_json(evidence), status_code=201)
 
 
