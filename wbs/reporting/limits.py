@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -77,11 +79,9 @@ class ReportingLimits(BaseSettings):
     @property
     def form_upload(self) -> UploadLimits:
         """A no-JavaScript form with attachments (parsed into memory only)."""
-        return UploadLimits(
+        return replace(
+            self.api_upload,
             body_bytes=self.form_body_bytes,
-            file_bytes=self.report_max_file_bytes,
-            total_bytes=self.report_max_total_bytes,
-            max_files=self.report_max_files + 1,
             max_fields=64,
             field_bytes=FORM_FIELD_BYTES,
         )
