@@ -18,6 +18,7 @@ from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
 from wbs.outbox.pages import router as outbox_pages
+from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
 from wbs.reporting.routes import router as reporting_routes
 from wbs.staff.pages import router as staff_pages
@@ -27,6 +28,7 @@ from wbs.units.pages import router as units_pages
 from wbs.worker import run_forever
 from wbs.workflow.registry import load_all as load_workflows
 from wbs.workflow.routes import router as workflow_routes
+from wbs.zi.evidence import Evidence
 from wbs.zi.pages import router as zi_pages
 from wbs.zi.routes import router as zi_routes
 
@@ -55,9 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _domains(app: FastAPI) -> None:
     settings: Settings = app.state.settings
-    app.state.security = Security.from_settings(settings, settings.secret_bytes())
+    master = settings.secret_bytes()
+    app.state.security = Security.from_settings(settings, master)
     # Workflow files are validated at start: a bad one stops the app naming file and place.
     app.state.workflows = load_workflows(settings.workflows_dir)
+    # App-scoped objects of the domains, built once here; routes get them as dependencies.
+    app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
+    app.state.evidence = Evidence.build(settings)
     for router in ROUTERS:
         app.include_router(router)
     in_process = settings.worker_in_process

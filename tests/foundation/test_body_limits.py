@@ -17,7 +17,7 @@ import pytest
 from tests.test_route_matrix import app_routes
 from wbs.core.bodylimit import DEFAULT_BODY_LIMIT, KIB, MIB
 from wbs.reporting.limits import ReportingLimits
-from wbs.zi import documents, files
+from wbs.zi import evidence, files
 
 CASE = "/api/v1/cases/00000000-0000-4000-8000-000000000000"
 NGINX = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "wbs.conf"
@@ -122,7 +122,7 @@ async def test_normal_requests_are_unaffected(client):
 # Routes whose bodies may be larger than DEFAULT_BODY_LIMIT, with where the number comes from.
 def expected_large() -> dict[tuple[str, str], int]:
     r = ReportingLimits()
-    evidence = documents.upload_body_limit()
+    evidence_bytes = evidence.body_bytes(evidence.DocumentSettings().max_bytes)
     return {
         ("POST", "/api/v1/reports"): r.upload_body_bytes,
         ("POST", "/api/v1/mailbox/messages"): r.upload_body_bytes,
@@ -138,8 +138,8 @@ def expected_large() -> dict[tuple[str, str], int]:
         ("PUT", "/api/v1/zi/assessments/{assessment_id}/answers"): 256 * KIB,
         ("POST", "/zi/assessments/{assessment_id}/evidence"): 64 * KIB,
         ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence"): 64 * KIB,
-        ("POST", "/zi/assessments/{assessment_id}/evidence/files"): evidence,
-        ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence/files"): evidence,
+        ("POST", "/zi/assessments/{assessment_id}/evidence/files"): evidence_bytes,
+        ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence/files"): evidence_bytes,
         ("POST", "/zi/assessments/{assessment_id}/import"): files.IMPORT_BODY_BYTES,
     }
 

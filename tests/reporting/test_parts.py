@@ -1,9 +1,8 @@
-"""Proof-of-work, blob store, rate limit and case counter on real parts (no crypto needed)."""
+"""Proof-of-work, rate limit and case counter on real parts (no crypto needed)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import pytest
@@ -15,7 +14,6 @@ from crypto.pow import leading_zero_bits, solve, work_digest
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import TooManyRequests
 from wbs.reporting import repository
-from wbs.reporting.blobs import BlobStore, FileTooLarge
 from wbs.reporting.models import CaseCounter
 from wbs.reporting.pow import PowFailed, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
@@ -70,21 +68,6 @@ def test_pow_check_never_crashes_on_junk(challenge, nonce):
     issuer = PowIssuer(b"k" * 32, difficulty=4, ttl_seconds=60)
     with pytest.raises(PowFailed):
         issuer.check(challenge, RID, nonce, purpose="submit")
-
-
-def test_blob_store_is_content_addressed_atomic_and_limited(tmp_path):
-    store = BlobStore(tmp_path / "blobs")
-    name, size, created = store.put(b"ciphertext-bytes", max_bytes=100)
-    assert size == 16 and created and store.path(name).read_bytes() == b"ciphertext-bytes"
-    again, _, created_again = store.put(b"ciphertext-bytes", max_bytes=100)
-    assert again == name and not created_again
-    with open(tmp_path / "big", "wb") as fh:
-        fh.write(os.urandom(3000))
-    with pytest.raises(FileTooLarge), open(tmp_path / "big", "rb") as fh:
-        store.put(fh, max_bytes=2999)
-    assert sorted(p.name for p in (tmp_path / "blobs").iterdir()) == [name]  # no temp left
-    with pytest.raises(ValueError):
-        store.path("../etc/passwd")
 
 
 def test_token_bucket_is_global_and_refills():

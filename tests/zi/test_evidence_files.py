@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from, login
 from wbs.audit.models import AuditEvent
-from wbs.zi import documents
+from wbs.zi import documents, evidence
 from wbs.zi.models import Evidence
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -164,9 +164,10 @@ async def test_upload_through_the_api(app, client, make_unit, make_staff, db) ->
     assert count == 2
 
 
-async def test_too_large_is_refused(app, client, make_unit, make_staff, db,
+async def test_too_large_is_refused(app, client, make_unit, make_staff, db, settings,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WBS_ZI_EVIDENCE_MAX_BYTES", "1024")
+    app.state.evidence = evidence.Evidence.build(settings)  # read once, as create_app does
     unit = await make_unit("ZIEV3")
     admin = await make_staff(unit, "admin")
     assert (await login(client, admin)).status_code == 303
@@ -177,7 +178,7 @@ async def test_too_large_is_refused(app, client, make_unit, make_staff, db,
     assert (await client.post(url, headers=headers, data={"code": "PPA1A"},
                               files={"file": ("ok.pdf", fits)})).status_code == 201
     # Over the limit while arriving, and announced too large by Content-Length.
-    for size in (1025, 1024 + documents.FORM_OVERHEAD + 1):
+    for size in (1025, 1024 + evidence.FORM_OVERHEAD + 1):
         response = await client.post(url, headers=headers, data={"code": "PPA1B"},
                                      files={"file": ("big.pdf", PDF + b"%" * (size - len(PDF)))})
         assert response.status_code == 413, response.text

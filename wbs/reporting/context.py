@@ -1,4 +1,7 @@
-"""What the reporting services need from the app: settings, limits, secrets, blobs, buckets."""
+"""What the reporting services need from the app: settings, limits, secrets, blobs, buckets.
+
+Built once per app in `create_app` (`app.state.reporting`); routes get it as `ReportingCtx`.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from crypto.atrest import keyed_digest
+from wbs.core.files import FileStore
 from wbs.core.settings import Settings
-from wbs.reporting.blobs import BlobStore
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
@@ -26,7 +29,7 @@ class Reporting:
     settings: Settings
     limits: ReportingLimits
     master: bytes = field(repr=False)
-    blobs: BlobStore
+    blobs: FileStore
     pow: PowIssuer
     forms: FormChallenges
     submit_bucket: TokenBucket
@@ -51,6 +54,7 @@ class Reporting:
         limits: ReportingLimits | None = None,
         *,
         clock: Clock = time.time,
+        workflows: Workflows | None = None,
     ) -> Reporting:
         limits = limits or ReportingLimits()
         pow_key = bytes.fromhex(keyed_digest(master, "pow", b"v1"))
@@ -59,7 +63,7 @@ class Reporting:
             settings=settings,
             limits=limits,
             master=master,
-            blobs=BlobStore(settings.data_dir / "blobs"),
+            blobs=FileStore(settings.data_dir / "blobs"),
             pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds, clock),
             forms=FormChallenges(
                 form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock
@@ -67,6 +71,7 @@ class Reporting:
             submit_bucket=TokenBucket(limits.submit_rate_per_minute),
             plain_bucket=TokenBucket(limits.plain_submit_rate_per_minute),
             login_bucket=TokenBucket(limits.mailbox_login_rate_per_minute),
+            workflows=workflows,
         )
 
     def lookup_hash(self, lookup: bytes) -> str:
@@ -75,11 +80,8 @@ class Reporting:
 
 
 def of_app(app: Any) -> Reporting:
-    """The app's reporting context, built once per app from its settings."""
-    ctx: Reporting | None = getattr(app.state, "reporting", None)
-    if ctx is None:
-        ctx = Reporting.build(app.state.settings, app.state.security.master)
-        app.state.reporting = ctx
+    """The app's reporting context (built in `create_app`)."""
+    ctx: Reporting = app.state.reporting
     if ctx.workflows is None:
         ctx.workflows = getattr(app.state, "workflows", None)
     return ctx

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wbs.core.files import UploadLimits
+
 KIB = 1024
 MIB = 1024 * 1024
+FORM_FIELD_BYTES = 256 * KIB  # one text field of a no-JavaScript form
 
 
 class ReportingLimits(BaseSettings):
@@ -58,3 +63,25 @@ class ReportingLimits(BaseSettings):
     def note_body_bytes(self) -> int:
         """An officer's encrypted note: a message box in base64url, in JSON."""
         return self.report_max_message_bytes * 2 + 4 * KIB
+
+    @property
+    def api_upload(self) -> UploadLimits:
+        """A multipart API body: the JSON part and the encrypted file parts."""
+        return UploadLimits(
+            body_bytes=self.upload_body_bytes,
+            file_bytes=self.report_max_file_bytes,
+            total_bytes=self.report_max_total_bytes,
+            max_files=self.report_max_files + 1,  # one more, so the service names the limit
+            max_fields=4,
+            field_bytes=self.report_max_content_bytes * 2 + self.report_max_identity_bytes * 2,
+        )
+
+    @property
+    def form_upload(self) -> UploadLimits:
+        """A no-JavaScript form with attachments (parsed into memory only)."""
+        return replace(
+            self.api_upload,
+            body_bytes=self.form_body_bytes,
+            max_fields=64,
+            field_bytes=FORM_FIELD_BYTES,
+        )

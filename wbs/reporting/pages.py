@@ -2,27 +2,24 @@
 
 Reporter pages set no cookie and log no client address (the access log has none). With
 JavaScript the page scripts encrypt in the browser and talk to `/api/v1`; these routes only
-serve the pages. Without JavaScript the form posts here and the reporting service seals
-the report in memory (`submit_plain`), which the receipt page says.
+serve the pages. Without JavaScript the form posts here, is parsed into memory, and
+`wbs.reporting.plain` seals the report in memory, which the receipt page says.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.datastructures import FormData
 
-from crypto.encoding import b64u_decode, b64u_encode
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
-from wbs.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from wbs.core.errors import DomainError, NotFound, ValidationFailed
+from wbs.core.files import check_length, parse_multipart
 from wbs.core.i18n import request_language
 from wbs.core.security import (
     CSRF_FIELD,
@@ -34,12 +31,12 @@ from wbs.core.security import (
 from wbs.core.templating import render
 from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
-from wbs.reporting import service
+from wbs.reporting import plain, service
 from wbs.reporting.context import Reporting, ReportingCtx, form_body_limit
-from wbs.reporting.schemas import AttachmentIn, Envelope
+from wbs.reporting.limits import FORM_FIELD_BYTES
+from wbs.reporting.poster import make_poster_pdf
 from wbs.staff.deps import OptionalStaff
-from wbs.units import repository as units
-from wbs.units.models import CHANNEL_NAMES, CaseType, Channel, Unit
+from wbs.units.models import CHANNEL_NAMES, CaseType, Unit
 
 router = APIRouter(tags=["reporter pages"], include_in_schema=False)
 
@@ -49,23 +46,10 @@ CHANNEL_ORDER = (
     CaseType.gratifikasi,
     CaseType.benturan_kepentingan,
 )
-FORM_FIELD_BYTES = 256 * 1024
 CHALLENGE_FIELD = "tantangan"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class PlainFile:
-    """An uploaded file on the no-JavaScript path, held in memory only."""
-
-    name: str
-    content_type: str
-    data: bytes = b""
-
-    def __repr__(self) -> str:
-        return f"PlainFile(size={len(self.data)})"
 
 
 @dataclass
@@ -78,9 +62,16 @@ class ChannelCard:
 
 @dataclass
 class UnitPage:
-    unit: Unit
+    found: service.UnitChannels
     channels: list[ChannelCard]
-    directory_version: int | None
+
+    @property
+    def unit(self) -> Unit:
+        return self.found.unit
+
+    @property
+    def directory_version(self) -> int | None:
+        return self.found.signed.version if self.found.signed else None
 
 
 def channel_name(case_type: CaseType, lang: str) -> str:
@@ -90,21 +81,14 @@ def channel_name(case_type: CaseType, lang: str) -> str:
 
 async def unit_page(db: DbSession, code: str, lang: str) -> UnitPage:
     """A unit's public data: its channels and whether each has signed recipients."""
-    unit = await units.by_code(db, code.strip().upper()[:32])
-    if unit is None:
-        raise NotFound("Unit tidak ditemukan.", "Unit not found.")
-    signed = await directory.current(db, unit.id)
-    by_type: dict[CaseType, Channel] = {
-        c.case_type: c for c in await units.channels_of(db, unit.id)
-    }
-    cards = []
-    for case_type in CHANNEL_ORDER:
-        channel = by_type.get(case_type)
-        if channel is None:
-            continue
-        ready = bool(signed and directory.channel_recipients(signed, case_type))
-        cards.append(ChannelCard(case_type, channel_name(case_type, lang), channel.enabled, ready))
-    return UnitPage(unit, cards, signed.version if signed else None)
+    found = await service.unit_channels(db, code.strip()[:32])
+    cards = [
+        ChannelCard(case_type, channel_name(case_type, lang), channel.enabled,
+                    found.ready(case_type))
+        for case_type in CHANNEL_ORDER
+        if (channel := found.channels.get(case_type)) is not None
+    ]
+    return UnitPage(found, cards)
 
 
 def parse_case_type(value: str) -> CaseType:
@@ -119,35 +103,6 @@ def base_url(request: Request) -> str:
     return str(configured or str(request.base_url)).rstrip("/")
 
 
-class FileTooLarge(MultiPartException):
-    """A file part went over the limit while it was arriving."""
-
-
-class InMemoryParser(MultiPartParser):
-    """Multipart parsing that keeps every part in memory (plaintext never touches the disk).
-
-    Files stay in memory because the spool size is above the per-file limit, and a file or
-    the files together going over their limits stop the parse as the bytes arrive.
-    """
-
-    def __init__(self, *args: Any, file_limit: int, total_limit: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.spool_max_size = file_limit + 1
-        self.file_limit = file_limit
-        self.total_limit = total_limit
-        self.file_bytes: dict[int, int] = {}
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current_part.file is not None:
-            key = id(self._current_part)
-            self.file_bytes[key] = self.file_bytes.get(key, 0) + (end - start)
-            if self.file_bytes[key] > self.file_limit:
-                raise FileTooLarge("file too large")
-            if sum(self.file_bytes.values()) > self.total_limit:
-                raise FileTooLarge("files too large")
-        super().on_part_data(data, start, end)
-
-
 async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff) -> FormData:
     """The no-JavaScript form, parsed in memory within the limits, CSRF and origin checked.
 
@@ -155,40 +110,12 @@ async def plain_form(request: Request, ctx: ReportingCtx, _staff: OptionalStaff)
     member happens to be signed in, to the staff session (reporters have no cookie).
     """
     limits = ctx.limits
-    length = request.headers.get("content-length", "")
-    ceiling = limits.form_body_bytes
-    if length.isdigit() and int(length) > ceiling:
-        raise PayloadTooLarge(
-            f"Kiriman terlalu besar (maks. {ceiling // 2**20} MiB termasuk lampiran).",
-            f"The submission is too large (at most {ceiling // 2**20} MiB with attachments).",
-        )
+    check_length(request, limits.form_upload)
     check_origin(request)
-    content_type = request.headers.get("content-type", "")
-    try:
-        if content_type.startswith("multipart/form-data"):
-            parser = InMemoryParser(
-                request.headers,
-                request.stream(),
-                max_files=limits.report_max_files + 1,
-                max_fields=64,
-                max_part_size=FORM_FIELD_BYTES,
-                file_limit=limits.report_max_file_bytes,
-                total_limit=limits.report_max_total_bytes,
-            )
-            form = await parser.parse()
-        else:
-            form = await request.form(max_files=0, max_fields=64, max_part_size=FORM_FIELD_BYTES)
-    except FileTooLarge:
-        raise PayloadTooLarge(
-            f"Lampiran terlalu besar (maks. {limits.report_max_file_bytes // 2**20} MiB per "
-            f"berkas, {limits.report_max_total_bytes // 2**20} MiB seluruhnya).",
-            f"Attachments too large (at most {limits.report_max_file_bytes // 2**20} MiB each, "
-            f"{limits.report_max_total_bytes // 2**20} MiB in all).",
-        ) from None
-    except MultiPartException:
-        raise ValidationFailed(
-            "Formulir terlalu besar atau rusak.", "The form is too large or damaged."
-        ) from None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = (await parse_multipart(request, limits.form_upload)).form  # in memory only
+    else:
+        form = await request.form(max_files=0, max_fields=64, max_part_size=FORM_FIELD_BYTES)
     token = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     check_csrf_token(
         request,
@@ -217,46 +144,8 @@ def text_fields(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 
-async def plain_files(form: FormData, ctx: Reporting, name: str) -> list[PlainFile]:
-    """Uploaded files (empty file inputs are skipped), checked against the limits."""
-    limits = ctx.limits
-    uploads = [u for u in form.getlist(name) if isinstance(u, UploadFile) and u.filename]
-    if len(uploads) > limits.report_max_files:
-        raise ValidationFailed(
-            f"Paling banyak {limits.report_max_files} lampiran.",
-            f"At most {limits.report_max_files} attachments.",
-        )
-    files = []
-    total = 0
-    for upload in uploads:
-        data = await upload.read(limits.report_max_file_bytes + 1)
-        if len(data) > limits.report_max_file_bytes:
-            raise PayloadTooLarge(
-                f"Lampiran terlalu besar (maks. {limits.report_max_file_bytes // 2**20} MiB).",
-                f"An attachment is too large (at most {limits.report_max_file_bytes // 2**20} "
-                "MiB).",
-            )
-        total += len(data)
-        if not data:
-            continue
-        files.append(
-            PlainFile(
-                name=(upload.filename or "lampiran")[-200:],
-                content_type=(upload.content_type or "application/octet-stream")[:100],
-                data=data,
-            )
-        )
-    if total > limits.report_max_total_bytes:
-        raise PayloadTooLarge(
-            f"Total lampiran maks. {limits.report_max_total_bytes // 2**20} MiB.",
-            f"Attachments may total at most {limits.report_max_total_bytes // 2**20} MiB.",
-        )
-    return files
-
-
-def proof_json(proof: Any) -> str:
-    data = proof.as_dict() if hasattr(proof, "as_dict") else dict(proof)
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
+def proof_json(proof: service.Proof) -> str:
+    return json.dumps(proof.as_dict(), indent=2, sort_keys=True, default=str)
 
 
 # --------------------------------------------------------------------------- landing
@@ -340,115 +229,6 @@ async def poster_pdf(request: Request, code: str, db: DbSession) -> Response:
     )
 
 
-POSTER_TEXT = {
-    "id": (
-        "Laporkan pelanggaran, keluhan, gratifikasi, dan benturan kepentingan",
-        "Pindai kode QR atau buka alamat ini:",
-        "Identitas Anda tidak diminta (kecuali laporan gratifikasi). Laporan dienkripsi di "
-        "perangkat Anda; simpan tanda terima untuk melihat tanggapan.",
-        "Sidik jari kunci unit (cocokkan dengan yang ditampilkan saat melapor):",
-        "Kunci unit belum ditandatangani.",
-    ),
-    "en": (
-        "Report wrongdoing, complaints, gratification and conflicts of interest",
-        "Scan the QR code or open this address:",
-        "Your identity is not asked for (except for gratification reports). Reports are "
-        "encrypted on your device; keep the receipt to read the answers.",
-        "Unit key fingerprint (compare with the one shown when you report):",
-        "The unit key is not signed yet.",
-    ),
-}
-
-
-def make_poster_pdf(
-    *,
-    unit_name: str,
-    unit_code: str,
-    address: str,
-    fingerprint: str | None,
-    channels: list[str],
-    lang: str,
-) -> bytes:
-    """An A4 poster: the unit, its channels, the address as text and QR code, the key."""
-    import segno
-    from reportlab.graphics import renderPDF
-    from reportlab.graphics.shapes import Drawing, Rect
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
-
-    title, scan, anonymity, key_label, no_key = POSTER_TEXT["en" if lang == "en" else "id"]
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4, invariant=True)
-    pdf.setTitle(f"wbs {unit_code}")
-    width, height = A4
-    y = height - 30 * mm
-    pdf.setFont("Helvetica-Bold", 22)
-    pdf.drawCentredString(width / 2, y, unit_name[:60])
-    y -= 12 * mm
-    pdf.setFont("Helvetica", 14)
-    pdf.drawCentredString(width / 2, y, title)
-    y -= 10 * mm
-    pdf.setFont("Helvetica", 12)
-    for name in channels:
-        pdf.drawCentredString(width / 2, y, "- " + name)
-        y -= 7 * mm
-    # QR code drawn as vector squares.
-    matrix = list(segno.make(address, error="m").matrix_iter(border=2))
-    size = 80 * mm
-    cell = size / len(matrix)
-    drawing = Drawing(size, size)
-    for row, cells in enumerate(matrix):
-        for col, dark in enumerate(cells):
-            if dark:
-                drawing.add(
-                    Rect(
-                        col * cell,
-                        size - (row + 1) * cell,
-                        cell,
-                        cell,
-                        fillColor="black",
-                        strokeColor=None,
-                    )
-                )
-    y -= size + 5 * mm
-    renderPDF.draw(drawing, pdf, (width - size) / 2, y)
-    y -= 10 * mm
-    pdf.drawCentredString(width / 2, y, scan)
-    y -= 8 * mm
-    pdf.setFont("Helvetica-Bold", 14)
-    pdf.drawCentredString(width / 2, y, address)
-    y -= 12 * mm
-    pdf.setFont("Helvetica", 10)
-    text = pdf.beginText(25 * mm, y)
-    for line in _wrap(anonymity, 95):
-        text.textLine(line)
-    pdf.drawText(text)
-    y -= 18 * mm
-    pdf.drawString(25 * mm, y, key_label if fingerprint else no_key)
-    if fingerprint:
-        y -= 7 * mm
-        pdf.setFont("Courier-Bold", 13)
-        pdf.drawString(25 * mm, y, fingerprint)
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    if current:
-        lines.append(current)
-    return lines
-
-
 # --------------------------------------------------------------------------- report form
 
 
@@ -460,15 +240,14 @@ async def form_context(
     card = next((c for c in page.channels if c.case_type == case_type), None)
     if card is None or not card.enabled:
         raise NotFound("Kanal tidak ditemukan.", "Channel not found.")
-    signed = await directory.current(db, page.unit.id)
-    officers = directory.channel_recipients(signed, case_type) if signed else []
     return {
+        "found": page.found,
         "unit": page.unit,
         "channel": card,
         "form": report_fields.form_for(case_type),
         "identity_fields": report_fields.IDENTITY,
         "identity_required": report_fields.identity_required,
-        "officers": officers,
+        "officers": page.found.recipients(case_type),
         "directory_version": page.directory_version,
         "limits": ctx.limits,
         "errors": {},
@@ -529,12 +308,12 @@ async def report_submit_plain(
             raise ValidationFailed(
                 "Periksa kembali isian yang ditandai.", "Check the fields marked below."
             )
-        files = await plain_files(form, ctx, "lampiran")
-        submitted, receipt = await submit_plain(
+        files = await plain.plain_files(form, ctx, "lampiran")
+        submitted, receipt = await plain.submit_plain(
             db,
             ctx,
             work=work,
-            unit=data["unit"].code,
+            found=data["found"],
             channel=kind,
             fields=cleaned.fields,
             identity=cleaned.identity,
@@ -570,216 +349,6 @@ async def report_submit_plain(
     )
 
 
-# --------------------------------------------------------------------------- no-JavaScript sealing
-#
-# The documented exception to "the server never sees plaintext": without JavaScript the
-# posted form is sealed here, in memory, with the `crypto` library, exactly as a browser
-# would seal it (to the channel's signed recipients minus those left out, plus the
-# receipt-derived reporter key), then stored through `service.submit(server_sealed=True)`.
-# Nothing readable is written to disk, logged, or kept after the response.
-
-
-@dataclass
-class PlainMessage:
-    sender: str
-    at: Any
-    text: str = field(repr=False)
-    files: list[str] = field(default_factory=list, repr=False)
-
-
-@dataclass
-class PlainMailbox:
-    case_number: str
-    channel: str
-    status_label: tuple[str, str]
-    submitted_at: Any
-    server_sealed: bool
-    fields: dict[str, str] = field(repr=False)
-    messages: list[PlainMessage] = field(repr=False)
-
-
-class ReceiptMistyped(ValidationFailed):
-    code = "receipt_invalid"
-    message_id = "Tanda terima salah ketik atau tidak lengkap. Periksa setiap karakter."
-    message_en = "The receipt has a typing mistake or is incomplete. Check every character."
-
-
-def _receipt_keys(receipt: str) -> Any:
-    from crypto import receipt as receipts
-    from crypto.errors import CryptoError
-
-    try:
-        return receipts.derive_from_receipt(receipt)
-    except (CryptoError, ValueError):
-        raise ReceiptMistyped() from None
-
-
-def _seal_files(
-    data_key: Any, ctx: Any, files: list[PlainFile]
-) -> tuple[list[AttachmentIn], list[service.IncomingAttachment]]:
-    from crypto import attachment
-
-    declared, streams = [], []
-    for f in files:
-        aid = str(uuid.uuid4())
-        stream = attachment.encrypt_attachment(data_key, ctx, aid, f.data)
-        meta = attachment.seal_attachment_metadata(data_key, ctx, aid, f.name, f.content_type)
-        declared.append(AttachmentIn(id=aid, metadata=b64u_encode(meta), size=len(stream)))
-        streams.append(service.IncomingAttachment(id=aid, source=stream))
-    return declared, streams
-
-
-async def submit_plain(
-    db: DbSession,
-    ctx: Reporting,
-    *,
-    work: service.Redeemed,
-    unit: str,
-    channel: CaseType,
-    fields: dict[str, str],
-    identity: dict[str, str] | None,
-    files: list[PlainFile],
-    excluded: list[str],
-) -> tuple[service.Submitted, str]:
-    """Seal a posted form in memory and store it as a server-sealed case: (…, receipt)."""
-    from crypto import envelope as envelopes
-    from crypto import receipt as receipts
-    from crypto.boxes import ReportContext
-
-    found = await units.by_code(db, unit)
-    if found is None:
-        raise NotFound()
-    signed = await directory.current(db, found.id)
-    if signed is None:
-        raise service.ChannelNotReady()
-    recipients = [
-        r.public_key
-        for r in directory.channel_recipients(signed, channel)
-        if r.key_id not in set(excluded)
-    ]
-    if not recipients:
-        raise ValidationFailed(
-            "Minimal satu petugas harus menerima laporan.",
-            "At least one officer must receive the report.",
-        )
-    receipt = receipts.new_receipt()
-    keys = _receipt_keys(receipt)
-    report_id = str(uuid.uuid4())
-    sealed = envelopes.seal_report(
-        unit=found.code,
-        channel=channel.value,
-        report_id=report_id,
-        content=fields,
-        identity=identity,
-        recipients=recipients,
-        reporter_key=keys.reporter_public_key,
-    )
-    declared, streams = _seal_files(
-        sealed.data_key, ReportContext(found.code, channel.value, report_id), files
-    )
-    submitted = await service.submit(
-        db,
-        ctx,
-        envelope=Envelope.model_validate(sealed.envelope.to_json()),
-        lookup=keys.lookup,
-        excluded=excluded,
-        attachments=declared,
-        files=streams,
-        work=work,
-        server_sealed=True,
-        directory_version=signed.version,
-    )
-    return submitted, receipt
-
-
-async def mailbox_login_receipt(
-    db: DbSession, ctx: Reporting, receipt: str, work: service.Redeemed
-) -> tuple[Any, str]:
-    """The receipt login of the no-JavaScript mailbox (no session is kept afterwards)."""
-    keys = _receipt_keys(receipt)
-    report, token, _expires = await service.mailbox_login(db, ctx, keys.lookup, work=work)
-    await service.mailbox_logout(db, token)
-    return report, token
-
-
-def _open(view: Any, receipt: str) -> tuple[Any, Any]:
-    from crypto import envelope as envelopes
-    from crypto.boxes import ReportContext
-    from crypto.errors import CryptoError
-
-    env = view.envelope
-    try:
-        data_key = envelopes.envelope_data_key(env, _receipt_keys(receipt).key_pair)
-    except CryptoError:
-        raise ReceiptMistyped() from None
-    return data_key, ReportContext(str(env["unit"]), str(env["channel"]), str(env["report_id"]))
-
-
-async def open_mailbox_plain(
-    db: DbSession, ctx: Reporting, report: Any, receipt: str
-) -> PlainMailbox:
-    """Decrypt the reporter's view in memory for this response only."""
-    from crypto import attachment
-    from crypto import envelope as envelopes
-    from crypto.errors import CryptoError
-
-    view = await service.mailbox_view(db, ctx, report)
-    data_key, rctx = _open(view, receipt)
-    content = envelopes.open_content(data_key, rctx, b64u_decode(str(view.envelope["content"])))
-    names: dict[str, str] = {}
-    for item, _message_id in view.attachments:
-        try:
-            meta = attachment.open_attachment_metadata(
-                data_key, rctx, item.public_id, b64u_decode(item.metadata_box)
-            )
-            names[item.public_id] = meta.name
-        except CryptoError:
-            names[item.public_id] = item.public_id
-    messages = []
-    for message, attachment_ids in view.messages:
-        role = message.sender_role.value
-        try:
-            text = envelopes.open_message(
-                data_key, rctx, role, message.public_id, b64u_decode(message.box)
-            )
-        except CryptoError:
-            text = "⚠"
-        messages.append(
-            PlainMessage(role, message.created_at, text, [names[a] for a in attachment_ids])
-        )
-    return PlainMailbox(
-        case_number=report.case_number,
-        channel=report.case_type.value,
-        status_label=view.status_label,
-        submitted_at=report.submitted_at,
-        server_sealed=report.server_sealed,
-        fields=content,
-        messages=messages,
-    )
-
-
-async def post_reporter_message_plain(
-    db: DbSession, ctx: Reporting, report: Any, receipt: str, text: str, files: list[PlainFile]
-) -> Any:
-    """A reporter's answer without JavaScript, sealed in memory like the browser would."""
-    from crypto import envelope as envelopes
-
-    view = await service.mailbox_view(db, ctx, report)
-    data_key, rctx = _open(view, receipt)
-    message_id = str(uuid.uuid4())
-    box = envelopes.seal_message(data_key, rctx, "reporter", message_id, text)
-    declared, streams = _seal_files(data_key, rctx, files)
-    return await service.post_reporter_message(
-        db,
-        ctx,
-        report,
-        message_id=message_id,
-        box=b64u_encode(box),
-        attachments=declared,
-        files=streams,
-    )
-
-
 # --------------------------------------------------------------------------- mailbox
 
 
@@ -801,7 +370,7 @@ async def mailbox_page(request: Request, ctx: ReportingCtx, _staff: OptionalStaf
     return render_mailbox(request, ctx, {})
 
 
-def plain_view(view: Any, lang: str) -> dict[str, Any]:
+def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
     """The no-JavaScript mailbox as template data (already decrypted by the service)."""
     kind = CaseType(view.channel)
     return {
@@ -833,8 +402,8 @@ async def _open_plain(
     request: Request, db: DbSession, ctx: Reporting, receipt: str, work: service.Redeemed
 ) -> dict[str, Any]:
     require_receipt(receipt)
-    report, _token = await mailbox_login_receipt(db, ctx, receipt, work)
-    view = await open_mailbox_plain(db, ctx, report, receipt)
+    report = await plain.report_for_receipt(db, ctx, receipt, work)
+    view = await plain.open_mailbox_plain(db, ctx, report, receipt)
     return plain_view(view, request_language(request))
 
 
@@ -870,10 +439,10 @@ async def mailbox_reply_plain(
                 "Pesan terlalu panjang (maks. 20.000 karakter).",
                 "The message is too long (at most 20,000 characters).",
             )
-        report, _token = await mailbox_login_receipt(db, ctx, receipt, work)
-        files = await plain_files(form, ctx, "lampiran")
-        await post_reporter_message_plain(db, ctx, report, receipt, text, files)
-        view = await open_mailbox_plain(db, ctx, report, receipt)
+        report = await plain.report_for_receipt(db, ctx, receipt, work)
+        files = await plain.plain_files(form, ctx, "lampiran")
+        await plain.post_reporter_message_plain(db, ctx, report, receipt, text, files)
+        view = await plain.open_mailbox_plain(db, ctx, report, receipt)
     except DomainError as exc:
         return render_mailbox(request, ctx, {"error": exc}, exc.status)
     return render_mailbox(

@@ -1,8 +1,8 @@
 """Submitting reports, case numbers, proofs, the receipt login and the reporter's mailbox.
 
 The server checks shapes, sizes, recipients and the anti-spam work, then stores ciphertext.
-It never decrypts, except on the documented no-JavaScript path (`submit_plain`, which seals
-in memory with the `crypto` library).
+It never decrypts, except on the documented no-JavaScript path (`wbs.reporting.plain`, which
+seals in memory with the `crypto` library).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +33,10 @@ from wbs.core.errors import (
     TooManyRequests,
     ValidationFailed,
 )
+from wbs.core.files import StoreWriter
 from wbs.directory import service as directory
+from wbs.directory.document import Recipient
+from wbs.directory.models import SignedDirectory
 from wbs.reporting import proof as proofs
 from wbs.reporting import repository
 from wbs.reporting.context import Reporting
@@ -111,10 +113,10 @@ class FieldTooLarge(PayloadTooLarge):
 
 @dataclass
 class IncomingAttachment:
-    """An encrypted attachment stream as received (bytes, or an open spooled file)."""
+    """An encrypted attachment as received: bytes, or a file part written into the store."""
 
     id: str
-    source: bytes | BinaryIO
+    source: bytes | StoreWriter
 
 
 @dataclass
@@ -212,11 +214,9 @@ def store_files(
     with discard_on_error(ctx, stored):
         for item in declared:
             check_box_size(item.metadata, 4096, "Keterangan lampiran", "Attachment metadata")
-            name, size, created = ctx.blobs.put(
-                by_id[item.id].source, ctx.limits.report_max_file_bytes
-            )
-            stored.append(StoredBlob(item.id, item.metadata, name, size, created))
-            if size != item.size:
+            put = ctx.blobs.put(by_id[item.id].source, ctx.limits.report_max_file_bytes)
+            stored.append(StoredBlob(item.id, item.metadata, put.name, put.size, put.created))
+            if put.size != item.size:
                 raise ValidationFailed(
                     "Ukuran lampiran tidak sesuai.", "An attachment's size does not match."
                 )
@@ -357,16 +357,36 @@ def _reporter_key_id(envelope: Envelope) -> str:
         ) from None
 
 
-async def _channel(db: AsyncSession, unit_code: str, case_type: CaseType) -> tuple[Unit, Channel]:
-    unit = await units.by_code(db, unit_code.strip().upper())
+@dataclass
+class UnitChannels:
+    """A unit found by its code, its channels and its signed directory, loaded once."""
+
+    unit: Unit
+    channels: dict[CaseType, Channel]
+    signed: SignedDirectory | None
+
+    def channel(self, case_type: CaseType) -> Channel:
+        """The unit's enabled channel of that type; NotFound otherwise."""
+        channel = self.channels.get(case_type)
+        if channel is None or not channel.enabled:
+            raise NotFound("Kanal tidak ditemukan.", "Channel not found.")
+        return channel
+
+    def recipients(self, case_type: CaseType) -> list[Recipient]:
+        """The channel's signed recipients (none while the directory is not signed)."""
+        return directory.channel_recipients(self.signed, case_type) if self.signed else []
+
+    def ready(self, case_type: CaseType) -> bool:
+        return bool(self.recipients(case_type))
+
+
+async def unit_channels(db: AsyncSession, code: str) -> UnitChannels:
+    """A unit by its code with its channels and directory; NotFound when there is none."""
+    unit = await units.by_code(db, code.strip().upper())
     if unit is None:
         raise NotFound("Unit tidak ditemukan.", "Unit not found.")
-    channel = await db.scalar(
-        select(Channel).where(Channel.unit_id == unit.id, Channel.case_type == case_type)
-    )
-    if channel is None or not channel.enabled:
-        raise NotFound("Kanal tidak ditemukan.", "Channel not found.")
-    return unit, channel
+    channels = {c.case_type: c for c in await units.channels_of(db, unit.id)}
+    return UnitChannels(unit, channels, await directory.current(db, unit.id))
 
 
 def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
@@ -407,11 +427,13 @@ async def submit(
     work: Redeemed,
     server_sealed: bool = False,
     directory_version: int | None = None,
+    found: UnitChannels | None = None,
 ) -> Submitted:
     """Store one report as a new case; returns it with the signed proof of submission.
 
     `work` is the redeemed anti-spam work (hash proof for this report id, or the form
     challenge of a server-sealed report): only after it do the global buckets count.
+    `found` is the envelope's unit as the caller already loaded it in this transaction.
     """
     if server_sealed:
         if work.purpose != "form-report":
@@ -434,8 +456,9 @@ async def submit(
 
     # Database work starts here (on SQLite this takes the write lock).
     with discard_on_error(ctx, stored):
-        unit, channel = await _channel(db, envelope.unit, envelope.channel)
-        signed = await directory.current(db, unit.id)
+        if found is None or found.unit.code != envelope.unit.strip().upper():
+            found = await unit_channels(db, envelope.unit)
+        unit, channel, signed = found.unit, found.channel(envelope.channel), found.signed
         if signed is None:
             raise ChannelNotReady()
         if directory_version is not None and directory_version != signed.version:
@@ -543,10 +566,10 @@ async def submit(
 # --------------------------------------------------------------------------- mailbox
 
 
-async def mailbox_login(
+async def report_for_receipt(
     db: AsyncSession, ctx: Reporting, lookup: bytes, *, work: Redeemed
-) -> tuple[Report, str, datetime]:
-    """Receipt login after redeemed work; (report, token, expiry).
+) -> Report:
+    """The report a receipt's lookup id opens, after redeemed work.
 
     Every attempt has paid its work before it gets here. The global bucket counts only
     receipts that do not exist, so a flood of guesses slows guessers down but never locks
@@ -561,6 +584,14 @@ async def mailbox_login(
             "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
             "Unknown receipt. Check how it was typed.",
         )
+    return report
+
+
+async def mailbox_login(
+    db: AsyncSession, ctx: Reporting, lookup: bytes, *, work: Redeemed
+) -> tuple[Report, str, datetime]:
+    """Receipt login after redeemed work (see `report_for_receipt`); (report, token, expiry)."""
+    report = await report_for_receipt(db, ctx, lookup, work=work)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(seconds=ctx.limits.mailbox_session_seconds)
     db.add(

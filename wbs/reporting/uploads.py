@@ -8,9 +8,9 @@ from typing import TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
 
-from wbs.core.errors import PayloadTooLarge, ValidationFailed
+from wbs.core.errors import DomainError, ValidationFailed
+from wbs.core.files import FormDamaged, check_length, parse_multipart
 from wbs.reporting.context import Reporting
 from wbs.reporting.service import IncomingAttachment
 
@@ -26,36 +26,25 @@ def _invalid(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(details={"fields": fields})
 
 
-def _check_length(request: Request, ctx: Reporting) -> None:
-    limit = ctx.limits.upload_body_bytes
-    length = request.headers.get("content-length")
-    if length is None or not length.isdigit():
-        raise ValidationFailed(
-            "Panjang data (Content-Length) wajib.", "A Content-Length header is required."
-        )
-    if int(length) > limit:
-        raise PayloadTooLarge(
-            f"Kiriman terlalu besar (maks. {limit // 2**20} MiB termasuk lampiran).",
-            f"The submission is too large (at most {limit // 2**20} MiB with attachments).",
-        )
-
-
 @asynccontextmanager
 async def read_body(
     request: Request, ctx: Reporting, model: type[M], part: str
 ) -> AsyncIterator[tuple[M, list[IncomingAttachment]]]:
-    """The validated JSON (whole body, or the multipart part `part`) and the file parts."""
-    _check_length(request, ctx)
+    """The validated JSON (whole body, or the multipart part `part`) and the file parts.
+
+    File parts go straight into the blob store as they arrive; the service keeps those it
+    accepts and the rest are gone when the block ends.
+    """
+    limits = ctx.limits.api_upload
+    check_length(request, limits, required=True)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(
-            max_files=ctx.limits.report_max_files + 1,
-            max_fields=4,
-            max_part_size=ctx.limits.report_max_content_bytes * 2
-            + ctx.limits.report_max_identity_bytes * 2,
-        )
         try:
-            text = form.get(part)
+            upload = await parse_multipart(request, limits, store=ctx.blobs)
+        except FormDamaged:
+            raise DomainError() from None  # 400, as for any unreadable request
+        try:
+            text = upload.form.get(part)
             if not isinstance(text, str):
                 raise ValidationFailed(
                     f"Bagian '{part}' wajib ada.", f"The part '{part}' is required."
@@ -65,16 +54,17 @@ async def read_body(
             except ValidationError as exc:
                 raise _invalid(exc) from None
             files = []
-            for upload in form.getlist(FILE_PART):
-                if not isinstance(upload, UploadFile) or not upload.filename:
+            for item in upload.files(FILE_PART):
+                writer = upload.writer(item)
+                if not item.filename or writer is None:
                     raise ValidationFailed(
                         "Lampiran tanpa nama berkas (id).",
                         "An attachment without a file name (id).",
                     )
-                files.append(IncomingAttachment(id=upload.filename.lower(), source=upload.file))
+                files.append(IncomingAttachment(id=item.filename.lower(), source=writer))
             yield body, files
         finally:
-            await form.close()
+            await upload.close()
         return
     if not content_type.startswith("application/json"):
         raise ValidationFailed(

@@ -1,63 +1,27 @@
-"""Evidence files (data dukung): accepted types, streamed upload, content-addressed storage.
+"""Evidence files (data dukung): which files are accepted, their names and download headers.
 
-The bytes live in `<data dir>/evidence/<sha256>`. A file part is written while it arrives
-to a temp file in that directory (never to /tmp), refused as soon as it passes the limit,
-checked for its type, then fsynced and renamed to its digest.
+The upload and the storage are `wbs.core.files` (see `wbs.zi.evidence`): a file part is
+written while it arrives into `<data dir>/evidence`, then `keep` checks its name and
+content against these rules before the store keeps it under its digest.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Request
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.datastructures import UploadFile
 
-from wbs.core.errors import PayloadTooLarge, ValidationFailed
+from wbs.core.errors import ValidationFailed
+from wbs.core.files import FileTooLarge, StoreWriter, Upload, UploadLimits
 
-MiB = 1024 * 1024
-DEFAULT_MAX_BYTES = 20 * MiB
 MAX_NAME = 200
-FIELD_BYTES = 16 * 1024  # one text field of the form (a note is at most 2000 characters)
-MAX_FIELDS = 8
-FORM_OVERHEAD = MAX_FIELDS * FIELD_BYTES + 64 * 1024
-SNIFF_BYTES = 8192
-
-
-class DocumentSettings(BaseSettings):
-    """`WBS_ZI_EVIDENCE_MAX_BYTES`: the largest evidence file accepted (default 20 MiB)."""
-
-    model_config = SettingsConfigDict(env_prefix="WBS_ZI_EVIDENCE_", extra="ignore")
-
-    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, le=1024 * MiB)
-
-
-def max_bytes() -> int:
-    return DocumentSettings().max_bytes
-
-
-BODY_SLACK = 64 * 1024
-
-
-def upload_body_limit(_app: Any = None) -> int:
-    """The body limit of the evidence upload routes (see wbs.core.bodylimit): the ceiling
-    `receive` checks (the file limit and the form's other fields) and a little more, so
-    that `receive`, which names the file limit (`zi_evidence_too_large`), answers first."""
-    return max_bytes() + FORM_OVERHEAD + BODY_SLACK
 
 
 @dataclass(frozen=True)
@@ -92,7 +56,7 @@ KINDS = "PDF, PNG, JPEG, DOCX, XLSX, PPTX, ODT, ODS, TXT"
 BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"PK\x03\x04", b"MZ", b"\x7fELF")
 
 
-class DocumentTooLarge(PayloadTooLarge):
+class DocumentTooLarge(FileTooLarge):
     code = "zi_evidence_too_large"
 
     def __init__(self, limit: int) -> None:
@@ -101,6 +65,14 @@ class DocumentTooLarge(PayloadTooLarge):
             f"The evidence file is too large (at most {size_text(limit)}).",
             details={"max_bytes": limit},
         )
+
+    @classmethod
+    def body(cls, limits: UploadLimits) -> FileTooLarge:
+        return cls(limits.file_bytes)
+
+    @classmethod
+    def files(cls, limits: UploadLimits) -> FileTooLarge:
+        return cls(limits.file_bytes)
 
 
 class DocumentRefused(ValidationFailed):
@@ -204,149 +176,41 @@ class StoredDocument:
     sha256: str
 
 
-class Incoming:
-    """One file part being written to a temp file next to where it will be kept."""
+@dataclass(frozen=True)
+class IncomingDocument:
+    """The uploaded file: the name it was sent with and the store writer it went into."""
 
-    def __init__(self, root: Path, filename: str) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=root)
-        self.path = Path(tmp)
-        self.file = os.fdopen(fd, "w+b")
-        self.filename = filename
-        self.digest = sha256()
-        self.size = 0
-        self.head = b""
-
-    def feed(self, data: bytes, limit: int) -> None:
-        self.size += len(data)
-        if self.size > limit:
-            raise _TooLarge("file too large")
-        self.digest.update(data)
-        if len(self.head) < SNIFF_BYTES:
-            self.head += data[: SNIFF_BYTES - len(self.head)]
-
-    def discard(self) -> None:
-        """Remove the temp file (nothing once it was kept)."""
-        with suppress(OSError):
-            self.file.close()
-        self.path.unlink(missing_ok=True)
+    filename: str
+    writer: StoreWriter
 
 
-class EvidenceStore:
-    """`<data dir>/evidence/<sha256>`: temp file + fsync + rename in the same directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @classmethod
-    def of(cls, request: Request) -> EvidenceStore:
-        return cls(Path(request.app.state.settings.data_dir) / "evidence")
-
-    def path(self, digest: str) -> Path:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError("bad evidence file name")
-        return self.root / digest
-
-    def keep(self, incoming: Incoming) -> StoredDocument:
-        """Check the name and content, then make the file durable under its digest."""
-        name = clean_name(incoming.filename)
-        kind = doc_type(name)
-        if incoming.size == 0:
-            raise DocumentRefused("Berkas data dukung kosong.", "The evidence file is empty.",
-                                  details={"field": "file"})
-        incoming.file.flush()
-        os.fsync(incoming.file.fileno())
-        if not content_matches(kind, incoming.head, incoming.path):
-            raise DocumentRefused(
-                f"Isi berkas '{name}' bukan {kind.label} seperti nama berkasnya.",
-                f"The content of '{name}' is not {kind.label} as its name says.",
-                details={"field": "file"},
-            )
-        incoming.file.close()
-        digest = incoming.digest.hexdigest()
-        os.replace(incoming.path, self.path(digest))
-        _fsync_dir(self.root)
-        return StoredDocument(name, kind.content_type, incoming.size, digest)
+def chosen(upload: Upload) -> IncomingDocument:
+    """The form's `file` part; refused when none was chosen."""
+    part = upload.form.get("file")
+    writer = upload.writer(part) if isinstance(part, UploadFile) else None
+    if not isinstance(part, UploadFile) or not part.filename or writer is None:
+        raise DocumentRefused("Pilih berkas data dukung.", "Choose an evidence file.",
+                              details={"field": "file"})
+    return IncomingDocument(part.filename, writer)
 
 
-def _fsync_dir(root: Path) -> None:
-    with suppress(OSError):  # not every platform can open a directory
-        fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-class _TooLarge(MultiPartException):
-    """The file part went over the limit while it was arriving."""
-
-
-class DocumentParser(MultiPartParser):
-    """Multipart parsing whose one file part goes straight into the evidence directory."""
-
-    def __init__(self, request: Request, root: Path, limit: int) -> None:
-        super().__init__(request.headers, request.stream(), max_files=1, max_fields=MAX_FIELDS,
-                         max_part_size=FIELD_BYTES)
-        self.root = root
-        self.limit = limit
-        self.incoming: Incoming | None = None
-
-    def on_headers_finished(self) -> None:
-        super().on_headers_finished()
-        upload = self._current_part.file
-        if upload is not None:
-            upload.file.close()  # the spooled file Starlette made is never used
-            self.incoming = Incoming(self.root, upload.filename or "")
-            upload.file = self.incoming.file
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current_part.file is not None and self.incoming is not None:
-            self.incoming.feed(data[start:end], self.limit)
-        super().on_part_data(data, start, end)
-
-
-@dataclass
-class Upload:
-    form: FormData
-    incoming: Incoming | None
-
-    def text(self, name: str) -> str:
-        value = self.form.get(name)
-        return value if isinstance(value, str) else ""
-
-    def file(self) -> Incoming:
-        """The uploaded file; refused when none was chosen."""
-        upload = self.form.get("file")
-        if (not isinstance(upload, UploadFile) or not upload.filename or self.incoming is None
-                or upload.file is not self.incoming.file):
-            raise DocumentRefused("Pilih berkas data dukung.", "Choose an evidence file.",
-                                  details={"field": "file"})
-        return self.incoming
-
-
-@asynccontextmanager
-async def receive(request: Request, store: EvidenceStore, limit: int) -> AsyncIterator[Upload]:
-    """Parse a multipart upload within the limit; the temp file is gone afterwards."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise DocumentRefused("Kirim berkas sebagai multipart/form-data.",
-                              "Send the file as multipart/form-data.", details={"field": "file"})
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + FORM_OVERHEAD:
-        raise DocumentTooLarge(limit)
-    parser = DocumentParser(request, store.root, limit)
-    try:
-        try:
-            form = await parser.parse()
-        except _TooLarge:
-            raise DocumentTooLarge(limit) from None
-        except MultiPartException:
-            raise DocumentRefused("Formulir terlalu besar atau rusak.",
-                                  "The form is too large or damaged.") from None
-        yield Upload(form, parser.incoming)
-    finally:
-        if parser.incoming is not None:
-            parser.incoming.discard()
+def keep(incoming: IncomingDocument) -> StoredDocument:
+    """Check the name and content, then make the file durable under its digest."""
+    name = clean_name(incoming.filename)
+    kind = doc_type(name)
+    writer = incoming.writer
+    if writer.size == 0:
+        raise DocumentRefused("Berkas data dukung kosong.", "The evidence file is empty.",
+                              details={"field": "file"})
+    writer.flush()
+    if not content_matches(kind, writer.head, writer.path):
+        raise DocumentRefused(
+            f"Isi berkas '{name}' bukan {kind.label} seperti nama berkasnya.",
+            f"The content of '{name}' is not {kind.label} as its name says.",
+            details={"field": "file"},
+        )
+    stored = writer.keep()
+    return StoredDocument(name, kind.content_type, stored.size, stored.name)
 
 
 def download_headers(name: str, content_type: str) -> dict[str, Any]:

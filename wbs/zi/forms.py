@@ -6,9 +6,11 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.bodylimit import KIB
+from wbs.core.files import Upload
 from wbs.core.security import CSRF_FIELD, CSRF_HEADER, check_csrf_token, check_origin
 from wbs.staff.models import Staff
 from wbs.zi import documents, service
+from wbs.zi import evidence as evidence_files
 from wbs.zi.models import Assessment, Evidence
 
 MAX_FORM_FIELDS = 400
@@ -26,18 +28,17 @@ def _csrf_header(request: Request) -> bool:
     return True
 
 
-def _csrf_form(request: Request, checked: bool, upload: documents.Upload) -> None:
+def _csrf_form(request: Request, checked: bool, upload: Upload) -> None:
     if not checked:
         check_csrf_token(request, upload.text(CSRF_FIELD) or None)
 
 
 async def upload_evidence(request: Request, db: AsyncSession, staff: Staff,
-                          assessment: Assessment) -> Evidence:
+                          assessment: Assessment, files: evidence_files.Evidence) -> Evidence:
     """Stream the multipart upload (code, note, file) into the store and record it."""
     checked = _csrf_header(request)
-    store = documents.EvidenceStore.of(request)
-    async with documents.receive(request, store, documents.max_bytes()) as upload:
+    async with evidence_files.receive(request, files) as upload:
         _csrf_form(request, checked, upload)
         return await service.add_evidence_file(
             db, staff, assessment, item_code=upload.text("code"), note=upload.text("note"),
-            incoming=upload.file(), store=store)
+            incoming=documents.chosen(upload))

@@ -20,8 +20,10 @@ from wbs.core.templating import render
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.staff.models import Staff
 from wbs.zi import documents, files, forms, repository, service, workbook
+from wbs.zi import evidence as evidence_files
 from wbs.zi.chart import area_chart
 from wbs.zi.errors import AnswerError
+from wbs.zi.evidence import EvidenceCtx
 from wbs.zi.gap import analyse
 from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor
 from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
@@ -109,7 +111,8 @@ async def _assessment_page(request: Request, db: DbSession, staff: Staff, assess
         "predicates": PREDICATES, "can_write": service.can_write(staff),
         "missing": service.missing_evidence(rules, ws, scored.evidence),
         "evidence": scored.evidence, "history": await service.history(db, assessment),
-        "accept": documents.ACCEPT, "max_size": documents.size_text(documents.max_bytes()),
+        "accept": documents.ACCEPT,
+        "max_size": documents.size_text(evidence_files.of_app(request.app).max_bytes),
         "size_text": documents.size_text,
         "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
                                                                              lang),
@@ -164,13 +167,13 @@ async def evidence_page(assessment_id: PathId, request: Request, db: DbSession,
 
 
 @router.post("/assessments/{assessment_id}/evidence/files")
-@body_limit(documents.upload_body_limit)
+@body_limit(evidence_files.upload_body_limit)
 async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
-                             staff: CurrentAuditor) -> Response:
+                             staff: CurrentAuditor, files: EvidenceCtx) -> Response:
     """Upload a document for an item (multipart: csrf_token, code, file, note)."""
     assessment = await service.get(db, staff, assessment_id)
     try:
-        await forms.upload_evidence(request, db, staff, assessment)
+        await forms.upload_evidence(request, db, staff, assessment, files)
     except (AnswerError, documents.DocumentTooLarge, documents.DocumentRefused) as exc:
         # Raised before anything is written: show the page again with the reason.
         return await _assessment_page(request, db, staff, assessment, error=exc)
@@ -178,12 +181,11 @@ async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSess
 
 
 @router.get("/evidence/{evidence_id}/file")
-async def evidence_download(evidence_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentStaff) -> Response:
+async def evidence_download(evidence_id: PathId, db: DbSession, staff: CurrentStaff,
+                            files: EvidenceCtx) -> Response:
     """An uploaded evidence file, always as a download."""
     evidence = await service.evidence_file(db, staff, evidence_id)
-    store = documents.EvidenceStore.of(request)
-    path = store.path(evidence.sha256) if evidence.sha256 else None
+    path = files.store.path(evidence.sha256) if evidence.sha256 else None
     if path is None or not path.is_file():
         raise NotFound("Berkas data dukung ini tidak lagi tersimpan.",
                        "This evidence file is no longer stored.")

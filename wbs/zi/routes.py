@@ -17,7 +17,9 @@ from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession, PathId
 from wbs.core.errors import ValidationFailed
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
-from wbs.zi import documents, forms, service
+from wbs.zi import evidence as evidence_files
+from wbs.zi import forms, service
+from wbs.zi.evidence import EvidenceCtx
 from wbs.zi.gap import analyse, gap_json
 from wbs.zi.models import Assessment, Evidence
 from wbs.zi.ruleset import available, get_rules, load_all
@@ -156,12 +158,12 @@ async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
 
 @router.post("/assessments/{assessment_id}/evidence/files", response_model=EvidenceOut,
              status_code=201)
-@body_limit(documents.upload_body_limit)
+@body_limit(evidence_files.upload_body_limit)
 async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentAuditor) -> Response:
+                            staff: CurrentAuditor, files: EvidenceCtx) -> Response:
     """Upload a document for an item: multipart with `code`, `file` and optional `note`."""
     assessment = await service.get(db, staff, assessment_id)
-    evidence = await forms.upload_evidence(request, db, staff, assessment)
+    evidence = await forms.upload_evidence(request, db, staff, assessment, files)
     return exact_json(_evidence_out(evidence), status_code=201)
 
 

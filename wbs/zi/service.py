@@ -20,8 +20,7 @@ from wbs.core.errors import Conflict, NotFound, ValidationFailed
 from wbs.staff.models import Staff
 from wbs.staff.service import has_role
 from wbs.units.models import Unit
-from wbs.zi import repository
-from wbs.zi.documents import EvidenceStore, Incoming
+from wbs.zi import documents, repository
 from wbs.zi.errors import AnswerError
 from wbs.zi.models import Answer, AnswerSource, Assessment, Assessor, Evidence
 from wbs.zi.ruleset import RuleSet, available, get_rules
@@ -299,12 +298,12 @@ async def add_evidence(
 
 async def add_evidence_file(
     db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str, note: str,
-    incoming: Incoming, store: EvidenceStore,
+    incoming: documents.IncomingDocument,
 ) -> Evidence:
     """Keep an uploaded document (type checked, stored by its sha256) as evidence for an item."""
     _require_writer(actor)
     code = _item_code(assessment, item_code)
-    stored = await to_thread.run_sync(store.keep, incoming)
+    stored = await to_thread.run_sync(documents.keep, incoming)
     evidence = Evidence(assessment_id=assessment.id, item_code=code, note=note.strip()[:MAX_NOTE],
                         file_name=stored.name, content_type=stored.content_type,
                         size_bytes=stored.size, sha256=stored.sha256, created_by_id=actor.id)
