@@ -16,7 +16,7 @@ from wbs.core.templating import render
 from wbs.reporting import fields as report_fields
 from wbs.staff.deps import CurrentStaff
 from wbs.staff.models import Role
-from wbs.units.models import CHANNEL_NAMES, Unit
+from wbs.units.models import CHANNEL_NAMES
 from wbs.workflow import handling
 from wbs.workflow.present import panel
 from wbs.workflow.routes import clock_of, workflows
@@ -56,7 +56,7 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
                 "mine": item.assignee_id == staff.id,
             }
         )
-    unit = await db.get(Unit, staff.unit_id)
+    unit = await service.unit_of_staff(db, staff)
     return render(
         request,
         "cases/inbox.html",

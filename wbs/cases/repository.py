@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, select
+from sqlalchemy import Select, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.keys import key_id_of
-from wbs.reporting.models import Report, ReportWrap
+from wbs.cases.models import Note
+from wbs.reporting.models import Attachment, Message, Report, ReportWrap
 from wbs.staff.models import Staff
+from wbs.units.models import Unit
 
 
 def current_key_id(actor: Staff) -> str | None:
@@ -61,3 +63,65 @@ async def colleagues(db: AsyncSession, report: Report, present: set[int]) -> lis
         .order_by(Staff.name, Staff.email)
     )
     return [s for s in found if s.id not in present | excluded]
+
+
+async def counts_per_report(
+    db: AsyncSession, model: type[Message] | type[Attachment], report_ids: list[int]
+) -> dict[int, int]:
+    """report id -> number of its messages (or attachments), for reports that have any."""
+    if not report_ids:
+        return {}
+    rows = await db.execute(
+        select(model.report_id, func.count())
+        .where(model.report_id.in_(report_ids))
+        .group_by(model.report_id)
+    )
+    return {report_id: int(count) for report_id, count in rows}
+
+
+async def unit_codes(db: AsyncSession, unit_ids: set[int]) -> dict[int, str]:
+    rows = await db.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))
+    return {unit_id: code for unit_id, code in rows}
+
+
+async def unit(db: AsyncSession, unit_id: int) -> Unit | None:
+    return await db.get(Unit, unit_id)
+
+
+async def notes_with_authors(db: AsyncSession, report_id: int) -> list[tuple[Note, str]]:
+    """The case's internal notes, oldest first, each with its author's e-mail."""
+    rows = await db.execute(
+        select(Note, Staff.email)
+        .join(Staff, Staff.id == Note.author_id)
+        .where(Note.report_id == report_id)
+        .order_by(Note.created_at, Note.id)
+    )
+    return [(note, email) for note, email in rows]
+
+
+async def staff_by_id(db: AsyncSession, staff_ids: set[int]) -> dict[int, Staff]:
+    return {s.id: s for s in await db.scalars(select(Staff).where(Staff.id.in_(staff_ids)))}
+
+
+async def staff(db: AsyncSession, staff_id: int) -> Staff | None:
+    return await db.get(Staff, staff_id)
+
+
+async def note_exists(db: AsyncSession, public_id: str) -> bool:
+    return await db.scalar(select(Note.id).where(Note.public_id == public_id)) is not None
+
+
+async def has_wrap(db: AsyncSession, report_id: int, key_id: str) -> bool:
+    """Whether the case already carries a wrap of its data key for this key id."""
+    found = await db.scalar(
+        select(ReportWrap.id).where(ReportWrap.report_id == report_id, ReportWrap.key_id == key_id)
+    )
+    return found is not None
+
+
+def add_note(db: AsyncSession, note: Note) -> None:
+    db.add(note)
+
+
+def add_wrap(db: AsyncSession, wrap: ReportWrap) -> None:
+    db.add(wrap)

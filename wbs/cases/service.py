@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_decode
@@ -101,27 +100,18 @@ async def _audit_case(
 async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
     cases = await repository.inbox(db, actor)
     ids = [c.id for c in cases]
-    counts: dict[tuple[str, int], int] = {}
-    if ids:
-        for model, name in ((Message, "m"), (Attachment, "a")):
-            rows = await db.execute(
-                select(model.report_id, func.count())
-                .where(model.report_id.in_(ids))
-                .group_by(model.report_id)
-            )
-            for report_id, count in rows:
-                counts[(name, report_id)] = int(count)
-    codes: dict[int, str] = dict(
-        (
-            await db.execute(
-                select(Unit.id, Unit.code).where(Unit.id.in_({c.unit_id for c in cases}))
-            )
-        ).all()
-    )
+    messages = await repository.counts_per_report(db, Message, ids)
+    attachments = await repository.counts_per_report(db, Attachment, ids)
+    codes = await repository.unit_codes(db, {c.unit_id for c in cases})
     return [
-        CaseSummary(c, codes[c.unit_id], counts.get(("m", c.id), 0), counts.get(("a", c.id), 0))
+        CaseSummary(c, codes[c.unit_id], messages.get(c.id, 0), attachments.get(c.id, 0))
         for c in cases
     ]
+
+
+async def unit_of_staff(db: AsyncSession, actor: Staff) -> Unit | None:
+    """The actor's own unit."""
+    return await repository.unit(db, actor.unit_id)
 
 
 async def get_case(
@@ -138,23 +128,16 @@ async def get_case(
     envelope = reporting.envelope_for(report, unit, mine)
     envelope["identity"] = None  # released only through a custodian
     messages, attachments = await reporting.thread(db, report)
-    notes = (
-        await db.execute(
-            select(Note, Staff.email)
-            .join(Staff, Staff.id == Note.author_id)
-            .where(Note.report_id == report.id)
-            .order_by(Note.created_at, Note.id)
-        )
-    ).all()
+    notes = await repository.notes_with_authors(db, report.id)
     staff_ids = {w.staff_id for w in wraps if w.staff_id is not None}
-    staff = {s.id: s for s in await db.scalars(select(Staff).where(Staff.id.in_(staff_ids)))}
+    staff = await repository.staff_by_id(db, staff_ids)
     return CaseView(
         report=report,
         unit=unit,
         envelope=envelope,
         messages=messages,
         attachments=attachments,
-        notes=[(row[0], row[1]) for row in notes],
+        notes=notes,
         recipients=[
             (w, staff.get(w.staff_id) if w.staff_id else None)
             for w in wraps
@@ -215,7 +198,7 @@ async def add_note(
     kid = repository.current_key_id(actor)
     assert kid is not None  # noqa: S101 - readable implies an approved key
     reporting.check_box_size(box, ctx.limits.report_max_message_bytes, "Catatan", "The note")
-    if await db.scalar(select(Note.id).where(Note.public_id == note_id)) is not None:
+    if await repository.note_exists(db, note_id):
         raise Conflict("Catatan ini sudah tersimpan.", "This note was already saved.")
     note = Note(
         report_id=report.id,
@@ -225,7 +208,7 @@ async def add_note(
         box=box,
         created_at=utcnow(),
     )
-    db.add(note)
+    repository.add_note(db, note)
     await db.flush()
     await _audit_case(db, actor, report, "case.note", {"note_id": note_id})
     return note
@@ -236,7 +219,7 @@ async def add_recipient(
 ) -> ReportWrap:
     """Escalation: the actor's device wrapped the data key to a colleague's approved key."""
     report = await writable(db, actor, report_id)
-    colleague = await db.get(Staff, staff_id)
+    colleague = await repository.staff(db, staff_id)
     if (
         colleague is None
         or colleague.unit_id != report.unit_id
@@ -259,10 +242,7 @@ async def add_recipient(
             "Bungkus kunci bukan untuk kunci petugas itu.",
             "The wrap is not for that staff member's key.",
         )
-    existing = await db.scalar(
-        select(ReportWrap.id).where(ReportWrap.report_id == report.id, ReportWrap.key_id == kid)
-    )
-    if existing is not None:
+    if await repository.has_wrap(db, report.id, kid):
         raise Conflict("Petugas itu sudah penerima.", "That staff member is already a recipient.")
     row = ReportWrap(
         report_id=report.id,
@@ -273,7 +253,7 @@ async def add_recipient(
         added_by_id=actor.id,
         created_at=utcnow(),
     )
-    db.add(row)
+    repository.add_wrap(db, row)
     await db.flush()
     await _audit_case(
         db, actor, report, "case.add_recipient", {"staff_id": colleague.id, "key_id": kid}

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,21 +19,17 @@ from crypto.keys import fingerprint_of, key_id_of
 from wbs.audit import service as audit
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.directory import repository
 from wbs.directory.document import (
     DirectoryDocument,
     Recipient,
     parse_directory,
     verify_directory,
 )
-from wbs.directory.models import (
-    DirectoryKey,
-    DirectoryKeyWrap,
-    RecipientOverride,
-    SignedDirectory,
-)
-from wbs.staff.models import Role, Staff, StaffKeyId
+from wbs.directory.models import DirectoryKey, SignedDirectory
+from wbs.staff.models import Role, Staff
 from wbs.units import repository as units
-from wbs.units.models import CaseType, Channel, Unit
+from wbs.units.models import CaseType, Unit
 
 HANDLING_ROLE: dict[CaseType, Role] = {
     CaseType.pengaduan: Role.verifikator,
@@ -102,19 +97,14 @@ class Proposal:
 
 async def admin_unit(db: AsyncSession, admin: Staff, code: str) -> Unit:
     """A unit in the admin's subtree, else 404."""
-    unit = await db.scalar(units.readable_units(admin.unit_id).where(Unit.code == code.upper()))
+    unit = await repository.unit_in_subtree(db, admin.unit_id, code.upper())
     if unit is None:
         raise NotFound()
     return unit
 
 
 async def current(db: AsyncSession, unit_id: int) -> SignedDirectory | None:
-    return await db.scalar(
-        select(SignedDirectory)
-        .where(SignedDirectory.unit_id == unit_id)
-        .order_by(SignedDirectory.version.desc())
-        .limit(1)
-    )
+    return await repository.current(db, unit_id)
 
 
 def parsed(signed: SignedDirectory) -> DirectoryDocument:
@@ -126,7 +116,7 @@ def channel_recipients(signed: SignedDirectory, case_type: CaseType) -> list[Rec
 
 
 async def directory_key(db: AsyncSession, unit_id: int) -> DirectoryKey | None:
-    return await db.scalar(select(DirectoryKey).where(DirectoryKey.unit_id == unit_id))
+    return await repository.directory_key(db, unit_id)
 
 
 async def staff_for_keys(
@@ -137,14 +127,8 @@ async def staff_for_keys(
     A key id belongs to one account for good (`staff_key_ids`), so the answer is unique and
     still names the holder after a rotation to a new (pending) key."""
     kids = sorted({r.key_id for r in recipients})
-    rows = await db.execute(
-        select(StaffKeyId.key_id, StaffKeyId.staff_id)
-        .join(Staff, Staff.id == StaffKeyId.staff_id)
-        .where(Staff.unit_id == unit_id, StaffKeyId.key_id.in_(kids))
-    )
     found: dict[str, int | None] = dict.fromkeys(kids)
-    for key_id, staff_id in rows:
-        found[key_id] = staff_id
+    found.update(await repository.key_owners(db, unit_id, kids))
     return found
 
 
@@ -161,13 +145,8 @@ def key_ids_of(signed: SignedDirectory) -> set[str]:
 
 
 async def enrolled_keys(db: AsyncSession, unit_id: int) -> list[StaffKey]:
-    staff = await db.scalars(
-        select(Staff)
-        .where(Staff.unit_id == unit_id, Staff.active.is_(True), Staff.public_key.is_not(None))
-        .order_by(Staff.email)
-    )
     keys = []
-    for s in staff:
+    for s in await repository.staff_with_keys(db, unit_id):
         assert s.public_key is not None  # noqa: S101 - filtered above
         keys.append(
             StaffKey(
@@ -185,14 +164,7 @@ async def proposed_recipients(
 ) -> dict[CaseType, list[str]]:
     """Per channel: the admin's override if any, else every key whose holder has the role."""
     channels = await units.channels_of(db, unit.id)
-    overrides: dict[int, set[int]] = {}
-    rows = await db.execute(
-        select(RecipientOverride.channel_id, RecipientOverride.staff_id).where(
-            RecipientOverride.channel_id.in_([c.id for c in channels])
-        )
-    )
-    for channel_id, staff_id in rows:
-        overrides.setdefault(channel_id, set()).add(staff_id)
+    overrides = await repository.overrides(db, [c.id for c in channels])
     result: dict[CaseType, list[str]] = {}
     for channel in channels:
         if not channel.enabled:
@@ -211,11 +183,7 @@ async def proposed_recipients(
 async def proposal(db: AsyncSession, admin: Staff, unit: Unit) -> Proposal:
     signed = await current(db, unit.id)
     key = await directory_key(db, unit.id)
-    wrap = await db.scalar(
-        select(DirectoryKeyWrap.wrapped).where(
-            DirectoryKeyWrap.unit_id == unit.id, DirectoryKeyWrap.staff_id == admin.id
-        )
-    )
+    wrap = await repository.key_wrap(db, unit.id, admin.id)
     keys = await enrolled_keys(db, unit.id)
     return Proposal(
         unit=unit,
@@ -281,13 +249,8 @@ async def sign(
     if set(doc.channels) - {c.value for c in plan.recipients}:
         raise DirectoryInvalid()
     if existing_key is None:
-        db.add(DirectoryKey(unit_id=unit.id, public_key=public_key))
-    await db.execute(
-        delete(DirectoryKeyWrap).where(
-            DirectoryKeyWrap.unit_id == unit.id, DirectoryKeyWrap.staff_id == admin.id
-        )
-    )
-    db.add(DirectoryKeyWrap(unit_id=unit.id, staff_id=admin.id, wrapped=wrapped_private_key))
+        repository.add_directory_key(db, unit.id, public_key)
+    await repository.replace_key_wrap(db, unit.id, admin.id, wrapped_private_key)
     signed = SignedDirectory(
         unit_id=unit.id,
         version=doc.version,
@@ -296,20 +259,16 @@ async def sign(
         signed_by_id=admin.id,
         signed_at=utcnow(),
     )
-    db.add(signed)
+    repository.add_signed(db, signed)
     listed_ids = {r.key_id for rs in doc.channels.values() for r in rs}
     newly = [k for k in plan.keys if k.key_id in listed_ids and not k.approved]
     if newly:
-        await db.execute(
-            update(Staff)
-            .where(Staff.id.in_([k.staff.id for k in newly]))
-            .values(key_approved_at=utcnow())
-        )
+        await repository.approve_keys(db, [k.staff.id for k in newly])
     owners = await staff_for_keys(db, unit.id, [r for rs in doc.channels.values() for r in rs])
     for k in plan.keys:
         owner = owners.get(k.key_id)
         if k.key_id in listed_ids and owner is None:
-            db.add(StaffKeyId(key_id=k.key_id, staff_id=k.staff.id, created_at=utcnow()))
+            repository.add_key_id(db, k.key_id, k.staff.id)
         elif owner is not None and owner != k.staff.id:
             raise RepeatedKey()
     try:
@@ -347,29 +306,20 @@ def _raw_entries(document: str) -> dict[str, list[dict[str, object]]]:
 async def set_override(
     db: AsyncSession, admin: Staff, unit: Unit, case_type: CaseType, staff_ids: list[int] | None
 ) -> list[int]:
-    channel = await db.scalar(
-        select(Channel).where(Channel.unit_id == unit.id, Channel.case_type == case_type)
-    )
+    channel = await repository.channel(db, unit.id, case_type)
     if channel is None:
         raise NotFound()
-    await db.execute(delete(RecipientOverride).where(RecipientOverride.channel_id == channel.id))
+    await repository.clear_override(db, channel.id)
     chosen: list[int] = []
     if staff_ids is not None:
         chosen = sorted(set(staff_ids))
-        found = set(
-            await db.scalars(
-                select(Staff.id).where(
-                    Staff.id.in_(chosen), Staff.unit_id == unit.id, Staff.active.is_(True)
-                )
-            )
-        )
+        found = await repository.active_staff_ids(db, unit.id, chosen)
         if found != set(chosen) or not chosen:
             raise ValidationFailed(
                 "Penerima harus petugas aktif unit ini (minimal satu).",
                 "Recipients must be active staff of this unit (at least one).",
             )
-        for staff_id in chosen:
-            db.add(RecipientOverride(channel_id=channel.id, staff_id=staff_id))
+        repository.add_override(db, channel.id, chosen)
     await db.flush()
     await audit.append(
         db,
