@@ -25,6 +25,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check wbs crypto tests bench
+	$(BIN)/ruff format --check wbs crypto tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -180,8 +180,7 @@ def main() -> None:
 
     results: dict[str, Any] = {
         "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}"
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         ),
         "cryptography": cryptography.__version__,
         "reports_2kb": bench_reports(args.seconds),

@@ -38,7 +38,14 @@ def prepare(served: Served, officers: int) -> dict[str, object]:
     emails = [f"v{i}@bench.go.id" for i in range(officers)]
     for email, role in [("admin@bench.go.id", "admin"), *((e, "verifikator") for e in emails)]:
         made = served.wbs(
-            "staff", "create", email, "--unit", "BENCH", "--role", role, "--password-stdin",
+            "staff",
+            "create",
+            email,
+            "--unit",
+            "BENCH",
+            "--role",
+            role,
+            "--password-stdin",
             stdin=PASS + "\n",
         )
         assert made.returncode == 0, made.stderr

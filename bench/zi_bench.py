@@ -82,15 +82,21 @@ def main() -> None:
 
     per_sheet.sort()
     print(f"python {platform.python_version()} on {platform.machine()}, rules {rules.id}")
-    print(f"scored {args.count} worksheets (parse + score + JSON result) in {elapsed:.2f} s: "
-          f"{args.count / elapsed:.0f} worksheets/s")
-    print(f"per worksheet: median {statistics.median(per_sheet) * 1000:.2f} ms, "
-          f"p99 {per_sheet[int(len(per_sheet) * 0.99)] * 1000:.2f} ms")
+    print(
+        f"scored {args.count} worksheets (parse + score + JSON result) in {elapsed:.2f} s: "
+        f"{args.count / elapsed:.0f} worksheets/s"
+    )
+    print(
+        f"per worksheet: median {statistics.median(per_sheet) * 1000:.2f} ms, "
+        f"p99 {per_sheet[int(len(per_sheet) * 0.99)] * 1000:.2f} ms"
+    )
     print(f"predicates: {dict(sorted(predicates.items(), key=lambda kv: str(kv[0])))}")
     if gap_times:
         gap_times.sort()
-        print(f"gap analysis ({len(gap_times)} worksheets, both predicates): median "
-              f"{statistics.median(gap_times) * 1000:.1f} ms, max {gap_times[-1] * 1000:.1f} ms")
+        print(
+            f"gap analysis ({len(gap_times)} worksheets, both predicates): median "
+            f"{statistics.median(gap_times) * 1000:.1f} ms, max {gap_times[-1] * 1000:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

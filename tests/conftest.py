@@ -54,11 +54,15 @@ os.environ.setdefault("WBS_REPORT_FORM_MIN_SECONDS", "0")
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     passed = [r.nodeid for r in terminalreporter.stats.get("passed", []) if r.when == "call"]
-    counts = {b: sum(1 for n in passed if re.search(rf"[\[-]{b}[\]-]", n))
-              for b in ("postgresql", "sqlite")}
+    counts = {
+        b: sum(1 for n in passed if re.search(rf"[\[-]{b}[\]-]", n))
+        for b in ("postgresql", "sqlite")
+    }
     terminalreporter.write_line(
         f"database tests passed: postgresql {counts['postgresql']}, sqlite {counts['sqlite']}"
-        f"{' (' + _pg_version + ')' if _pg_version else ''}", bold=True)
+        f"{' (' + _pg_version + ')' if _pg_version else ''}",
+        bold=True,
+    )
     for notice in _notices:
         terminalreporter.write_line(f"NOTICE: {notice}", yellow=True, bold=True)
 
@@ -330,8 +334,12 @@ async def login(
 ) -> httpx.Response:
     """Sign in through the real login form; returns the POST response (303 on success)."""
     token = await csrf_from(client, "/staff/login")
-    data = {"csrf_token": token, "email": account.email, "password": account.login_secret,
-            "next": "/staff"}
+    data = {
+        "csrf_token": token,
+        "email": account.email,
+        "password": account.login_secret,
+        "next": "/staff",
+    }
     if code:
         data["code"] = code
     return await client.post("/staff/login", data=data)

@@ -107,9 +107,7 @@ def openapi_schema(openapi_app: Any) -> Any:
 def test_every_operation_keeps_to_the_document(openapi_schema: Any, asgi_client: Any) -> None:
     checks = [not_a_server_error, response_schema_conformance]
     operations = [result.ok() for result in openapi_schema.get_all_operations()]
-    assert len(operations) == sum(
-        len(item) for item in openapi_schema.raw_schema["paths"].values()
-    )
+    assert len(operations) == sum(len(item) for item in openapi_schema.raw_schema["paths"].values())
     for operation in operations:
 
         @given(case=operation.as_strategy())

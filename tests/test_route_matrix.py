@@ -51,18 +51,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin"): Row("/admin", 303, 404, ADMIN_ONLY),
     ("GET", "/admin/units/{code}"): Row("/admin/units/{unit}", 303, 404, ADMIN_ONLY),
     ("GET", "/admin/outbox"): Row("/admin/outbox", 303, 404, ADMIN_ONLY),
-    ("GET", "/admin/units/{code}/calendar"): Row("/admin/units/{unit}/calendar", 303, 404,
-                                                 ADMIN_ONLY),
+    ("GET", "/admin/units/{code}/calendar"): Row(
+        "/admin/units/{unit}/calendar", 303, 404, ADMIN_ONLY
+    ),
     ("POST", "/admin/units/{code}/calendar/cuti-bersama"): Row(
-        "/admin/units/{unit}/calendar/cuti-bersama", 401, 404, {"admin": 303}),
+        "/admin/units/{unit}/calendar/cuti-bersama", 401, 404, {"admin": 303}
+    ),
     ("POST", "/admin/units/{code}/calendar/closures"): Row(
-        "/admin/units/{unit}/calendar/closures", 401, 404, {"admin": 422}),
+        "/admin/units/{unit}/calendar/closures", 401, 404, {"admin": 422}
+    ),
     ("POST", "/admin/units/{code}/calendar/closures/{day}/delete"): Row(
-        "/admin/units/{unit}/calendar/closures/2026-01-02/delete", 401, 404, {"admin": 404}),
+        "/admin/units/{unit}/calendar/closures/2026-01-02/delete", 401, 404, {"admin": 404}
+    ),
     ("POST", "/admin/staff/{staff_id}/deactivate"): Row(
-        "/admin/staff/999999999/deactivate", 401, 404),
-    ("GET", "/api/v1/audit/{code}/export"): Row("/api/v1/audit/{unit}/export", 401, 404,
-                                                 {"admin": 200, "auditor": 200}),
+        "/admin/staff/999999999/deactivate", 401, 404
+    ),
+    ("GET", "/api/v1/audit/{code}/export"): Row(
+        "/api/v1/audit/{unit}/export", 401, 404, {"admin": 200, "auditor": 200}
+    ),
     # Reporting API (reporter side: anonymous, no directory signed for the matrix unit).
     ("GET", "/api/v1/units/{code}"): Row("/api/v1/units/{unit}", 200, 200),
     ("GET", "/api/v1/units/{code}/directory"): Row("/api/v1/units/{unit}/directory", 404, 404),
@@ -72,7 +78,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/mailbox/login"): Row("/api/v1/mailbox/login", 422, 422, json=True),
     ("GET", "/api/v1/mailbox"): Row("/api/v1/mailbox", 401, 401),
     ("GET", "/api/v1/mailbox/attachments/{attachment_id}"): Row(
-        "/api/v1/mailbox/attachments/00000000-0000-4000-8000-000000000000", 401, 401),
+        "/api/v1/mailbox/attachments/00000000-0000-4000-8000-000000000000", 401, 401
+    ),
     ("POST", "/api/v1/mailbox/messages"): Row("/api/v1/mailbox/messages", 401, 401, json=True),
     ("POST", "/api/v1/mailbox/logout"): Row("/api/v1/mailbox/logout", 204, 204),
     # Staff JSON API.
@@ -81,76 +88,105 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v1/staff/session"): Row("/api/v1/staff/session", 401, 204),
     ("GET", "/api/v1/staff/me"): Row("/api/v1/staff/me", 401, 200),
     ("PUT", "/api/v1/staff/me/key"): Row("/api/v1/staff/me/key", 401, 422, json=True),
-    ("PUT", "/api/v1/staff/me/passphrase"): Row(
-        "/api/v1/staff/me/passphrase", 401, 422, json=True),
+    ("PUT", "/api/v1/staff/me/passphrase"): Row("/api/v1/staff/me/passphrase", 401, 422, json=True),
     # Unit key directory (admin).
     ("GET", "/api/v1/admin/units/{code}/directory"): Row(
-        "/api/v1/admin/units/{unit}/directory", 401, 404, ADMIN_ONLY),
+        "/api/v1/admin/units/{unit}/directory", 401, 404, ADMIN_ONLY
+    ),
     ("PUT", "/api/v1/admin/units/{code}/directory"): Row(
-        "/api/v1/admin/units/{unit}/directory", 401, 404, {"admin": 422}, json=True),
+        "/api/v1/admin/units/{unit}/directory", 401, 404, {"admin": 422}, json=True
+    ),
     ("PUT", "/api/v1/admin/units/{code}/channels/{case_type}/recipients"): Row(
-        "/api/v1/admin/units/{unit}/channels/wbs/recipients", 401, 404, ADMIN_ONLY, json=True),
+        "/api/v1/admin/units/{unit}/channels/wbs/recipients", 401, 404, ADMIN_ONLY, json=True
+    ),
     # Officer cases (the matrix staff hold no approved key: every case is 404 to them).
     ("GET", "/api/v1/cases"): Row("/api/v1/cases", 401, 200),
     ("GET", "/api/v1/cases/{report_id}"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000", 401, 404),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000", 401, 404
+    ),
     ("GET", "/api/v1/cases/{report_id}/attachments/{attachment_id}"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/attachments/"
-        "00000000-0000-4000-8000-000000000001", 401, 404),
+        "00000000-0000-4000-8000-000000000001",
+        401,
+        404,
+    ),
     ("POST", "/api/v1/cases/{report_id}/messages"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/messages", 401, 422, json=True),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/messages", 401, 422, json=True
+    ),
     ("POST", "/api/v1/cases/{report_id}/notes"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/notes", 401, 422, json=True),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/notes", 401, 422, json=True
+    ),
     ("POST", "/api/v1/cases/{report_id}/recipients"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/recipients", 401, 422, json=True),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/recipients", 401, 422, json=True
+    ),
     ("GET", "/api/v1/cases/{report_id}/workflow"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/workflow", 401, 404),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/workflow", 401, 404
+    ),
     ("POST", "/api/v1/cases/{report_id}/actions"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True
+    ),
     ("GET", "/api/v1/workflow/escalations"): Row("/api/v1/workflow/escalations", 401, 200),
     ("POST", "/api/v1/cases/{report_id}/assignee"): Row(
-        "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True),
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True
+    ),
     # Zona Integritas (LKE): staff read their own unit (admins and auditors their subtree);
     # admins and auditors write. No assessment 999999 exists: 404 once access is granted.
     ("GET", "/zi"): Row("/zi", 303, 200),
     ("GET", "/zi/units/{code}"): Row("/zi/units/{unit}", 303, 200),
-    ("POST", "/zi/units/{code}/assessments"): Row("/zi/units/{unit}/assessments", 401, 404,
-                                                   {"admin": 422, "auditor": 422}),
+    ("POST", "/zi/units/{code}/assessments"): Row(
+        "/zi/units/{unit}/assessments", 401, 404, {"admin": 422, "auditor": 422}
+    ),
     ("GET", "/zi/units/{code}/compare/{year}"): Row("/zi/units/{unit}/compare/2026", 303, 404),
     ("GET", "/zi/assessments/{assessment_id}"): Row("/zi/assessments/999999", 303, 404),
     ("POST", "/zi/assessments/{assessment_id}/answers"): Row(
-        "/zi/assessments/999999/answers", 401, 404),
+        "/zi/assessments/999999/answers", 401, 404
+    ),
     ("POST", "/zi/assessments/{assessment_id}/evidence"): Row(
-        "/zi/assessments/999999/evidence", 401, 404),
+        "/zi/assessments/999999/evidence", 401, 404
+    ),
     ("GET", "/zi/assessments/{assessment_id}/gap"): Row("/zi/assessments/999999/gap", 303, 404),
     ("GET", "/zi/assessments/{assessment_id}/export.xlsx"): Row(
-        "/zi/assessments/999999/export.xlsx", 303, 404),
+        "/zi/assessments/999999/export.xlsx", 303, 404
+    ),
     ("GET", "/api/v1/zi/rules"): Row("/api/v1/zi/rules", 401, 200),
-    ("GET", "/api/v1/zi/units/{code}/assessments"): Row("/api/v1/zi/units/{unit}/assessments",
-                                                        401, 200),
+    ("GET", "/api/v1/zi/units/{code}/assessments"): Row(
+        "/api/v1/zi/units/{unit}/assessments", 401, 200
+    ),
     ("POST", "/api/v1/zi/units/{code}/assessments"): Row(
-        "/api/v1/zi/units/{unit}/assessments", 401, 404, {"admin": 422, "auditor": 422},
-        json=True),
+        "/api/v1/zi/units/{unit}/assessments", 401, 404, {"admin": 422, "auditor": 422}, json=True
+    ),
     ("GET", "/api/v1/zi/units/{code}/compare/{year}"): Row(
-        "/api/v1/zi/units/{unit}/compare/2026", 401, 404),
-    ("GET", "/api/v1/zi/assessments/{assessment_id}"): Row("/api/v1/zi/assessments/999999",
-                                                           401, 404),
+        "/api/v1/zi/units/{unit}/compare/2026", 401, 404
+    ),
+    ("GET", "/api/v1/zi/assessments/{assessment_id}"): Row(
+        "/api/v1/zi/assessments/999999", 401, 404
+    ),
     ("PUT", "/api/v1/zi/assessments/{assessment_id}/answers"): Row(
-        "/api/v1/zi/assessments/999999/answers", 401, 404, json=True),
+        "/api/v1/zi/assessments/999999/answers", 401, 404, json=True
+    ),
     ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence"): Row(
-        "/api/v1/zi/assessments/999999/evidence", 401, 404, {"admin": 422, "auditor": 422},
-        json=True),
+        "/api/v1/zi/assessments/999999/evidence",
+        401,
+        404,
+        {"admin": 422, "auditor": 422},
+        json=True,
+    ),
     ("GET", "/api/v1/zi/assessments/{assessment_id}/gap"): Row(
-        "/api/v1/zi/assessments/999999/gap", 401, 404),
+        "/api/v1/zi/assessments/999999/gap", 401, 404
+    ),
     ("GET", "/api/v1/zi/assessments/{assessment_id}/history"): Row(
-        "/api/v1/zi/assessments/999999/history", 401, 404),
+        "/api/v1/zi/assessments/999999/history", 401, 404
+    ),
     ("GET", "/zi/template/{rules_id}.xlsx"): Row("/zi/template/lke-2021.xlsx", 303, 200),
     ("POST", "/zi/assessments/{assessment_id}/import"): Row(
-        "/zi/assessments/999999/import", 401, 404),
+        "/zi/assessments/999999/import", 401, 404
+    ),
     ("POST", "/zi/assessments/{assessment_id}/evidence/files"): Row(
-        "/zi/assessments/999999/evidence/files", 401, 404),
+        "/zi/assessments/999999/evidence/files", 401, 404
+    ),
     ("POST", "/api/v1/zi/assessments/{assessment_id}/evidence/files"): Row(
-        "/api/v1/zi/assessments/999999/evidence/files", 401, 404),
+        "/api/v1/zi/assessments/999999/evidence/files", 401, 404
+    ),
     ("GET", "/zi/evidence/{evidence_id}/file"): Row("/zi/evidence/999999/file", 303, 404),
     # Reporter pages (public) and officer pages (wbs/reporting/pages.py, wbs/cases/pages.py).
     ("GET", "/"): Row("/", 200, 200),
@@ -165,7 +201,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/staff/key"): Row("/staff/key", 303, 200),
     ("GET", "/staff/cases"): Row("/staff/cases", 303, 200),
     ("GET", "/staff/cases/{report_id}"): Row(
-        "/staff/cases/00000000-0000-4000-8000-000000000000", 303, 404),
+        "/staff/cases/00000000-0000-4000-8000-000000000000", 303, 404
+    ),
     ("GET", "/admin/units/{code}/keys"): Row("/admin/units/{unit}/keys", 303, 404, ADMIN_ONLY),
 }
 
@@ -221,8 +258,10 @@ async def test_route_role_matrix(app, make_unit, make_staff, who):
             else:
                 response = await client.request(method, url, headers=headers, data={})
             if response.status_code != row.expected(who):
-                failures.append(f"{method} {template} as {who}: {response.status_code}, "
-                                f"expected {row.expected(who)}")
+                failures.append(
+                    f"{method} {template} as {who}: {response.status_code}, "
+                    f"expected {row.expected(who)}"
+                )
             signed_out = (method, template) in SIGN_OUT and response.status_code in (204, 303)
             if who != "anon" and signed_out:
                 # the session ended: sign in again so the rest of the table tests this role

@@ -9,7 +9,11 @@ async def test_unit_gets_four_channels(db, make_unit):
     unit = await make_unit("FIXT")
     channels = (await db.scalars(select(Channel).where(Channel.unit_id == unit.id))).all()
     assert sorted(c.case_type.value for c in channels) == [
-        "benturan_kepentingan", "gratifikasi", "pengaduan", "wbs"]
+        "benturan_kepentingan",
+        "gratifikasi",
+        "pengaduan",
+        "wbs",
+    ]
 
 
 async def test_healthz(client):

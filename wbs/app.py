@@ -70,7 +70,12 @@ def _domains(app: FastAPI) -> None:
     if in_process or (in_process is None and not settings.is_production):
 
         async def worker(stop: asyncio.Event) -> None:
-            await run_forever(settings, app.state.sessionmaker, app.state.workflows, stop,
-                              settings.worker_interval_seconds)
+            await run_forever(
+                settings,
+                app.state.sessionmaker,
+                app.state.workflows,
+                stop,
+                settings.worker_interval_seconds,
+            )
 
         app.state.background.append(worker)

@@ -362,17 +362,18 @@ def worker(
         try:
             if once:
                 done = await run_once(settings, sessions, workflows)
-                typer.echo(f"timers expired {done.timers.expired}, escalated "
-                           f"{done.timers.escalated}, closed {done.timers.closed}, reminded "
-                           f"{done.timers.reminded}; digests {done.digests}; mail sent "
-                           f"{done.delivery.sent}, failed {done.delivery.failed}")
+                typer.echo(
+                    f"timers expired {done.timers.expired}, escalated "
+                    f"{done.timers.escalated}, closed {done.timers.closed}, reminded "
+                    f"{done.timers.reminded}; digests {done.digests}; mail sent "
+                    f"{done.delivery.sent}, failed {done.delivery.failed}"
+                )
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await run_forever(settings, sessions, workflows, stop,
-                              settings.worker_interval_seconds)
+            await run_forever(settings, sessions, workflows, stop, settings.worker_interval_seconds)
         finally:
             await engine.dispose()
 

@@ -55,12 +55,24 @@ async def create(db: AsyncSession, security: staff_service.Security) -> list[Dem
         passphrase = _passphrase()
         login_secret, kdf = new_credentials(passphrase)
         staff, _seed = await staff_service.create_staff(
-            db, security, email=email, name=name, unit_code=UNIT, roles=list(roles),
-            login_secret=login_secret, kdf_params=kdf, actor="demo")
+            db,
+            security,
+            email=email,
+            name=name,
+            unit_code=UNIT,
+            roles=list(roles),
+            login_secret=login_secret,
+            kdf_params=kdf,
+            actor="demo",
+        )
         key = staffkeys.create_staff_key(passphrase, kdf=kdf)
         await staff_service.enrol_key(
-            db, staff, public_key=key.public, wrapped_private_key=key.wrapped.dumps(),
-            recovery_wrapped_private_key=key.recovery_wrapped.dumps())
+            db,
+            staff,
+            public_key=key.public,
+            wrapped_private_key=key.wrapped.dumps(),
+            recovery_wrapped_private_key=key.recovery_wrapped.dumps(),
+        )
         # The demo officer chose nothing: the passphrase is printed, so mark it as theirs
         # only in the sense that the page does not nag; production accounts never do this.
         staff.passphrase_changed_at = staff.created_at
@@ -71,11 +83,16 @@ async def create(db: AsyncSession, security: staff_service.Security) -> list[Dem
     plan = await directory.proposal(db, admin, unit)
     by_id = {k.key_id: k for k in plan.keys}
     document = {
-        "v": 1, "unit": unit.code, "version": plan.version + 1,
+        "v": 1,
+        "unit": unit.code,
+        "version": plan.version + 1,
         "channels": {
             case_type.value: [
-                {"key_id": kid, "public_key": by_id[kid].staff.public_key,
-                 "name": by_id[kid].display_name}
+                {
+                    "key_id": kid,
+                    "public_key": by_id[kid].staff.public_key,
+                    "name": by_id[kid].display_name,
+                }
                 for kid in kids
             ]
             for case_type, kids in plan.recipients.items()
@@ -84,7 +101,12 @@ async def create(db: AsyncSession, security: staff_service.Security) -> list[Dem
     unit_key = lib_directory.new_signing_key()
     signed = lib_directory.sign_directory(unit_key, document)
     await directory.sign(
-        db, admin, unit, public_key=signed["public_key"],
+        db,
+        admin,
+        unit,
+        public_key=signed["public_key"],
         wrapped_private_key=lib_directory.wrap_signing_key(unit_key, admin_key.public),
-        document=signed["document"], signature=signed["signature"])
+        document=signed["document"],
+        signature=signed["signature"],
+    )
     return made

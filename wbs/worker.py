@@ -47,29 +47,48 @@ class WorkerRun:
 async def queue_digests(db: AsyncSession, today: date) -> int:
     """One digest per officer with assigned cases overdue or due soon, once a day."""
     overdue = func.sum(case((CaseTimer.due_on < today, 1), else_=0))
-    rows = (await db.execute(
-        select(CaseState.assignee_id, overdue, func.count())
-        .join(CaseTimer, CaseTimer.report_id == CaseState.report_id)
-        .join(Staff, Staff.id == CaseState.assignee_id)
-        .where(CaseTimer.stopped_on.is_(None), CaseTimer.paused_on.is_(None),
-               CaseTimer.due_on <= today + DUE_SOON, Staff.active.is_(True))
-        .group_by(CaseState.assignee_id))).all()
+    rows = (
+        await db.execute(
+            select(CaseState.assignee_id, overdue, func.count())
+            .join(CaseTimer, CaseTimer.report_id == CaseState.report_id)
+            .join(Staff, Staff.id == CaseState.assignee_id)
+            .where(
+                CaseTimer.stopped_on.is_(None),
+                CaseTimer.paused_on.is_(None),
+                CaseTimer.due_on <= today + DUE_SOON,
+                Staff.active.is_(True),
+            )
+            .group_by(CaseState.assignee_id)
+        )
+    ).all()
     queued = 0
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     for staff_id, late, total in rows:
         claimed = await db.execute(
-            insert(DigestSent).values(staff_id=staff_id, day=today)
-            .on_conflict_do_nothing().returning(DigestSent.staff_id))
+            insert(DigestSent)
+            .values(staff_id=staff_id, day=today)
+            .on_conflict_do_nothing()
+            .returning(DigestSent.staff_id)
+        )
         if claimed.first() is None:
             continue
-        await outbox.enqueue(db, "digest", staff_id=staff_id, overdue=int(late or 0),
-                             due_soon=int(total) - int(late or 0))
+        await outbox.enqueue(
+            db,
+            "digest",
+            staff_id=staff_id,
+            overdue=int(late or 0),
+            due_soon=int(total) - int(late or 0),
+        )
         queued += 1
     return queued
 
 
-async def run_once(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                   workflows: Workflows, clock: engine.Clock | None = None) -> WorkerRun:
+async def run_once(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    workflows: Workflows,
+    clock: engine.Clock | None = None,
+) -> WorkerRun:
     clock = clock or engine.Clock.current(settings.timezone)
     day = clock.today
     async with sessions() as db:
@@ -85,9 +104,13 @@ async def run_once(settings: Settings, sessions: async_sessionmaker[AsyncSession
     return WorkerRun(timers, digests, sent)
 
 
-async def run_forever(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                      workflows: Workflows, stop: asyncio.Event,
-                      interval: float = 30.0) -> None:
+async def run_forever(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    workflows: Workflows,
+    stop: asyncio.Event,
+    interval: float = 30.0,
+) -> None:
     """Run until `stop` is set; an error is logged and the next round tries again."""
     while not stop.is_set():
         try:

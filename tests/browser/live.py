@@ -62,9 +62,16 @@ class Live:
         secret, kdf = new_credentials(passphrase)
         async with make_sessionmaker(self.engine)() as db:
             await staff_service.create_staff(
-                db, sec, email=email, name=email.split("@")[0].title(), unit_code=unit,
-                roles=[Role(r) for r in roles], login_secret=secret, kdf_params=kdf,
-                with_totp=False, actor="test",
+                db,
+                sec,
+                email=email,
+                name=email.split("@")[0].title(),
+                unit_code=unit,
+                roles=[Role(r) for r in roles],
+                login_secret=secret,
+                kdf_params=kdf,
+                with_totp=False,
+                actor="test",
             )
             await db.commit()
 

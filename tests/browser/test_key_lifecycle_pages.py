@@ -57,8 +57,9 @@ async def set_password(site: Live, email: str, passphrase: str) -> None:
         await db.commit()
 
 
-async def open_first_case(page: Any, site: Live, watch: Watch, case_number: str,
-                          passphrase: str) -> None:
+async def open_first_case(
+    page: Any, site: Live, watch: Watch, case_number: str, passphrase: str
+) -> None:
     await page.goto(f"{site.url}/staff/cases")
     await page.click(f"text={case_number}")
     await open_case(page, watch, passphrase)
@@ -90,7 +91,11 @@ async def test_recovery_key_passphrase_change_and_recovery(
     assert fingerprint in await sign_directory(admin, live)
     await admin.context.close()
     sent = await asyncio.to_thread(
-        flows.submit, live.url, UNIT, "wbs", "Laporan KANARI-KUNCI-5e1d sebelum ganti sandi",
+        flows.submit,
+        live.url,
+        UNIT,
+        "wbs",
+        "Laporan KANARI-KUNCI-5e1d sebelum ganti sandi",
         known=KnownUnits(tmp_path / "known_units.json"),
     )
     case_number = sent["case_number"]

@@ -42,8 +42,13 @@ def signed_directory(key: Ed25519PrivateKey) -> dict[str, Any]:
         "email": "",
         "fingerprint": "",
     }
-    document = {"v": 1, "unit": UNIT, "version": 1, "issued_at": "2026-01-05T00:00:00Z",
-                "channels": {"wbs": [officer]}}
+    document = {
+        "v": 1,
+        "unit": UNIT,
+        "version": 1,
+        "issued_at": "2026-01-05T00:00:00Z",
+        "channels": {"wbs": [officer]},
+    }
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     public = key.public_key().public_bytes_raw()
     return {
@@ -84,7 +89,9 @@ async def test_form_shows_the_computed_fingerprint_not_the_servers(
     await page.goto(f"{live.url}/lapor/{UNIT}/wbs")
     await page.wait_for_function("() => document.getElementById('report-form').dataset.js")
     assert await page.eval_on_selector("#report-form", "f => f.dataset.js") == "ready", (
-        await page.text_content("#crypto-state"), watch.errors)
+        await page.text_content("#crypto-state"),
+        watch.errors,
+    )
 
     state = str(await page.text_content("#crypto-state"))
     assert "terverifikasi" in state

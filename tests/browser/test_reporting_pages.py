@@ -38,8 +38,11 @@ async def live(tmp_path: Path, databases: Any, serve: Any) -> Live:
 
 async def new_page(browser: Any, watch: Watch, *, javascript: bool = True) -> Any:
     context = await browser.new_context(
-        locale="id-ID", timezone_id="Asia/Jakarta", java_script_enabled=javascript,
-        viewport={"width": 390, "height": 844}, accept_downloads=True,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+        java_script_enabled=javascript,
+        viewport={"width": 390, "height": 844},
+        accept_downloads=True,
     )
     page = await context.new_page()
     page.set_default_timeout(60_000)
@@ -56,10 +59,18 @@ async def test_public_pages_pass_the_csp(browser: Any, live: Live, tmp_path: Pat
     watch = Watch()
     page = await new_page(browser, watch)
     shots = shots_dir(tmp_path)
-    for path in ("/", f"/lapor/{UNIT}", f"/lapor/{UNIT}?lang=en", f"/lapor/{UNIT}/wbs",
-                 f"/lapor/{UNIT}/gratifikasi?lang=en", f"/lapor/{UNIT}/pengaduan",
-                 f"/lapor/{UNIT}/benturan_kepentingan", "/kotak-surat",
-                 f"/lapor/{UNIT}/poster", "/staff/login"):
+    for path in (
+        "/",
+        f"/lapor/{UNIT}",
+        f"/lapor/{UNIT}?lang=en",
+        f"/lapor/{UNIT}/wbs",
+        f"/lapor/{UNIT}/gratifikasi?lang=en",
+        f"/lapor/{UNIT}/pengaduan",
+        f"/lapor/{UNIT}/benturan_kepentingan",
+        "/kotak-surat",
+        f"/lapor/{UNIT}/poster",
+        "/staff/login",
+    ):
         response = await page.goto(live.url + path)
         assert response.status == 200, path
         await page.wait_for_load_state("networkidle")
@@ -115,7 +126,9 @@ async def open_case(page: Any, watch: Watch, passphrase: str) -> None:
         " || document.getElementById('unlock-status')?.classList.contains('alert')"
     )
     assert await page.get_attribute("#case-view", "data-ready") == "yes", (
-        await page.text_content("#unlock-status"), watch.errors)
+        await page.text_content("#unlock-status"),
+        watch.errors,
+    )
 
 
 async def login(page: Any, live: Live, email: str, passphrase: str) -> None:
@@ -198,7 +211,9 @@ async def test_browser_path_end_to_end(
         " || document.getElementById('submit-status').classList.contains('alert')"
     )
     assert await reporter.get_attribute("#receipt", "data-ready") == "yes", (
-        await reporter.text_content("#submit-status"), watch.errors)
+        await reporter.text_content("#submit-status"),
+        watch.errors,
+    )
     case_number = (await reporter.text_content("[data-slot=case_number]")).strip()
     receipt = (await reporter.text_content("[data-slot=receipt]")).strip()
     assert case_number.startswith("WBS-") and len(receipt.replace("-", "")) == 20
@@ -228,8 +243,7 @@ async def test_browser_path_end_to_end(
     )
     assert any(UPG in o for o in options)
     assert not any(OTHER in o for o in options)  # left out by the reporter
-    await officer.select_option("#colleague-select", label=next(
-        o for o in options if UPG in o))
+    await officer.select_option("#colleague-select", label=next(o for o in options if UPG in o))
     await officer.click("#colleague-form button[type=submit]")
     await wait_ok(officer, "colleague-status")
     await officer.fill("#note-text", f"Catatan internal {CANARY_NOTE}")
@@ -276,16 +290,24 @@ async def test_browser_path_end_to_end(
 
     # Nothing readable ever travelled: not the report, the file, the reply or the answer.
     assert watch.bodies, "no request bodies captured"
-    canaries = (CANARY_TEXT, CANARY_WHO, CANARY_FILE, CANARY_REPLY, CANARY_ANSWER, CANARY_NOTE,
-                CANARY_REPLY_FILE)
+    canaries = (
+        CANARY_TEXT,
+        CANARY_WHO,
+        CANARY_FILE,
+        CANARY_REPLY,
+        CANARY_ANSWER,
+        CANARY_NOTE,
+        CANARY_REPLY_FILE,
+    )
     assert watch.leaked(*canaries) == []
     # Nor does any of it rest on the server: database, blobs, logs.
     assert any(p.name.endswith(".sqlite3") for p in await live.stored_files())
     assert await live.leaked(*canaries) == []
     assert await live.leaked(case_number), "the scan finds what is stored (control)"
     assert not [c for c in canaries if c in caplog.text]
-    assert not any(receipt.replace("-", "") in b.decode("latin-1").replace("-", "")
-                   for b in watch.bodies), "the receipt itself was sent"
+    assert not any(
+        receipt.replace("-", "") in b.decode("latin-1").replace("-", "") for b in watch.bodies
+    ), "the receipt itself was sent"
     assert watch.csp_violations() == []
     assert [e for e in watch.errors if e.startswith("pageerror")] == []
     for page in (officer, other, upg, admin, reporter):
@@ -395,11 +417,19 @@ async def test_named_gratification_report_keeps_identity_apart(browser: Any, liv
     await reporter.goto(f"{live.url}/lapor/{UNIT}/gratifikasi?lang=en")
     await reporter.wait_for_selector("#report-form[data-js=ready]", state="attached")
     values = {
-        "#f-penerima": "Kepala Seksi", "#f-pemberi": "PT Contoh, Jakarta",
-        "#f-hubungan": "rekanan", "#f-uraian": f"Parsel {CANARY_TEXT}", "#f-nilai": "1500000",
-        "#f-tanggal": "2026-11-20", "#f-tempat": "Kantor", "#f-kronologi": "Diantar kurir",
-        "#i-nama": CANARY_NAME, "#i-nik": "3171234567890123", "#i-jabatan": "Pelaksana",
-        "#i-alamat": "Jakarta", "#i-telepon": "0812000000",
+        "#f-penerima": "Kepala Seksi",
+        "#f-pemberi": "PT Contoh, Jakarta",
+        "#f-hubungan": "rekanan",
+        "#f-uraian": f"Parsel {CANARY_TEXT}",
+        "#f-nilai": "1500000",
+        "#f-tanggal": "2026-11-20",
+        "#f-tempat": "Kantor",
+        "#f-kronologi": "Diantar kurir",
+        "#i-nama": CANARY_NAME,
+        "#i-nik": "3171234567890123",
+        "#i-jabatan": "Pelaksana",
+        "#i-alamat": "Jakarta",
+        "#i-telepon": "0812000000",
     }
     # The browser refuses to send while a required identity field is empty.
     await reporter.click("#submit-button")

@@ -58,8 +58,13 @@ async def live(tmp_path: Path, databases: Any, serve: Any) -> Live:
     return site
 
 
-async def submit(reporter: Any, live: Live, channel: str, values: dict[str, str],
-                 choices: dict[str, str] | None = None) -> tuple[str, str]:
+async def submit(
+    reporter: Any,
+    live: Live,
+    channel: str,
+    values: dict[str, str],
+    choices: dict[str, str] | None = None,
+) -> tuple[str, str]:
     """Send a report through the public form; returns the case number and the receipt."""
     await reporter.goto(f"{live.url}/lapor/{UNIT}/{channel}")
     await reporter.wait_for_selector("#report-form[data-js=ready]", state="attached")
@@ -73,7 +78,8 @@ async def submit(reporter: Any, live: Live, channel: str, values: dict[str, str]
         " || document.getElementById('submit-status').classList.contains('alert')"
     )
     assert await reporter.get_attribute("#receipt", "data-ready") == "yes", (
-        await reporter.text_content("#submit-status"))
+        await reporter.text_content("#submit-status")
+    )
     case_number = str(await reporter.text_content("[data-slot=case_number]")).strip()
     receipt = str(await reporter.text_content("[data-slot=receipt]")).strip()
     return case_number, receipt
@@ -83,8 +89,14 @@ async def state_of(page: Any) -> str:
     return str(await page.get_attribute("#workflow-state", "data-state"))
 
 
-async def take_action(page: Any, watch: Watch, passphrase: str, action: str,
-                      facts: dict[str, str] | None = None, message: str | None = None) -> None:
+async def take_action(
+    page: Any,
+    watch: Watch,
+    passphrase: str,
+    action: str,
+    facts: dict[str, str] | None = None,
+    message: str | None = None,
+) -> None:
     """Fill an action form of the case page, send it, and unlock the reloaded page."""
     form = f"#action-{action}"
     assert await page.is_visible(form), (action, await page.content())
@@ -118,7 +130,9 @@ async def mailbox(browser: Any, live: Live, watch: Watch, receipt: str) -> Any:
         " || document.getElementById('login-status')?.classList.contains('alert')"
     )
     assert await page.get_attribute("#mailbox-view", "data-ready") == "yes", (
-        await page.text_content("#login-status"), watch.errors)
+        await page.text_content("#login-status"),
+        watch.errors,
+    )
     return page
 
 
@@ -127,9 +141,7 @@ def clean(watch: Watch) -> None:
     assert watch.errors == []
 
 
-async def test_upg_takes_a_gratification_case_to_the_kpk_decision(
-    browser: Any, live: Live
-) -> None:
+async def test_upg_takes_a_gratification_case_to_the_kpk_decision(browser: Any, live: Live) -> None:
     await live.staff(UNIT, ADMIN, PASS_ADMIN, "admin")
     await live.staff(UNIT, UPG, PASS_UPG, "upg")
     watch = Watch()
@@ -138,13 +150,27 @@ async def test_upg_takes_a_gratification_case_to_the_kpk_decision(
     await sign_directory(admin, live)
 
     reporter = await new_page(browser, watch)
-    case_number, receipt = await submit(reporter, live, "gratifikasi", {
-        "#f-penerima": "Kepala Seksi", "#f-pemberi": "PT Contoh, Jakarta",
-        "#f-hubungan": "rekanan", "#f-uraian": f"Parsel {CANARY_GIFT}", "#f-nilai": "1500000",
-        "#f-tanggal": "2026-11-20", "#f-tempat": "Kantor", "#f-kronologi": "Diantar kurir",
-        "#i-nama": CANARY_NAME, "#i-nik": "3171234567890123", "#i-jabatan": "Pelaksana",
-        "#i-alamat": "Jakarta", "#i-telepon": "0812000000",
-    }, {"#f-jenis": "barang", "#f-status": "dititipkan"})
+    case_number, receipt = await submit(
+        reporter,
+        live,
+        "gratifikasi",
+        {
+            "#f-penerima": "Kepala Seksi",
+            "#f-pemberi": "PT Contoh, Jakarta",
+            "#f-hubungan": "rekanan",
+            "#f-uraian": f"Parsel {CANARY_GIFT}",
+            "#f-nilai": "1500000",
+            "#f-tanggal": "2026-11-20",
+            "#f-tempat": "Kantor",
+            "#f-kronologi": "Diantar kurir",
+            "#i-nama": CANARY_NAME,
+            "#i-nik": "3171234567890123",
+            "#i-jabatan": "Pelaksana",
+            "#i-alamat": "Jakarta",
+            "#i-telepon": "0812000000",
+        },
+        {"#f-jenis": "barang", "#f-status": "dititipkan"},
+    )
     assert case_number.startswith("GRT-")
     # Before anyone acts, the reporter sees the gratification label of `diterima`.
     first = await mailbox(browser, live, watch, receipt)
@@ -157,10 +183,17 @@ async def test_upg_takes_a_gratification_case_to_the_kpk_decision(
     assert await state_of(upg) == "dilaporkan"
     assert CANARY_GIFT in str(await upg.text_content("[data-slot=fields]"))
     received = (Clock.current(live.settings.timezone).today - timedelta(days=10)).isoformat()
-    await take_action(upg, watch, PASS_UPG, "mulai_verifikasi", {
-        "jenis_laporan": "penerimaan", "tanggal_terima": received,
-        "nilai_estimasi": "antara_1_10jt",
-    })
+    await take_action(
+        upg,
+        watch,
+        PASS_UPG,
+        "mulai_verifikasi",
+        {
+            "jenis_laporan": "penerimaan",
+            "tanggal_terima": received,
+            "nilai_estimasi": "antara_1_10jt",
+        },
+    )
     assert await state_of(upg) == "verifikasi_upg"
     facts = str(await upg.text_content("#facts"))
     assert "Penerimaan gratifikasi" in facts and received in facts
@@ -169,17 +202,26 @@ async def test_upg_takes_a_gratification_case_to_the_kpk_decision(
     # The statutory 30-working-day timer counts from the day the gift was received.
     assert "30 HK" in str(await upg.text_content("#deadlines"))
 
-    await take_action(upg, watch, PASS_UPG, "teruskan_ke_kpk",
-                      {"nomor_laporan_kpk": "KPK-GRT-2026-0042"})
+    await take_action(
+        upg, watch, PASS_UPG, "teruskan_ke_kpk", {"nomor_laporan_kpk": "KPK-GRT-2026-0042"}
+    )
     assert await state_of(upg) == "menunggu_penetapan"
     # The decision needs a message to the reporter: the browser refuses to send without one.
     await upg.select_option("#fact-catat_penetapan-keputusan_kpk", "milik_negara")
     await upg.click("#action-catat_penetapan button[type=submit]")
     assert await upg.eval_on_selector("#message-catat_penetapan", "e => !e.validity.valid")
     assert await state_of(upg) == "menunggu_penetapan"
-    await take_action(upg, watch, PASS_UPG, "catat_penetapan", {
-        "keputusan_kpk": "milik_negara", "nomor_sk": "SK-123/KPK/2026",
-    }, f"KPK menetapkan parsel menjadi milik negara {CANARY_DECISION}")
+    await take_action(
+        upg,
+        watch,
+        PASS_UPG,
+        "catat_penetapan",
+        {
+            "keputusan_kpk": "milik_negara",
+            "nomor_sk": "SK-123/KPK/2026",
+        },
+        f"KPK menetapkan parsel menjadi milik negara {CANARY_DECISION}",
+    )
     assert await state_of(upg) == "ditetapkan"
     assert str(await upg.text_content("#workflow-state-label")).strip() == "Ditetapkan KPK"
     assert CANARY_DECISION in str(await upg.text_content("[data-slot=messages]"))
@@ -213,11 +255,18 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
     await sign_directory(admin, live)
 
     reporter = await new_page(browser, watch)
-    case_number, receipt = await submit(reporter, live, "pengaduan", {
-        "#f-layanan": "Pembuatan NPWP",
-        "#f-masalah": f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}",
-        "#f-penyelesaian": "Berkas diproses", "#f-tempat": "Loket 2", "#f-waktu": "November 2026",
-    })
+    case_number, receipt = await submit(
+        reporter,
+        live,
+        "pengaduan",
+        {
+            "#f-layanan": "Pembuatan NPWP",
+            "#f-masalah": f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}",
+            "#f-penyelesaian": "Berkas diproses",
+            "#f-tempat": "Loket 2",
+            "#f-waktu": "November 2026",
+        },
+    )
 
     await officer.goto(f"{live.url}/staff/cases")
     await officer.click(f"text={case_number}")
@@ -238,16 +287,23 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
     assert len(refused) == 1, watch.errors  # the browser logs the refused request itself
     watch.errors.remove(refused[0])
     await stale.close()
-    await take_action(officer, watch, PASS_OFFICER, "nyatakan_terverifikasi",
-                      {"klasifikasi": "pengaduan"})
+    await take_action(
+        officer, watch, PASS_OFFICER, "nyatakan_terverifikasi", {"klasifikasi": "pengaduan"}
+    )
     assert await state_of(officer) == "terverifikasi"
     await take_action(officer, watch, PASS_OFFICER, "disposisi", {"tier": "normatif"})
     assert await state_of(officer) == "didisposisi"
     await take_action(officer, watch, PASS_OFFICER, "mulai_tindak_lanjut")
     assert await state_of(officer) == "ditindaklanjuti"
     assert "Tindak lanjut sesuai tingkat" in str(await officer.text_content("#deadlines"))
-    await take_action(officer, watch, PASS_OFFICER, "beri_tanggapan", None,
-                      f"Berkas Anda sudah diproses {CANARY_RESPONSE}")
+    await take_action(
+        officer,
+        watch,
+        PASS_OFFICER,
+        "beri_tanggapan",
+        None,
+        f"Berkas Anda sudah diproses {CANARY_RESPONSE}",
+    )
     assert await state_of(officer) == "tanggapan_diberikan"
     assert "Menunggu balasan pelapor" in str(await officer.text_content("#deadlines"))
 
@@ -265,11 +321,19 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
         assert report is not None and report.case_number == case_number
         calendar = await calendar_for(db, await reports.unit_of(db, report))
     workflows = load_all(live.settings.workflows_dir)
-    ten = await run_once(live.settings, sessions, workflows,
-                         clock=Clock.on(calendar.add(today, 10), live.settings.timezone))
+    ten = await run_once(
+        live.settings,
+        sessions,
+        workflows,
+        clock=Clock.on(calendar.add(today, 10), live.settings.timezone),
+    )
     assert ten.timers.closed == 0  # the tenth working day is still within the budget
-    run = await run_once(live.settings, sessions, workflows,
-                         clock=Clock.on(calendar.add(today, 11), live.settings.timezone))
+    run = await run_once(
+        live.settings,
+        sessions,
+        workflows,
+        clock=Clock.on(calendar.add(today, 11), live.settings.timezone),
+    )
     assert run.timers.closed == 1
 
     await officer.reload()

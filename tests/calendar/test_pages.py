@@ -17,16 +17,21 @@ async def test_admin_sets_the_unit_calendar_on_the_page(client, db, make_unit, m
     assert "2026-03-21" in page.text and "2026-03-23" in page.text  # Idul Fitri, cuti bersama
     token = CSRF_RE.search(page.text).group(1)
     base = f"/admin/units/{unit.code}/calendar"
-    assert (await client.post(f"{base}/cuti-bersama",
-                              data={"csrf_token": token, "libur": "tidak"})).status_code == 303
-    added = await client.post(f"{base}/closures", data={
-        "csrf_token": token, "day": "2026-03-20", "reason": "Hari jadi kota"})
+    assert (
+        await client.post(f"{base}/cuti-bersama", data={"csrf_token": token, "libur": "tidak"})
+    ).status_code == 303
+    added = await client.post(
+        f"{base}/closures",
+        data={"csrf_token": token, "day": "2026-03-20", "reason": "Hari jadi kota"},
+    )
     assert added.status_code == 303
-    twice = await client.post(f"{base}/closures", data={
-        "csrf_token": token, "day": "2026-03-20", "reason": "lagi"})
+    twice = await client.post(
+        f"{base}/closures", data={"csrf_token": token, "day": "2026-03-20", "reason": "lagi"}
+    )
     assert twice.status_code == 409 and "already closed" in twice.text
-    bad = await client.post(f"{base}/closures", data={
-        "csrf_token": token, "day": "kemarin", "reason": "x"})
+    bad = await client.post(
+        f"{base}/closures", data={"csrf_token": token, "day": "kemarin", "reason": "x"}
+    )
     assert bad.status_code == 422
     calendar = await service.calendar_for(db, unit)
     assert calendar.add(date(2026, 3, 17), 3) == date(2026, 3, 24)  # 18, 23, 24 work; 20 shut

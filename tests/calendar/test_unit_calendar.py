@@ -20,13 +20,13 @@ async def test_unit_policy_and_closures_change_due_dates(db, make_unit):
     await service.set_cuti_bersama(db, unit, libur=False, actor_id=None, actor="test")
     assert (await service.calendar_for(db, unit)).add(start, 3) == date(2026, 3, 23)
 
-    await service.add_closure(db, unit, date(2026, 3, 23), "Hari jadi kota",
-                              actor_id=None, actor="test")
+    await service.add_closure(
+        db, unit, date(2026, 3, 23), "Hari jadi kota", actor_id=None, actor="test"
+    )
     assert (await service.calendar_for(db, unit)).add(start, 3) == date(2026, 3, 24)
 
     with pytest.raises(Conflict):
-        await service.add_closure(db, unit, date(2026, 3, 23), "lagi", actor_id=None,
-                                  actor="test")
+        await service.add_closure(db, unit, date(2026, 3, 23), "lagi", actor_id=None, actor="test")
     with pytest.raises(ValidationFailed):
         await service.add_closure(db, unit, date(2026, 3, 30), " ", actor_id=None, actor="t")
     await service.remove_closure(db, unit, date(2026, 3, 23), actor_id=None, actor="test")
@@ -55,8 +55,7 @@ def test_cli_due_dates(tmp_path):
 def test_cli_unit_calendar(tmp_path):
     assert wbs(tmp_path, "db", "upgrade").returncode == 0
     assert wbs(tmp_path, "unit", "create", "KLT", "--name", "Kantor Klaten").returncode == 0
-    closed = wbs(tmp_path, "calendar", "closure", "add", "KLT", "2026-03-25",
-                 "--reason", "Banjir")
+    closed = wbs(tmp_path, "calendar", "closure", "add", "KLT", "2026-03-25", "--reason", "Banjir")
     assert closed.returncode == 0, closed.stderr
     due = wbs(tmp_path, "calendar", "due", "2026-03-17", "3", "--unit", "KLT")
     assert due.stdout.strip() == "2026-03-30", due.stderr

@@ -30,8 +30,12 @@ def test_idul_fitri_2026_example_from_the_issue() -> None:
 def test_the_2026_calendar_is_the_published_one() -> None:
     assert date(2026, 3, 19) in national_holidays(2026)  # Nyepi
     assert date(2026, 3, 21) in national_holidays(2026)  # Idul Fitri 1447 H
-    assert {date(2026, 3, 18), date(2026, 3, 20), date(2026, 3, 23),
-            date(2026, 3, 24)} <= cuti_bersama(2026)
+    assert {
+        date(2026, 3, 18),
+        date(2026, 3, 20),
+        date(2026, 3, 23),
+        date(2026, 3, 24),
+    } <= cuti_bersama(2026)
     assert not cuti_bersama(2026) & national_holidays(2026)
 
 
@@ -82,8 +86,9 @@ policies = st.sampled_from([WITH_CUTI, WITHOUT_CUTI])
 
 
 @given(starts, budgets, policies)
-def test_the_due_date_spends_exactly_the_budget(start: date, days: int,
-                                                calendar: WorkCalendar) -> None:
+def test_the_due_date_spends_exactly_the_budget(
+    start: date, days: int, calendar: WorkCalendar
+) -> None:
     due = calendar.add(start, days)
     assert calendar.spent(start, due) == days
     if days:
@@ -92,16 +97,16 @@ def test_the_due_date_spends_exactly_the_budget(start: date, days: int,
 
 
 @given(starts, budgets)
-def test_counting_cuti_bersama_as_leave_never_shortens_a_deadline(start: date,
-                                                                  days: int) -> None:
+def test_counting_cuti_bersama_as_leave_never_shortens_a_deadline(start: date, days: int) -> None:
     assert WITH_CUTI.add(start, days) >= WITHOUT_CUTI.add(start, days)
 
 
-@given(starts, budgets, st.integers(min_value=0, max_value=30),
-       st.integers(min_value=0, max_value=30))
-def test_a_pause_never_brings_a_deadline_forward(start: date, days: int, after: int,
-                                                 length: int) -> None:
+@given(
+    starts, budgets, st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30)
+)
+def test_a_pause_never_brings_a_deadline_forward(
+    start: date, days: int, after: int, length: int
+) -> None:
     paused = start + timedelta(days=after)
     resumed = paused + timedelta(days=length)
-    assert WITH_CUTI.due_with_pauses(start, days, [(paused, resumed)]) >= WITH_CUTI.add(
-        start, days)
+    assert WITH_CUTI.due_with_pauses(start, days, [(paused, resumed)]) >= WITH_CUTI.add(start, days)

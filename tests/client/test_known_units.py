@@ -67,9 +67,17 @@ def test_written_atomically_private_and_refuses_change_and_rollback(tmp_path: Pa
     assert known.get("http://127.0.0.1:9999", "DEMO") is None
 
 
-@pytest.mark.parametrize("content", [b"{", b'{"v": 2, "units": {}}', b'{"v": 1, "units": []}',
-                                     b'{"v": 1, "units": {"x": {"version": "1"}}}',
-                                     b"\xff", b" " * (1 << 20) + b"{}"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b'{"v": 2, "units": {}}',
+        b'{"v": 1, "units": []}',
+        b'{"v": 1, "units": {"x": {"version": "1"}}}',
+        b"\xff",
+        b" " * (1 << 20) + b"{}",
+    ],
+)
 def test_a_damaged_file_is_refused_not_overwritten(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "known_units.json"
     path.write_bytes(content)

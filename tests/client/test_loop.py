@@ -67,36 +67,84 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
     }
     for email, role in people.items():
         made = served.wbs(
-            "staff", "create", email, "--unit", "DEMO", "--role", role, "--password-stdin",
-            "--name", f"Petugas {email.split('@')[0].upper()}", stdin=PASS + "\n",
+            "staff",
+            "create",
+            email,
+            "--unit",
+            "DEMO",
+            "--role",
+            role,
+            "--password-stdin",
+            "--name",
+            f"Petugas {email.split('@')[0].upper()}",
+            stdin=PASS + "\n",
         )
         assert made.returncode == 0, made.stderr
     served.start()
     url = served.url
     try:
         for email in ("v1@demo.go.id", "v2@demo.go.id"):
-            enrolled = _json(served.wbs(
-                "client", "enroll", "--url", url, "--email", email, "--password-stdin",
-                stdin=PASS + "\n",
-            ))
+            enrolled = _json(
+                served.wbs(
+                    "client",
+                    "enroll",
+                    "--url",
+                    url,
+                    "--email",
+                    email,
+                    "--password-stdin",
+                    stdin=PASS + "\n",
+                )
+            )
             assert enrolled["key_status"] == "pending" and len(enrolled["fingerprint"]) > 20
-        approved = _json(served.wbs(
-            "client", "approve", "--url", url, "--email", "admin@demo.go.id",
-            "--password-stdin", stdin=PASS + "\n",
-        ))
+        approved = _json(
+            served.wbs(
+                "client",
+                "approve",
+                "--url",
+                url,
+                "--email",
+                "admin@demo.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
         assert approved["version"] == 1 and len(approved["approved"]) == 2  # v1, v2
         assert approved["recipients"]["wbs"] == 2
-        late = _json(served.wbs(
-            "client", "enroll", "--url", url, "--email", "v3@demo.go.id", "--password-stdin",
-            stdin=PASS + "\n",
-        ))
+        late = _json(
+            served.wbs(
+                "client",
+                "enroll",
+                "--url",
+                url,
+                "--email",
+                "v3@demo.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
         assert late["key_status"] == "pending"
 
-        submitted = _json(served.wbs(
-            "client", "submit", "--url", url, "--unit", "DEMO", "--channel", "wbs",
-            "--text-file", str(texts / "report.txt"), "--field", "lokasi=Gudang 3",
-            "--attach", str(texts / "bukti.txt"), "--exclude", "Petugas V2",
-        ))
+        submitted = _json(
+            served.wbs(
+                "client",
+                "submit",
+                "--url",
+                url,
+                "--unit",
+                "DEMO",
+                "--channel",
+                "wbs",
+                "--text-file",
+                str(texts / "report.txt"),
+                "--field",
+                "lokasi=Gudang 3",
+                "--attach",
+                str(texts / "bukti.txt"),
+                "--exclude",
+                "Petugas V2",
+            )
+        )
         number = submitted["case_number"]
         assert number.startswith("WBS-") and number.endswith("-000001")
         assert submitted["proof"]["case_number"] == submitted["case_number"]
@@ -107,15 +155,32 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
         assert first["status"] == "diterima" and first["messages"] == []
         assert canary["report"] in first["report"]["text"]
 
-        assert served.wbs(
-            "client", "reply", "--url", url, "--receipt", receipt,
-            "--text-file", str(texts / "reply.txt"),
-        ).returncode == 0
+        assert (
+            served.wbs(
+                "client",
+                "reply",
+                "--url",
+                url,
+                "--receipt",
+                receipt,
+                "--text-file",
+                str(texts / "reply.txt"),
+            ).returncode
+            == 0
+        )
 
-        inbox = _json(served.wbs(
-            "client", "inbox", "--url", url, "--email", "v1@demo.go.id", "--password-stdin",
-            stdin=PASS + "\n",
-        ))
+        inbox = _json(
+            served.wbs(
+                "client",
+                "inbox",
+                "--url",
+                url,
+                "--email",
+                "v1@demo.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
         assert [c["case_number"] for c in inbox] == [submitted["case_number"]]
         case = inbox[0]
         assert case["channel"] == "wbs" and case["status"] == "diterima"
@@ -126,8 +191,17 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
         assert canary["file"] in case["attachments"][0]["text"]
 
         answered = served.wbs(
-            "client", "answer", "--url", url, "--email", "v1@demo.go.id", "--password-stdin",
-            "--case", submitted["case_number"], "--text-file", str(texts / "answer.txt"),
+            "client",
+            "answer",
+            "--url",
+            url,
+            "--email",
+            "v1@demo.go.id",
+            "--password-stdin",
+            "--case",
+            submitted["case_number"],
+            "--text-file",
+            str(texts / "answer.txt"),
             stdin=PASS + "\n",
         )
         assert answered.returncode == 0, answered.stderr
@@ -139,10 +213,18 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
 
         # Left out by the reporter, and enrolled but not approved: neither can read it.
         for email in ("v2@demo.go.id", "v3@demo.go.id"):
-            other = _json(served.wbs(
-                "client", "inbox", "--url", url, "--email", email, "--password-stdin",
-                stdin=PASS + "\n",
-            ))
+            other = _json(
+                served.wbs(
+                    "client",
+                    "inbox",
+                    "--url",
+                    url,
+                    "--email",
+                    email,
+                    "--password-stdin",
+                    stdin=PASS + "\n",
+                )
+            )
             assert other == []
             client = _api_login(url, email)
             try:

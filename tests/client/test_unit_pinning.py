@@ -47,27 +47,67 @@ class Site:
         served = self.served
         assert served.wbs("unit", "create", UNIT, "--name", "Unit Demo").returncode == 0
         for email, role in (("admin@demo.go.id", "admin"), ("v1@demo.go.id", "verifikator")):
-            made = served.wbs("staff", "create", email, "--unit", UNIT, "--role", role,
-                              "--password-stdin", stdin=PASS + "\n")
+            made = served.wbs(
+                "staff",
+                "create",
+                email,
+                "--unit",
+                UNIT,
+                "--role",
+                role,
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
             assert made.returncode == 0, made.stderr
         served.start()
-        _json(served.wbs("client", "enroll", "--url", served.url, "--email", "v1@demo.go.id",
-                         "--password-stdin", stdin=PASS + "\n"))
+        _json(
+            served.wbs(
+                "client",
+                "enroll",
+                "--url",
+                served.url,
+                "--email",
+                "v1@demo.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
         return self.approve()
 
     def approve(self) -> dict[str, Any]:
-        out: dict[str, Any] = _json(self.served.wbs(
-            "client", "approve", "--url", self.served.url, "--email", "admin@demo.go.id",
-            "--password-stdin", stdin=PASS + "\n"))
+        out: dict[str, Any] = _json(
+            self.served.wbs(
+                "client",
+                "approve",
+                "--url",
+                self.served.url,
+                "--email",
+                "admin@demo.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
         return out
 
     def submit(self, *extra: str) -> Any:
-        return self.served.wbs("client", "submit", "--url", self.served.url, "--unit", UNIT,
-                               "--channel", "wbs", "--text-file", str(self.report), *extra)
+        return self.served.wbs(
+            "client",
+            "submit",
+            "--url",
+            self.served.url,
+            "--unit",
+            UNIT,
+            "--channel",
+            "wbs",
+            "--text-file",
+            str(self.report),
+            *extra,
+        )
 
     def unit(self) -> dict[str, Any]:
         out: dict[str, Any] = _json(
-            self.served.wbs("client", "unit", "--url", self.served.url, "--unit", UNIT))
+            self.served.wbs("client", "unit", "--url", self.served.url, "--unit", UNIT)
+        )
         return out
 
     @property
@@ -169,8 +209,15 @@ async def test_first_use_stores_the_key_and_a_swapped_key_is_refused(
         refused = site.submit()
         assert refused.returncode != 0, "the operator-swapped unit key was accepted"
         assert refused.stdout == ""
-        for needle in (first_fp, swapped_fp, "BERUBAH", "CHANGED", "poster",
-                       f'--fingerprint "{swapped_fp}"', "NOT sent"):
+        for needle in (
+            first_fp,
+            swapped_fp,
+            "BERUBAH",
+            "CHANGED",
+            "poster",
+            f'--fingerprint "{swapped_fp}"',
+            "NOT sent",
+        ):
             assert needle in refused.stderr, needle
         assert await site.reports() == 1
         # The first run said which key it stored and to check it against the poster.

@@ -22,8 +22,20 @@ def test_case_and_act_from_the_reference_client(tmp_path, fresh_db_url):
     served = Served(tmp_path, fresh_db_url)
     assert served.wbs("unit", "create", "ALUR", "--name", "Unit Alur").returncode == 0
     for email, role in (("admin@alur.go.id", "admin"), ("v@alur.go.id", "verifikator")):
-        assert served.wbs("staff", "create", email, "--unit", "ALUR", "--role", role,
-                          "--password-stdin", stdin=PASS + "\n").returncode == 0
+        assert (
+            served.wbs(
+                "staff",
+                "create",
+                email,
+                "--unit",
+                "ALUR",
+                "--role",
+                role,
+                "--password-stdin",
+                stdin=PASS + "\n",
+            ).returncode
+            == 0
+        )
     report = tmp_path / "laporan.txt"
     report.write_text("Pungutan liar di loket 2.")
     answer = tmp_path / "jawab.txt"
@@ -33,43 +45,103 @@ def test_case_and_act_from_the_reference_client(tmp_path, fresh_db_url):
     officer = ("--url", url, "--email", "v@alur.go.id", "--password-stdin")
     try:
         _json(served.wbs("client", "enroll", *officer, stdin=PASS + "\n"))
-        _json(served.wbs("client", "approve", "--url", url, "--email", "admin@alur.go.id",
-                         "--password-stdin", stdin=PASS + "\n"))
-        sent = _json(served.wbs("client", "submit", "--url", url, "--unit", "ALUR",
-                                "--channel", "pengaduan", "--text-file", str(report)))
+        _json(
+            served.wbs(
+                "client",
+                "approve",
+                "--url",
+                url,
+                "--email",
+                "admin@alur.go.id",
+                "--password-stdin",
+                stdin=PASS + "\n",
+            )
+        )
+        sent = _json(
+            served.wbs(
+                "client",
+                "submit",
+                "--url",
+                url,
+                "--unit",
+                "ALUR",
+                "--channel",
+                "pengaduan",
+                "--text-file",
+                str(report),
+            )
+        )
         number = sent["case_number"]
 
-        seen = _json(served.wbs("client", "case", number, *officer, "--json",
-                                stdin=PASS + "\n"))
+        seen = _json(served.wbs("client", "case", number, *officer, "--json", stdin=PASS + "\n"))
         assert seen["state"] == "diterima"
         assert [a["action"] for a in seen["actions"]] == ["mulai_verifikasi"]
         assert [d["name"] for d in seen["deadlines"]] == ["verifikasi"]
 
-        moved = _json(served.wbs("client", "act", number, "mulai_verifikasi", *officer,
-                                 stdin=PASS + "\n"))
+        moved = _json(
+            served.wbs("client", "act", number, "mulai_verifikasi", *officer, stdin=PASS + "\n")
+        )
         assert (moved["from"], moved["state"]) == ("diterima", "verifikasi")
 
-        refused = served.wbs("client", "act", number, "nyatakan_terverifikasi", *officer,
-                             stdin=PASS + "\n")
+        refused = served.wbs(
+            "client", "act", number, "nyatakan_terverifikasi", *officer, stdin=PASS + "\n"
+        )
         assert refused.returncode != 0 and "Report class is required" in refused.stderr
-        wrong = served.wbs("client", "act", number, "disposisi", "--fact", "tier=ringan",
-                           *officer, stdin=PASS + "\n")
+        wrong = served.wbs(
+            "client",
+            "act",
+            number,
+            "disposisi",
+            "--fact",
+            "tier=ringan",
+            *officer,
+            stdin=PASS + "\n",
+        )
         assert wrong.returncode != 0 and "not available" in wrong.stderr
 
-        asked = _json(served.wbs("client", "act", number, "minta_kelengkapan", "--message",
-                                 "Kapan kejadiannya?", *officer, stdin=PASS + "\n"))
+        asked = _json(
+            served.wbs(
+                "client",
+                "act",
+                number,
+                "minta_kelengkapan",
+                "--message",
+                "Kapan kejadiannya?",
+                *officer,
+                stdin=PASS + "\n",
+            )
+        )
         assert asked["state"] == "perlu_kelengkapan"
-        followed = _json(served.wbs("client", "follow", "--url", url, "--receipt",
-                                    sent["receipt"]))
+        followed = _json(served.wbs("client", "follow", "--url", url, "--receipt", sent["receipt"]))
         assert followed["messages"][0]["text"] == "Kapan kejadiannya?"
-        assert served.wbs("client", "reply", "--url", url, "--receipt", sent["receipt"],
-                          "--text-file", str(answer)).returncode == 0
+        assert (
+            served.wbs(
+                "client",
+                "reply",
+                "--url",
+                url,
+                "--receipt",
+                sent["receipt"],
+                "--text-file",
+                str(answer),
+            ).returncode
+            == 0
+        )
         back = _json(served.wbs("client", "case", number, *officer, stdin=PASS + "\n"))
         assert back["state"] == "verifikasi"  # the reporter's answer resumed verification
 
-        done = _json(served.wbs("client", "act", number, "nyatakan_terverifikasi",
-                                "--fact", "klasifikasi=pengaduan", *officer,
-                                stdin=PASS + "\n"))
+        done = _json(
+            served.wbs(
+                "client",
+                "act",
+                number,
+                "nyatakan_terverifikasi",
+                "--fact",
+                "klasifikasi=pengaduan",
+                *officer,
+                stdin=PASS + "\n",
+            )
+        )
         assert done["state"] == "terverifikasi"
         final = _json(served.wbs("client", "case", number, *officer, stdin=PASS + "\n"))
         assert final["facts"] == {"klasifikasi": "pengaduan"}

@@ -26,9 +26,12 @@ from wbs.zi.evidence import Evidence
 def multipart(fields: dict[str, str], uploads: list[tuple[str, str, bytes]]) -> Request:
     """A request carrying a multipart body, as the parser sees one."""
     built = httpx.Request(
-        "POST", "http://testserver/", data=fields,
-        files=[(name, (filename, data, "application/octet-stream"))
-               for name, filename, data in uploads],
+        "POST",
+        "http://testserver/",
+        data=fields,
+        files=[
+            (name, (filename, data, "application/octet-stream")) for name, filename, data in uploads
+        ],
     )
     body = built.read()
     sent = False
@@ -41,8 +44,10 @@ def multipart(fields: dict[str, str], uploads: list[tuple[str, str, bytes]]) -> 
         return {"type": "http.request", "body": body, "more_body": False}
 
     headers = [(k.lower().encode(), v.encode()) for k, v in built.headers.items()]
-    return Request({"type": "http", "method": "POST", "path": "/", "headers": headers,
-                    "query_string": b""}, receive)
+    return Request(
+        {"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""},
+        receive,
+    )
 
 
 def small(limits: UploadLimits) -> UploadLimits:
@@ -55,9 +60,11 @@ USES = {
     "message": (small(ReportingLimits().api_upload), "store", FileTooLarge),
     "no-js form": (small(ReportingLimits().form_upload), "memory", FileTooLarge),
     "evidence": (
-        dataclasses.replace(small(Evidence(FileStore(Path()), 1000).upload_limits),
-                            total_bytes=1000),
-        "store", DocumentTooLarge,
+        dataclasses.replace(
+            small(Evidence(FileStore(Path()), 1000).upload_limits), total_bytes=1000
+        ),
+        "store",
+        DocumentTooLarge,
     ),
 }
 
@@ -80,8 +87,7 @@ async def test_parts_go_into_memory_or_into_the_store(use, tmp_path, spool):
     limits, where, _errors = USES[use]
     store = FileStore(tmp_path / "store")
     request = multipart({"note": "catatan"}, [("file", "a.pdf", b"%PDF-" + b"x" * 995)])
-    upload = await files.parse_multipart(
-        request, limits, store=store if where == "store" else None)
+    upload = await files.parse_multipart(request, limits, store=store if where == "store" else None)
     assert upload.text("note") == "catatan" and upload.text("absent") == ""
     [part] = upload.files("file")
     writer = upload.writer(part)
@@ -123,8 +129,9 @@ def test_one_content_length_check(use):
 
     def request(length: str | None) -> Request:
         headers = [(b"content-length", length.encode())] if length is not None else []
-        return Request({"type": "http", "method": "POST", "path": "/", "headers": headers,
-                        "query_string": b""})
+        return Request(
+            {"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""}
+        )
 
     files.check_length(request(str(limits.body_bytes)), limits, errors)
     files.check_length(request(None), limits, errors)
@@ -142,7 +149,8 @@ def test_evidence_errors_name_the_file_limit():
     body = DocumentTooLarge.body(limits)
     assert body.text_en == "The evidence file is too large (at most 1 KiB)."
     assert FileTooLarge.files(ReportingLimits().form_upload).text_id.startswith(
-        "Lampiran terlalu besar")
+        "Lampiran terlalu besar"
+    )
 
 
 def test_store_is_content_addressed_atomic_and_limited(tmp_path, monkeypatch):
@@ -150,8 +158,11 @@ def test_store_is_content_addressed_atomic_and_limited(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "fsync_dir", synced.append)
     store = FileStore(tmp_path / "blobs")
     kept = store.put(b"ciphertext-bytes", max_bytes=100)
-    assert kept.size == 16 and kept.created and store.path(kept.name).read_bytes() == (
-        b"ciphertext-bytes")
+    assert (
+        kept.size == 16
+        and kept.created
+        and store.path(kept.name).read_bytes() == (b"ciphertext-bytes")
+    )
     assert synced == [store.root]  # the rename is made durable too
     again = store.put(b"ciphertext-bytes", max_bytes=100)
     assert again.name == kept.name and not again.created

@@ -136,9 +136,7 @@ async def test_colleague_key_cannot_be_enrolled_and_new_reports_reach_the_holder
     assert moved.status_code == 404
 
 
-async def test_signing_refuses_a_key_presented_by_two_accounts(
-    client, db, make_unit, make_staff
-):
+async def test_signing_refuses_a_key_presented_by_two_accounts(client, db, make_unit, make_staff):
     """Legacy data (enrolled before key ids were unique): the proposal flags the repeated key
     and the server refuses to sign a directory listing it."""
     unit = await make_unit()
@@ -147,9 +145,7 @@ async def test_signing_refuses_a_key_presented_by_two_accounts(
     admin = await make_staff(unit, "admin")
     made, _me = await enrol(client, a)
     client.cookies.clear()
-    await db.execute(
-        update(Staff).where(Staff.id == b.staff.id).values(public_key=made.public)
-    )
+    await db.execute(update(Staff).where(Staff.id == b.staff.id).values(public_key=made.public))
     await db.commit()
 
     csrf = await sign_in(client, admin)
@@ -272,8 +268,11 @@ async def test_deactivate_service_ends_sessions_and_clears_approval(
     """What `wbs staff deactivate EMAIL` runs."""
     unit = await make_unit()
     officer = await make_staff(unit, "verifikator")
-    await db.execute(update(Staff).where(Staff.id == officer.staff.id).values(
-        key_approved_at=staff_service.utcnow()))
+    await db.execute(
+        update(Staff)
+        .where(Staff.id == officer.staff.id)
+        .values(key_approved_at=staff_service.utcnow())
+    )
     await db.commit()
     await sign_in(client, officer)
     ended = await staff_service.deactivate_by_email(db, officer.email.upper())

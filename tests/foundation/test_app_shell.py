@@ -32,8 +32,9 @@ async def test_hsts_outside_development(tmp_path, db_url, monkeypatch):
     monkeypatch.delenv("WBS_CRYPTO_ALLOW_WEAK_KDF")
     settings = make_settings(tmp_path, db_url, env="production")
     app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="https://testserver") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as c:
         response = await c.get("/staff/login")
     await app.state.engine.dispose()
     assert "max-age=" in response.headers["strict-transport-security"]

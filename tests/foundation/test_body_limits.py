@@ -73,8 +73,11 @@ async def test_a_sign_in_form_too_large_gets_the_page_in_both_languages(client):
     response = await client.post(
         "/staff/login",
         content=b"email=a",
-        headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html",
-                 "content-length": str(DEFAULT_BODY_LIMIT + 1)},
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "accept": "text/html",
+            "content-length": str(DEFAULT_BODY_LIMIT + 1),
+        },
     )
     assert response.status_code == 413
     assert "text/html" in response.headers["content-type"]
@@ -92,15 +95,19 @@ async def test_larger_routes_get_their_own_limit_and_no_more(client):
     limits = ReportingLimits()
     # Over the default but within the submission limit: the route itself answers.
     response = await client.post(
-        "/api/v1/reports", content=b"{" + b" " * (64 * KIB) + b"}",
+        "/api/v1/reports",
+        content=b"{" + b" " * (64 * KIB) + b"}",
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 422
     source = Source(chunks=4)
     response = await client.post(
-        "/api/v1/reports", content=source,
-        headers={"content-type": "application/json",
-                 "content-length": str(limits.upload_body_bytes + 1)},
+        "/api/v1/reports",
+        content=source,
+        headers={
+            "content-type": "application/json",
+            "content-length": str(limits.upload_body_bytes + 1),
+        },
     )
     assert_too_large(response)
     assert source.pulled == 0
@@ -111,8 +118,9 @@ async def test_normal_requests_are_unaffected(client):
     assert (await client.post(f"{CASE}/status", json={"status": "x"})).status_code == 403
     # A body at the limit, streamed without a length, reaches the route whole (blank JSON).
     source = Source(chunks=DEFAULT_BODY_LIMIT // KIB)
-    response = await client.post(f"{CASE}/status", content=source,
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        f"{CASE}/status", content=source, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and source.pulled == DEFAULT_BODY_LIMIT // KIB
     assert (await client.get("/healthz")).status_code == 200
     login = await client.post("/staff/login", data={"email": "a@example.go.id"})
@@ -166,9 +174,7 @@ def test_nginx_allows_what_the_app_allows_and_little_more():
     server_default = re.search(r"^    client_max_body_size (\S+);", conf, re.M)
     assert server_default and _nginx_size(server_default.group(1)) >= DEFAULT_BODY_LIMIT
     assert _nginx_size(server_default.group(1)) <= 16 * KIB
-    locations = re.findall(
-        r"location (=|~) (\S+) \{[^}]*?client_max_body_size (\S+);", conf, re.S
-    )
+    locations = re.findall(r"location (=|~) (\S+) \{[^}]*?client_max_body_size (\S+);", conf, re.S)
     assert locations
     samples = {
         "/api/v1/reports": ("POST", "/api/v1/reports"),
@@ -183,14 +189,22 @@ def test_nginx_allows_what_the_app_allows_and_little_more():
         "/api/v1/admin/units/KPPN/directory": ("PUT", "/api/v1/admin/units/{code}/directory"),
         "/zi/assessments/7/answers": ("POST", "/zi/assessments/{assessment_id}/answers"),
         "/api/v1/zi/assessments/7/answers": (
-            "PUT", "/api/v1/zi/assessments/{assessment_id}/answers"),
+            "PUT",
+            "/api/v1/zi/assessments/{assessment_id}/answers",
+        ),
         "/zi/assessments/7/evidence": ("POST", "/zi/assessments/{assessment_id}/evidence"),
         "/api/v1/zi/assessments/7/evidence": (
-            "POST", "/api/v1/zi/assessments/{assessment_id}/evidence"),
+            "POST",
+            "/api/v1/zi/assessments/{assessment_id}/evidence",
+        ),
         "/zi/assessments/7/evidence/files": (
-            "POST", "/zi/assessments/{assessment_id}/evidence/files"),
+            "POST",
+            "/zi/assessments/{assessment_id}/evidence/files",
+        ),
         "/api/v1/zi/assessments/7/evidence/files": (
-            "POST", "/api/v1/zi/assessments/{assessment_id}/evidence/files"),
+            "POST",
+            "/api/v1/zi/assessments/{assessment_id}/evidence/files",
+        ),
         "/zi/assessments/7/import": ("POST", "/zi/assessments/{assessment_id}/import"),
     }
     expected = expected_large()

@@ -16,14 +16,27 @@ import pytest
 from tests.conftest import CSRF_RE
 
 
-def wbs(data_dir: Path, *args: str, stdin: str | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def wbs(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WBS_")}
-    full_env.update({"WBS_DATA_DIR": str(data_dir), "WBS_ARGON2_MEMORY_KIB": "1024",
-                     "WBS_ARGON2_TIME_COST": "1"})
+    full_env.update(
+        {
+            "WBS_DATA_DIR": str(data_dir),
+            "WBS_ARGON2_MEMORY_KIB": "1024",
+            "WBS_ARGON2_TIME_COST": "1",
+        }
+    )
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wbs", *args], input=stdin, capture_output=True,
-                          text=True, env=full_env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "wbs", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -33,9 +46,15 @@ def free_port() -> int:
 
 
 def test_help_on_every_command(tmp_path):
-    for args in ([], ["db"], ["unit", "create"], ["staff", "create"],
-                 ["staff", "deactivate"], ["audit", "verify"],
-                 ["serve"]):
+    for args in (
+        [],
+        ["db"],
+        ["unit", "create"],
+        ["staff", "create"],
+        ["staff", "deactivate"],
+        ["audit", "verify"],
+        ["serve"],
+    ):
         result = wbs(tmp_path, *args, "--help")
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
@@ -45,35 +64,78 @@ def test_unit_and_staff_creation_with_clear_errors(tmp_path):
     assert wbs(tmp_path, "db", "upgrade").returncode == 0
     made = wbs(tmp_path, "unit", "create", "KEMENTERIAN", "--name", "Kementerian X")
     assert made.returncode == 0 and "4 channels" in made.stdout
-    child = wbs(tmp_path, "unit", "create", "ESELON1", "--name", "Eselon I", "--parent",
-                "KEMENTERIAN")
+    child = wbs(
+        tmp_path, "unit", "create", "ESELON1", "--name", "Eselon I", "--parent", "KEMENTERIAN"
+    )
     assert child.returncode == 0
     again = wbs(tmp_path, "unit", "create", "KEMENTERIAN", "--name", "Lagi")
     assert again.returncode == 1 and "already exists" in again.stderr
     orphan = wbs(tmp_path, "unit", "create", "X1", "--name", "Y", "--parent", "NOPE")
     assert orphan.returncode == 1 and "not found" in orphan.stderr
-    staff = wbs(tmp_path, "staff", "create", "Verif@Example.go.id", "--unit", "ESELON1",
-                "--role", "verifikator", "--role", "auditor", "--password-stdin",
-                stdin="a-long-enough-passphrase\n")
+    staff = wbs(
+        tmp_path,
+        "staff",
+        "create",
+        "Verif@Example.go.id",
+        "--unit",
+        "ESELON1",
+        "--role",
+        "verifikator",
+        "--role",
+        "auditor",
+        "--password-stdin",
+        stdin="a-long-enough-passphrase\n",
+    )
     assert staff.returncode == 0, staff.stderr
     assert "verif@example.go.id" in staff.stdout and "TOTP" not in staff.stdout
-    bad_role = wbs(tmp_path, "staff", "create", "x@example.go.id", "--unit", "ESELON1",
-                   "--role", "boss", "--password-stdin", stdin="a-long-enough-passphrase\n")
+    bad_role = wbs(
+        tmp_path,
+        "staff",
+        "create",
+        "x@example.go.id",
+        "--unit",
+        "ESELON1",
+        "--role",
+        "boss",
+        "--password-stdin",
+        stdin="a-long-enough-passphrase\n",
+    )
     assert bad_role.returncode == 2 and "roles must be among" in bad_role.stderr
-    short = wbs(tmp_path, "staff", "create", "y@example.go.id", "--unit", "ESELON1",
-                "--role", "admin", "--password-stdin", stdin="short\n")
+    short = wbs(
+        tmp_path,
+        "staff",
+        "create",
+        "y@example.go.id",
+        "--unit",
+        "ESELON1",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="short\n",
+    )
     assert short.returncode == 2 and "12" in short.stderr
-    with_totp = wbs(tmp_path, "staff", "create", "z@example.go.id", "--unit", "ESELON1",
-                    "--role", "admin", "--totp", "--password-stdin",
-                    stdin="a-long-enough-passphrase\n")
+    with_totp = wbs(
+        tmp_path,
+        "staff",
+        "create",
+        "z@example.go.id",
+        "--unit",
+        "ESELON1",
+        "--role",
+        "admin",
+        "--totp",
+        "--password-stdin",
+        stdin="a-long-enough-passphrase\n",
+    )
     assert with_totp.returncode == 0 and "otpauth://totp/" in with_totp.stdout
     verified = wbs(tmp_path, "audit", "verify")
     assert verified.returncode == 0 and "OK" in verified.stdout
 
 
 def test_production_refuses_to_start_without_a_real_secret(tmp_path):
-    result = wbs(tmp_path, "db", "upgrade", env={"WBS_ENV": "production",
-                                                 "WBS_SECRET_KEY": "change-me"})
+    result = wbs(
+        tmp_path, "db", "upgrade", env={"WBS_ENV": "production", "WBS_SECRET_KEY": "change-me"}
+    )
     assert result.returncode == 2 and "WBS_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -92,10 +154,19 @@ def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
     assert "already present" in wbs(tmp_path, "demo").stdout  # printed only once
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WBS_")}
-    env.update({"WBS_DATA_DIR": str(tmp_path), "WBS_ARGON2_MEMORY_KIB": "1024",
-                "WBS_ARGON2_TIME_COST": "1"})
-    server = subprocess.Popen([sys.executable, "-m", "wbs", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env.update(
+        {
+            "WBS_DATA_DIR": str(tmp_path),
+            "WBS_ARGON2_MEMORY_KIB": "1024",
+            "WBS_ARGON2_TIME_COST": "1",
+        }
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wbs", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -120,8 +191,10 @@ def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
             form = {"csrf_token": token.group(1), "email": email.group(1), "next": "/admin"}
             refused = client.post("/staff/login", data={**form, "password": password.group(1)})
             assert refused.status_code == 401
-            response = client.post("/staff/login", data={
-                **form, "password": login_secret(password.group(1), kdf["kdf"])})
+            response = client.post(
+                "/staff/login",
+                data={**form, "password": login_secret(password.group(1), kdf["kdf"])},
+            )
             assert response.status_code == 303
             admin = client.get("/admin")
             assert admin.status_code == 200 and "DEMO" in admin.text
@@ -131,8 +204,13 @@ def test_make_run_flow_serves_and_the_demo_admin_signs_in(tmp_path):
 
         form = httpx.get(f"{base}/lapor/DEMO/pengaduan")
         assert form.status_code == 200
-        sent = flows.submit(base, "DEMO", "pengaduan", "laporan demo pertama",
-                            known=KnownUnits(tmp_path / "known.json"))
+        sent = flows.submit(
+            base,
+            "DEMO",
+            "pengaduan",
+            "laporan demo pertama",
+            known=KnownUnits(tmp_path / "known.json"),
+        )
         cases = flows.inbox(base, "verifikator@demo.wbs.local", officer.group(1))
         assert [c["report"]["text"] for c in cases] == ["laporan demo pertama"]
         assert cases[0]["case_number"] == sent["case_number"]

@@ -18,6 +18,7 @@ async def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
+
             def work(sync_conn):  # type: ignore[no-untyped-def]
                 ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return compare_metadata(ctx, metadata), set(inspect(sync_conn).get_table_names())

@@ -28,9 +28,15 @@ def smtp():
 
 
 async def test_outage_then_each_notification_once(tmp_path, fresh_db_url, smtp):
-    settings = make_settings(tmp_path, fresh_db_url, smtp_host="127.0.0.1",
-                             smtp_port=smtp.port, smtp_starttls=False,
-                             mail_from="wbs@unit.go.id", base_url="https://wbs.unit.go.id")
+    settings = make_settings(
+        tmp_path,
+        fresh_db_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_starttls=False,
+        mail_from="wbs@unit.go.id",
+        base_url="https://wbs.unit.go.id",
+    )
     engine = make_engine(fresh_db_url)
     sessions = make_sessionmaker(engine)
     try:
@@ -38,18 +44,42 @@ async def test_outage_then_each_notification_once(tmp_path, fresh_db_url, smtp):
             await create_unit(db, code="SURAT", name="Unit", actor="test")
             security = Security.from_settings(settings)
             people = []
-            for email, role in (("v@unit.go.id", Role.verifikator),
-                                ("a1@unit.go.id", Role.atasan), ("a2@unit.go.id", Role.atasan)):
-                staff, _ = await create_staff(db, security, email=email, name="X",
-                                              unit_code="SURAT", roles=[role],
-                                              login_secret="x" * 43, actor="test")
+            for email, role in (
+                ("v@unit.go.id", Role.verifikator),
+                ("a1@unit.go.id", Role.atasan),
+                ("a2@unit.go.id", Role.atasan),
+            ):
+                staff, _ = await create_staff(
+                    db,
+                    security,
+                    email=email,
+                    name="X",
+                    unit_code="SURAT",
+                    roles=[role],
+                    login_secret="x" * 43,
+                    actor="test",
+                )
                 people.append(staff)
             await db.commit()
             unit_id = people[0].unit_id
-            await outbox.enqueue(db, "case_needs_you", case="c-1", unit_id=unit_id,
-                                 reason="transition", staff_id=people[0].id, role=None)
-            await outbox.enqueue(db, "case_needs_you", case="c-2", unit_id=unit_id,
-                                 reason="escalated", staff_id=None, role="atasan")
+            await outbox.enqueue(
+                db,
+                "case_needs_you",
+                case="c-1",
+                unit_id=unit_id,
+                reason="transition",
+                staff_id=people[0].id,
+                role=None,
+            )
+            await outbox.enqueue(
+                db,
+                "case_needs_you",
+                case="c-2",
+                unit_id=unit_id,
+                reason="escalated",
+                staff_id=None,
+                role="atasan",
+            )
             await db.commit()
 
         t0 = utcnow()
@@ -66,8 +96,9 @@ async def test_outage_then_each_notification_once(tmp_path, fresh_db_url, smtp):
         later = t0 + timedelta(seconds=31)
         run = await delivery.deliver(settings, sessions, clock=lambda: later)
         assert (run.sent, run.failed) == (2, 0)
-        assert (await delivery.deliver(settings, sessions,
-                                       clock=lambda: later + timedelta(hours=2))).sent == 0
+        assert (
+            await delivery.deliver(settings, sessions, clock=lambda: later + timedelta(hours=2))
+        ).sent == 0
     finally:
         await engine.dispose()
     to = sorted(m["To"] for m in smtp.collector.messages)

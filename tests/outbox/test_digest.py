@@ -24,15 +24,26 @@ async def test_one_digest_per_officer_per_day(db, make_unit, make_staff):
     for seq, start in ((1, date(2026, 5, 4)), (2, date(2026, 5, 12))):
         report = await make_report(db, unit, "wbs", seq=seq)
         await engine.begin(db, WORKFLOWS, WorkCalendar(), report, Clock.on(start))
-        await engine.act(db, WORKFLOWS, WorkCalendar(), report=report, unit=unit,
-                         actor=officer, action="konfirmasi_penerimaan",
-                         expected_state="diterima", facts={}, with_message=False,
-                         clock=Clock.on(start))
+        await engine.act(
+            db,
+            WORKFLOWS,
+            WorkCalendar(),
+            report=report,
+            unit=unit,
+            actor=officer,
+            action="konfirmasi_penerimaan",
+            expected_state="diterima",
+            facts={},
+            with_message=False,
+            clock=Clock.on(start),
+        )
     # verifikasi: 7 WD from 4 May -> 13 May; from 12 May -> 25 May (14-15 May Ascension).
     assert await queue_digests(db, date(2026, 5, 19)) == 1
     assert await queue_digests(db, date(2026, 5, 19)) == 0
-    rows = [m for m in await db.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "digest"))]
-    assert [(m.payload["staff_id"], m.payload["overdue"], m.payload["due_soon"])
-            for m in rows] == [(officer.id, 1, 0)]
+    rows = [
+        m for m in await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest"))
+    ]
+    assert [(m.payload["staff_id"], m.payload["overdue"], m.payload["due_soon"]) for m in rows] == [
+        (officer.id, 1, 0)
+    ]
     assert idle.id not in {m.payload["staff_id"] for m in rows}

@@ -57,8 +57,11 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
         "version": plan["next_version"],
         "channels": {
             c: [
-                {"key_id": k, "public_key": by_id[k]["public_key"],
-                 "name": by_id[k]["display_name"]}
+                {
+                    "key_id": k,
+                    "public_key": by_id[k]["public_key"],
+                    "name": by_id[k]["display_name"],
+                }
                 for k in kids
             ]
             for c, kids in plan["recipients"].items()
@@ -77,7 +80,14 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
 
 
 async def submission(
-    client, unit, recipients, *, excluded=(), version=1, report_id=None, content=None,
+    client,
+    unit,
+    recipients,
+    *,
+    excluded=(),
+    version=1,
+    report_id=None,
+    content=None,
     channel="wbs",
 ):
     """A browser-path report body for `recipients` (key pairs); (body, receipt, sealed)."""

@@ -39,9 +39,17 @@ async def _world(app, client: httpx.AsyncClient):
             password = f"pw-{uuid.uuid4().hex}"
             login_secret, kdf = new_credentials(password, for_tests=True)
             staff, _seed = await staff_service.create_staff(
-                db, app.state.security, email=f"{uuid.uuid4().hex[:10]}@example.go.id",
-                name="Uji", unit_code=code, roles=[role], login_secret=login_secret,
-                kdf_params=kdf, with_totp=False, actor="test")
+                db,
+                app.state.security,
+                email=f"{uuid.uuid4().hex[:10]}@example.go.id",
+                name="Uji",
+                unit_code=code,
+                roles=[role],
+                login_secret=login_secret,
+                kdf_params=kdf,
+                with_totp=False,
+                actor="test",
+            )
             accounts[role] = Account(staff, password)
         await db.commit()
     made, _me = await enrol(client, accounts[Role.verifikator])
@@ -56,15 +64,18 @@ async def _world(app, client: httpx.AsyncClient):
 async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
     app = create_app(make_settings(tmp_path / "var", fresh_db_url))
     app.state.reporting = Reporting.build(
-        app.state.settings, app.state.security.master,
-        ReportingLimits(pow_difficulty=0, submit_rate_per_minute=10_000))
+        app.state.settings,
+        app.state.security.master,
+        ReportingLimits(pow_difficulty=0, submit_rate_per_minute=10_000),
+    )
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             unit, officer = await _world(app, c)
             body, _receipt, _sealed = await submission(c, unit, [officer])
             responses = await asyncio.gather(
-                *(c.post("/api/v1/reports", json=body) for _ in range(TWINS)))
+                *(c.post("/api/v1/reports", json=body) for _ in range(TWINS))
+            )
             statuses = sorted(r.status_code for r in responses)
             assert statuses == [201] + [409] * (TWINS - 1), {r.text[:200] for r in responses}
             for refused in (r for r in responses if r.status_code == 409):
@@ -76,12 +87,19 @@ async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
             assert login.status_code == 200, login.text
             token = login.json()["token"]
             message = {"id": str(uuid.uuid4()), "box": body["envelope"]["content"]}
-            sent = await asyncio.gather(*(
-                c.post("/api/v1/mailbox/messages", json=message,
-                       headers={"authorization": f"Bearer {token}"})
-                for _ in range(5)))
+            sent = await asyncio.gather(
+                *(
+                    c.post(
+                        "/api/v1/mailbox/messages",
+                        json=message,
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    for _ in range(5)
+                )
+            )
             assert sorted(r.status_code for r in sent) == [201] + [409] * 4, [
-                r.text[:200] for r in sent]
+                r.text[:200] for r in sent
+            ]
 
         async with app.state.sessionmaker() as db:
             assert await db.scalar(select(func.count()).select_from(Report)) == 1
@@ -102,8 +120,10 @@ async def test_unique_violation_names_the_constraint_on_both_backends(db):
     await db.flush()
     for statement, name in (
         (insert(Unit).values(code="UQTEST", name="Lagi"), "uq_units_code"),
-        (insert(Channel).values(unit_id=unit.id, case_type="wbs", name="x"),
-         "uq_channels_unit_id_case_type"),
+        (
+            insert(Channel).values(unit_id=unit.id, case_type="wbs", name="x"),
+            "uq_channels_unit_id_case_type",
+        ),
         (insert(Channel).values(unit_id=unit.id, case_type="wbs"), None),  # NOT NULL
     ):
         with pytest.raises(IntegrityError) as hit:

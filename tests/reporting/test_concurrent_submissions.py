@@ -21,15 +21,26 @@ N = 200
 @pytest.mark.slow
 async def test_200_simultaneous_submissions(tmp_path, fresh_db_url):
     served = Served(
-        tmp_path, fresh_db_url,
+        tmp_path,
+        fresh_db_url,
         extra_env={"WBS_POW_DIFFICULTY": "0", "WBS_SUBMIT_RATE_PER_MINUTE": "100000"},
     )
     assert served.wbs("unit", "create", "SERENTAK", "--name", "Unit").returncode == 0
     for email, role in (("admin@s.go.id", "admin"), ("v@s.go.id", "verifikator")):
-        assert served.wbs(
-            "staff", "create", email, "--unit", "SERENTAK", "--role", role, "--password-stdin",
-            stdin=PASS + "\n",
-        ).returncode == 0
+        assert (
+            served.wbs(
+                "staff",
+                "create",
+                email,
+                "--unit",
+                "SERENTAK",
+                "--role",
+                role,
+                "--password-stdin",
+                stdin=PASS + "\n",
+            ).returncode
+            == 0
+        )
     served.start()
     try:
         await asyncio.to_thread(flows.enroll, served.url, "v@s.go.id", PASS)
@@ -47,7 +58,8 @@ async def test_200_simultaneous_submissions(tmp_path, fresh_db_url):
             responses = await asyncio.gather(
                 *(
                     client.post(
-                        "/api/v1/reports", content=body,
+                        "/api/v1/reports",
+                        content=body,
                         headers={"content-type": "application/json"},
                     )
                     for _rid, body in bodies

@@ -58,9 +58,7 @@ class Clock:
 
 def use_limits(app: Any, settings: Any, clock: Clock | None = None, **limits: Any) -> Reporting:
     extra = {"clock": clock} if clock else {}
-    ctx = Reporting.build(
-        settings, app.state.security.master, ReportingLimits(**limits), **extra
-    )
+    ctx = Reporting.build(settings, app.state.security.master, ReportingLimits(**limits), **extra)
     app.state.reporting = ctx
     return ctx
 
@@ -211,8 +209,11 @@ async def _message(client, token: str, size: int = 64) -> httpx.Response:
 
 async def test_mailbox_messages_and_bytes_are_metered_per_report(app, client, settings, world):
     use_limits(
-        app, settings, pow_difficulty=2,
-        mailbox_max_messages_per_report=3, mailbox_max_bytes_per_report=4096,
+        app,
+        settings,
+        pow_difficulty=2,
+        mailbox_max_messages_per_report=3,
+        mailbox_max_bytes_per_report=4096,
     )
     tokens = []
     for _ in range(2):
@@ -275,7 +276,8 @@ async def test_a_challenge_sent_concurrently_is_accepted_once(fresh_app):
 async def test_concurrent_mailbox_messages_never_pass_the_quota(fresh_app):
     app, client = fresh_app
     app.state.reporting = Reporting.build(
-        app.state.settings, app.state.security.master,
+        app.state.settings,
+        app.state.security.master,
         ReportingLimits(mailbox_max_messages_per_report=5),
     )
     token = "t" * 43
@@ -287,19 +289,36 @@ async def test_concurrent_mailbox_messages_never_pass_the_quota(fresh_app):
         )
         now = utcnow()
         report = Report(
-            public_id=str(uuid.uuid4()), unit_id=unit.id, channel_id=channel.id,
-            case_type=CaseType.wbs, year=2026, seq=1, case_number="WBS-2026-000001",
-            submitted_at=now, last_activity_at=now, status_changed_at=now,
-            lookup_hash="0" * 64, envelope_version=1, content="x", identity=None,
-            reporter_key="x", envelope_sha256="0" * 64, proof_signature="x",
-            directory_version=1, excluded_key_ids=[], excluded_staff_ids=[],
+            public_id=str(uuid.uuid4()),
+            unit_id=unit.id,
+            channel_id=channel.id,
+            case_type=CaseType.wbs,
+            year=2026,
+            seq=1,
+            case_number="WBS-2026-000001",
+            submitted_at=now,
+            last_activity_at=now,
+            status_changed_at=now,
+            lookup_hash="0" * 64,
+            envelope_version=1,
+            content="x",
+            identity=None,
+            reporter_key="x",
+            envelope_sha256="0" * 64,
+            proof_signature="x",
+            directory_version=1,
+            excluded_key_ids=[],
+            excluded_staff_ids=[],
         )
         db.add(report)
         await db.flush()
-        db.add(MailboxSession(
-            id=sha256(token.encode()).hexdigest(), report_id=report.id,
-            expires_at=datetime_in(3600),
-        ))
+        db.add(
+            MailboxSession(
+                id=sha256(token.encode()).hexdigest(),
+                report_id=report.id,
+                expires_at=datetime_in(3600),
+            )
+        )
         await db.commit()
         report_pk = report.id
     answers = await asyncio.gather(*(_message(client, token) for _ in range(20)))

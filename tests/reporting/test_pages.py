@@ -15,8 +15,12 @@ from wbs.core.templating import TEMPLATE_DIR, make_environment
 from wbs.reporting import fields
 from wbs.units.models import CaseType
 
-CHANNELS_ID = ("Pengaduan Masyarakat", "Whistle-Blowing System", "Laporan Gratifikasi",
-               "Benturan Kepentingan")
+CHANNELS_ID = (
+    "Pengaduan Masyarakat",
+    "Whistle-Blowing System",
+    "Laporan Gratifikasi",
+    "Benturan Kepentingan",
+)
 
 
 def assert_private(response) -> None:
@@ -80,10 +84,16 @@ def test_whistleblowing_form_asks_4w1h_and_how_much():
 
 
 def test_clean_checks_required_lengths_choices_and_named_reports():
-    ok = fields.clean(CaseType.wbs, {
-        "isi.apa": " Pungutan liar \r\n di loket ", "isi.siapa": "Petugas loket",
-        "isi.di_mana": "Loket 3", "isi.kapan": "Maret 2026", "isi.bagaimana": "Meminta uang",
-    })
+    ok = fields.clean(
+        CaseType.wbs,
+        {
+            "isi.apa": " Pungutan liar \r\n di loket ",
+            "isi.siapa": "Petugas loket",
+            "isi.di_mana": "Loket 3",
+            "isi.kapan": "Maret 2026",
+            "isi.bagaimana": "Meminta uang",
+        },
+    )
     assert ok.ok and ok.identity is None
     assert ok.fields["apa"] == "Pungutan liar \n di loket"
     missing = fields.clean(CaseType.wbs, {"isi.apa": "x"})

@@ -87,8 +87,11 @@ def test_case_number_format():
 
 
 async def test_counter_gives_distinct_numbers_under_200_concurrent_transactions(fresh_db_url):
-    engine = make_engine(fresh_db_url, pool_size=20, max_overflow=0) if "postgresql" in \
-        fresh_db_url else make_engine(fresh_db_url)
+    engine = (
+        make_engine(fresh_db_url, pool_size=20, max_overflow=0)
+        if "postgresql" in fresh_db_url
+        else make_engine(fresh_db_url)
+    )
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as db:

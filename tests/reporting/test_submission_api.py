@@ -89,9 +89,7 @@ async def test_exclusion_mailbox_and_officer_access(client, world):
     report_id = out.json()["report_id"]
 
     wrong = lib_receipt.derive_from_receipt(lib_receipt.new_receipt())
-    assert (
-        await mailbox_login(client, wrong.lookup_b64u)
-    ).status_code == 404
+    assert (await mailbox_login(client, wrong.lookup_b64u)).status_code == 404
     keys = lib_receipt.derive_from_receipt(receipt)
     login = await mailbox_login(client, keys.lookup_b64u)
     assert login.status_code == 200 and "wbs_mailbox" in login.headers["set-cookie"]
@@ -181,9 +179,7 @@ async def test_limits_on_text_files_and_file_count(app, client, world, settings)
     assert odd.status_code == 409 and "reload" in odd.json()["message_en"]
     fresh, _r, _s = await submission(client, world["unit"], [k["v1"], k["v2"]])
     fresh["attachments"] = body["attachments"][:1]
-    odd = await client.post(
-        "/api/v1/reports", data={"submission": json.dumps(fresh)}, files=files
-    )
+    odd = await client.post("/api/v1/reports", data={"submission": json.dumps(fresh)}, files=files)
     assert odd.status_code == 422  # declared list and sent files differ
     assert not (settings.data_dir / "blobs").exists() or not any(
         (settings.data_dir / "blobs").iterdir()

@@ -136,15 +136,19 @@ async def test_enrolment_keeps_the_recovery_wrap(client, make_unit, make_staff):
     assert me["public_key"] == made.public  # nothing of the refused keys was stored
 
 
-async def test_wrong_current_passphrase_is_refused_and_counted(
-    client, db, make_unit, make_staff
-):
+async def test_wrong_current_passphrase_is_refused_and_counted(client, db, make_unit, make_staff):
     unit = await make_unit()
     account = await make_staff(unit, "verifikator")
     made = await _enrol(client, account)
     csrf = (await client.get("/api/v1/staff/me")).json()["csrf_token"]
-    body = _change_body(account, account.password, NEW_PASS, made.wrapped.dumps(),
-                        iterations=1_000, weak_for_tests=True)
+    body = _change_body(
+        account,
+        account.password,
+        NEW_PASS,
+        made.wrapped.dumps(),
+        iterations=1_000,
+        weak_for_tests=True,
+    )
     no_csrf = await client.put("/api/v1/staff/me/passphrase", json=body)
     assert no_csrf.status_code == 403
     body["current_login_secret"] = login_secret_for("bukan kata sandinya", account.staff.kdf_params)
@@ -168,9 +172,7 @@ async def test_wrong_current_passphrase_is_refused_and_counted(
     assert staff.passphrase_changed_at is None
 
 
-async def test_passphrase_change_keeps_the_key_and_ends_other_sessions(
-    app, client, db, world
-):
+async def test_passphrase_change_keeps_the_key_and_ends_other_sessions(app, client, db, world):
     officer, made = world["officer"], world["made"]
     body, _receipt, _sealed = await submission(client, world["unit"], [made.key_pair])
     out = await client.post("/api/v1/reports", json=body)
@@ -209,9 +211,7 @@ async def test_passphrase_change_keeps_the_key_and_ends_other_sessions(
         assert opened.content == {"apa": "rahasia"}
 
     events = list(
-        await db.scalars(
-            select(AuditEvent).where(AuditEvent.action == "staff.passphrase_change")
-        )
+        await db.scalars(select(AuditEvent).where(AuditEvent.action == "staff.passphrase_change"))
     )
     assert [e.object_id for e in events] == [str(officer.staff.id)]
     assert events[0].details["sessions_ended"] == 2  # the enrolment one and `other`
@@ -228,15 +228,22 @@ async def test_passphrase_change_checks_what_the_device_sends(
     made = await _enrol(client, account)
     csrf = (await client.get("/api/v1/staff/me")).json()["csrf_token"]
     strong = _change_body(account, account.password, NEW_PASS, made.wrapped.dumps())
-    weak = _change_body(account, account.password, NEW_PASS, made.wrapped.dumps(),
-                        iterations=1_000, weak_for_tests=True)
+    weak = _change_body(
+        account,
+        account.password,
+        NEW_PASS,
+        made.wrapped.dumps(),
+        iterations=1_000,
+        weak_for_tests=True,
+    )
     foreign = staffkeys.create_staff_key(NEW_PASS, kdf=strong["new_kdf"])
     cases = {
-        "wrap under other parameters": {**strong, "wrapped_private_key": weak[
-            "wrapped_private_key"]},
+        "wrap under other parameters": {
+            **strong,
+            "wrapped_private_key": weak["wrapped_private_key"],
+        },
         "wrap of another key": {**strong, "wrapped_private_key": foreign.wrapped.dumps()},
-        "recovery wrap instead": {
-            **strong, "wrapped_private_key": made.recovery_wrapped.dumps()},
+        "recovery wrap instead": {**strong, "wrapped_private_key": made.recovery_wrapped.dumps()},
         "no wrap for an enrolled key": {**strong, "wrapped_private_key": None},
         "unknown profile": {**strong, "new_kdf": {**strong["new_kdf"], "name": "md5"}},
     }
@@ -247,9 +254,7 @@ async def test_passphrase_change_checks_what_the_device_sends(
         assert out.status_code == 422, (case, out.text)
     # Without the test escape, parameters below the floor are refused.
     monkeypatch.delenv("WBS_CRYPTO_ALLOW_WEAK_KDF")
-    out = await client.put(
-        "/api/v1/staff/me/passphrase", json=weak, headers={"x-csrf-token": csrf}
-    )
+    out = await client.put("/api/v1/staff/me/passphrase", json=weak, headers={"x-csrf-token": csrf})
     assert out.status_code == 422 and "weak" in out.json()["message_en"]
     me = (await client.get("/api/v1/staff/me")).json()
     assert me["wrapped_private_key"] == made.wrapped.dumps() and me["passphrase_changed_at"] is None
@@ -260,18 +265,14 @@ async def test_account_without_a_key_changes_its_passphrase(client, make_unit, m
     account = await make_staff(unit, "verifikator")
     csrf = await sign_in(client, account)
     body = _change_body(account, account.password, NEW_PASS, None)
-    out = await client.put(
-        "/api/v1/staff/me/passphrase", json=body, headers={"x-csrf-token": csrf}
-    )
+    out = await client.put("/api/v1/staff/me/passphrase", json=body, headers={"x-csrf-token": csrf})
     assert out.status_code == 200, out.text
     assert out.json()["key_status"] == "none" and out.json()["passphrase_changed_at"]
     client.cookies.clear()
     assert await _session_ok(client, account, body["new_login_secret"]) == 200
 
 
-async def test_set_password_then_recovery_keeps_the_key(
-    app, client, db, security, world
-):
+async def test_set_password_then_recovery_keeps_the_key(app, client, db, security, world):
     officer, made = world["officer"], world["made"]
     body, _receipt, _sealed = await submission(client, world["unit"], [made.key_pair])
     out = await client.post("/api/v1/reports", json=body)

@@ -52,9 +52,16 @@ async def _make_account(app: Any, email: str, *, with_totp: bool = False) -> str
     async with app.state.sessionmaker() as db:
         unit = await create_unit(db, code="UJI", name="Unit", parent_code=None, actor="test")
         _staff, seed = await staff_service.create_staff(
-            db, app.state.security, email=email, name="Uji", unit_code=unit.code,
-            roles=[Role.verifikator], login_secret=secret, kdf_params=kdf,
-            with_totp=with_totp, actor="test",
+            db,
+            app.state.security,
+            email=email,
+            name="Uji",
+            unit_code=unit.code,
+            roles=[Role.verifikator],
+            login_secret=secret,
+            kdf_params=kdf,
+            with_totp=with_totp,
+            actor="test",
         )
         await db.commit()
     return seed
@@ -102,9 +109,11 @@ async def test_concurrent_wrong_guesses_are_charged_before_the_check(tmp_path, f
             assert codes.count(401) == 5 and codes.count(429) == 35, codes
             assert hasher.checks - before == 5  # guesses beyond the limit never reached it
         async with app.state.sessionmaker() as db:
-            counts = list(await db.scalars(
-                select(LoginThrottle.failures).where(LoginThrottle.account_key != "*all*")
-            ))
+            counts = list(
+                await db.scalars(
+                    select(LoginThrottle.failures).where(LoginThrottle.account_key != "*all*")
+                )
+            )
         assert counts == [40, 40]  # every attempt counted, none lost to a race
     finally:
         await app.state.engine.dispose()
@@ -231,8 +240,11 @@ async def _totp_account(make_unit, make_staff, security):
 async def _json_sign_in(client, account, seed: str | None = None) -> str:
     out = await client.post(
         "/api/v1/staff/session",
-        json={"email": account.email, "login_secret": account.login_secret,
-              "code": pyotp.TOTP(seed).now() if seed else None},
+        json={
+            "email": account.email,
+            "login_secret": account.login_secret,
+            "code": pyotp.TOTP(seed).now() if seed else None,
+        },
     )
     assert out.status_code == 200, out.text
     return str(out.json()["csrf_token"])
@@ -255,20 +267,20 @@ async def test_replacing_the_key_needs_the_current_secret(client, make_unit, mak
     assert missing.status_code == 422
     wrong = await client.put(
         "/api/v1/staff/me/key",
-        json={**body, "login_secret": login_secret_for("salah", None)}, headers=headers,
+        json={**body, "login_secret": login_secret_for("salah", None)},
+        headers=headers,
     )
     assert wrong.status_code == 401 and wrong.json()["error"] == "current_passphrase_wrong"
     assert (await client.get("/api/v1/staff/me")).json()["public_key"] == made.public
     right = await client.put(
-        "/api/v1/staff/me/key", json={**body, "login_secret": account.login_secret},
+        "/api/v1/staff/me/key",
+        json={**body, "login_secret": account.login_secret},
         headers=headers,
     )
     assert right.status_code == 200 and right.json()["public_key"] == other.public
 
 
-async def test_replacing_the_key_needs_a_current_totp_code(
-    client, make_unit, make_staff, security
-):
+async def test_replacing_the_key_needs_a_current_totp_code(client, make_unit, make_staff, security):
     account, seed = await _totp_account(make_unit, make_staff, security)
     csrf = await _json_sign_in(client, account, seed)
     made = staffkeys.create_staff_key(
@@ -284,7 +296,8 @@ async def test_replacing_the_key_needs_a_current_totp_code(
     no_code = await client.put("/api/v1/staff/me/key", json=body, headers=headers)
     assert no_code.status_code == 401 and no_code.json()["error"] == "totp_required"
     used = await client.put(  # the code of the sign-in cannot be used again
-        "/api/v1/staff/me/key", json={**body, "code": pyotp.TOTP(seed).now()},
+        "/api/v1/staff/me/key",
+        json={**body, "code": pyotp.TOTP(seed).now()},
         headers=headers,
     )
     assert used.status_code == 401 and used.json()["error"] == "current_code_wrong"
@@ -323,22 +336,26 @@ async def test_replacing_the_authenticator_needs_secret_and_current_code(
     assert totp.open_secret(security.totp_box, account.email, stored) == new_seed
 
 
-async def test_passphrase_change_needs_a_current_totp_code(
-    client, make_unit, make_staff, security
-):
+async def test_passphrase_change_needs_a_current_totp_code(client, make_unit, make_staff, security):
     account, seed = await _totp_account(make_unit, make_staff, security)
     csrf = await _json_sign_in(client, account, seed)
     secret, kdf = staffkeys.new_credentials(
         "kata sandi baru yang panjang",
-        staffkeys.KdfParams.pbkdf2(1_000, weak_for_tests=True), weak_for_tests=True,
+        staffkeys.KdfParams.pbkdf2(1_000, weak_for_tests=True),
+        weak_for_tests=True,
     )
-    body = {"current_login_secret": account.login_secret, "new_login_secret": secret,
-            "new_kdf": kdf, "wrapped_private_key": None}
+    body = {
+        "current_login_secret": account.login_secret,
+        "new_login_secret": secret,
+        "new_kdf": kdf,
+        "wrapped_private_key": None,
+    }
     headers = {"x-csrf-token": csrf}
     refused = await client.put("/api/v1/staff/me/passphrase", json=body, headers=headers)
     assert refused.status_code == 401 and refused.json()["error"] == "totp_required"
     ok = await client.put(
-        "/api/v1/staff/me/passphrase", json={**body, "code": _next_code(seed)},
+        "/api/v1/staff/me/passphrase",
+        json={**body, "code": _next_code(seed)},
         headers=headers,
     )
     assert ok.status_code == 200, ok.text
@@ -347,9 +364,7 @@ async def test_passphrase_change_needs_a_current_totp_code(
 # --------------------------------------------------------------------------- finding 10
 
 
-async def test_failed_sign_ins_are_audited_without_the_secret(
-    client, db, make_unit, make_staff
-):
+async def test_failed_sign_ins_are_audited_without_the_secret(client, db, make_unit, make_staff):
     account = await make_staff(await make_unit(), "verifikator")
     attempted = login_secret_for("tebakan-yang-salah", None)
     for email in (account.email, "tidak-ada@uji.go.id"):
@@ -357,10 +372,13 @@ async def test_failed_sign_ins_are_audited_without_the_secret(
             "/api/v1/staff/session", json={"email": email, "login_secret": attempted}
         )
         assert out.status_code == 401
-    events = list(await db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "staff.login_failed")
-        .order_by(AuditEvent.id)
-    ))
+    events = list(
+        await db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "staff.login_failed")
+            .order_by(AuditEvent.id)
+        )
+    )
     known, unknown = events[-2:]
     assert (known.object_type, known.object_id) == ("staff", str(account.staff.id))
     assert unknown.object_type == "login" and len(unknown.object_id) == 64
@@ -370,8 +388,10 @@ async def test_failed_sign_ins_are_audited_without_the_secret(
     csrf = await sign_in(client, account)  # a success is not a failure
     assert csrf
     after = await db.scalar(
-        select(AuditEvent).where(AuditEvent.action == "staff.login_failed")
-        .order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(AuditEvent.action == "staff.login_failed")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     )
     assert after is not None and after.id == unknown.id
 

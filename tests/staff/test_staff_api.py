@@ -37,9 +37,7 @@ async def test_json_sign_in_me_and_sign_out(client, make_unit, make_staff):
     assert me.headers["cache-control"] == "no-store"
     no_token = await client.delete("/api/v1/staff/session")
     assert no_token.status_code == 403 and no_token.json()["error"] == "csrf_failed"
-    out = await client.delete(
-        "/api/v1/staff/session", headers={"x-csrf-token": body["csrf_token"]}
-    )
+    out = await client.delete("/api/v1/staff/session", headers={"x-csrf-token": body["csrf_token"]})
     assert out.status_code == 204
     assert (await client.get("/api/v1/staff/me")).status_code == 401
 

@@ -35,8 +35,10 @@ async def test_wrong_password_is_refused(client, make_unit, make_staff):
 
 async def test_unknown_account_gets_same_answer(client):
     token = await csrf_from(client, "/staff/login")
-    response = await client.post("/staff/login", data={
-        "csrf_token": token, "email": "nobody@example.go.id", "password": "x" * 20})
+    response = await client.post(
+        "/staff/login",
+        data={"csrf_token": token, "email": "nobody@example.go.id", "password": "x" * 20},
+    )
     assert response.status_code == 401
     assert "E-mail, kata sandi, atau kode verifikasi salah" in response.text
 
@@ -75,8 +77,9 @@ async def test_throttle_kicks_in_even_for_the_right_password(client, make_unit, 
 
 async def test_form_post_without_csrf_is_refused(client, make_unit, make_staff):
     account = await make_staff(await make_unit(), "admin")
-    response = await client.post("/staff/login", data={
-        "email": account.email, "password": account.login_secret})
+    response = await client.post(
+        "/staff/login", data={"email": account.email, "password": account.login_secret}
+    )
     assert response.status_code == 403
     assert "Formulir kedaluwarsa" in response.text
 
@@ -96,8 +99,10 @@ async def test_cross_origin_post_is_refused(client, make_unit, make_staff):
     account = await make_staff(await make_unit(), "admin")
     token = await csrf_from(client, "/staff/login")
     response = await client.post(
-        "/staff/login", headers={"origin": "https://evil.example"},
-        data={"csrf_token": token, "email": account.email, "password": account.login_secret})
+        "/staff/login",
+        headers={"origin": "https://evil.example"},
+        data={"csrf_token": token, "email": account.email, "password": account.login_secret},
+    )
     assert response.status_code == 403
 
 
@@ -117,9 +122,10 @@ async def test_origin_and_fetch_metadata(client, make_unit, make_staff, headers,
     account = await make_staff(await make_unit(), "admin")
     token = await csrf_from(client, "/staff/login")
     response = await client.post(
-        "/staff/login", headers=headers,
-        data={"csrf_token": token, "email": account.email,
-              "password": account.login_secret})
+        "/staff/login",
+        headers=headers,
+        data={"csrf_token": token, "email": account.email, "password": account.login_secret},
+    )
     assert response.status_code == expected
 
 
@@ -127,14 +133,17 @@ async def test_origin_of_the_public_base_url_is_accepted(app, client, make_unit,
     """Behind a TLS proxy the app sees http://; the browser's origin is WBS_BASE_URL's."""
     account = await make_staff(await make_unit(), "admin")
     app.state.settings = app.state.settings.model_copy(
-        update={"base_url": "https://wbs.example.go.id/"})
+        update={"base_url": "https://wbs.example.go.id/"}
+    )
     token = await csrf_from(client, "/staff/login")
     data = {"csrf_token": token, "email": account.email, "password": account.login_secret}
-    other = await client.post("/staff/login", data=data,
-                              headers={"origin": "https://evil.example.go.id"})
+    other = await client.post(
+        "/staff/login", data=data, headers={"origin": "https://evil.example.go.id"}
+    )
     assert other.status_code == 403
-    response = await client.post("/staff/login", data=data,
-                                 headers={"origin": "https://wbs.example.go.id"})
+    response = await client.post(
+        "/staff/login", data=data, headers={"origin": "https://wbs.example.go.id"}
+    )
     assert response.status_code == 303
 
 
@@ -144,8 +153,9 @@ async def test_logout_ends_the_session_server_side(client, db, make_unit, make_s
     cookie = dict(client.cookies)
     token = await csrf_from(client, "/staff")
     assert (await client.post("/staff/logout", data={"csrf_token": token})).status_code == 303
-    assert (await db.scalars(select(StaffSession).where(
-        StaffSession.staff_id == account.staff.id))).all() == []
+    assert (
+        await db.scalars(select(StaffSession).where(StaffSession.staff_id == account.staff.id))
+    ).all() == []
     client.cookies.clear()
     client.cookies.update(cookie)  # replaying the old cookie does not sign in
     assert (await client.get("/staff")).status_code == 303
@@ -181,8 +191,9 @@ async def test_production_refuses_sign_in_without_totp(db, make_unit, make_staff
     account = await make_staff(await make_unit(), "admin")
     security.settings = security.settings.model_copy(update={"env": "production"})
     with pytest.raises(service.TotpNotEnrolled):
-        await service.authenticate(db, security, email=account.email,
-                                   login_secret=account.login_secret, code=None)
+        await service.authenticate(
+            db, security, email=account.email, login_secret=account.login_secret, code=None
+        )
 
 
 async def test_hash_is_upgraded_when_parameters_change(db, make_unit, make_staff, security):
@@ -191,8 +202,9 @@ async def test_hash_is_upgraded_when_parameters_change(db, make_unit, make_staff
     account = await make_staff(await make_unit(), "admin")
     old_hash = account.staff.password_hash
     security.hasher = Hasher(time_cost=2, memory_kib=16, parallelism=1)
-    staff = await service.authenticate(db, security, email=account.email,
-                                       login_secret=account.login_secret, code=None)
+    staff = await service.authenticate(
+        db, security, email=account.email, login_secret=account.login_secret, code=None
+    )
     assert staff.password_hash != old_hash and "m=16,t=2,p=1" in staff.password_hash
 
 

@@ -52,15 +52,15 @@ async def _world(client, make_unit, make_staff):
 
 def _message(sealed, text: str) -> dict[str, str]:
     mid = str(uuid.uuid4())
-    box = lib_envelope.seal_message(sealed.data_key, sealed.envelope.context, "officer", mid,
-                                    text)
+    box = lib_envelope.seal_message(sealed.data_key, sealed.envelope.context, "officer", mid, text)
     return {"id": mid, "box": b64u_encode(box)}
 
 
 async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, make_staff):
     unit, who, keys = await _world(client, make_unit, make_staff)
-    body, receipt, sealed = await submission(client, unit, [keys["v"], keys["v2"]],
-                                             channel="pengaduan")
+    body, receipt, sealed = await submission(
+        client, unit, [keys["v"], keys["v2"]], channel="pengaduan"
+    )
     created = await client.post("/api/v1/reports", json=body)
     assert created.status_code == 201, created.text
     case_id = created.json()["report_id"]
@@ -79,8 +79,9 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
         payload = {"action": action, "expected_state": expected, "facts": facts or {}}
         if message:
             payload["message"] = message
-        return await client.post(f"/api/v1/cases/{case_id}/actions", json=payload,
-                                 headers={"x-csrf-token": token})
+        return await client.post(
+            f"/api/v1/cases/{case_id}/actions", json=payload, headers={"x-csrf-token": token}
+        )
 
     out = await act("mulai_verifikasi", "diterima")
     assert out.status_code == 200, out.text
@@ -95,13 +96,18 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     assert missing.status_code == 422 and missing.json()["error"] == "fact_invalid"
     silent = await act("minta_kelengkapan", "verifikasi")
     assert silent.status_code == 422 and silent.json()["error"] == "message_required"
-    unknown = await client.post(f"/api/v1/cases/{case_id}/actions", json={
-        "action": "mulai_verifikasi", "expected_state": "verifikasi", "extra": 1},
-        headers={"x-csrf-token": csrf})
+    unknown = await client.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={"action": "mulai_verifikasi", "expected_state": "verifikasi", "extra": 1},
+        headers={"x-csrf-token": csrf},
+    )
     assert unknown.status_code == 422
 
-    asked = await act("minta_kelengkapan", "verifikasi",
-                      message=_message(sealed, "Mohon lengkapi waktu kejadian."))
+    asked = await act(
+        "minta_kelengkapan",
+        "verifikasi",
+        message=_message(sealed, "Mohon lengkapi waktu kejadian."),
+    )
     assert asked.status_code == 200, asked.text
     assert asked.json()["state"] == "perlu_kelengkapan"
     assert [d["paused"] for d in asked.json()["deadlines"]] == [True]
@@ -121,11 +127,14 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     assert mailbox["status_label"]["id"] == "Sedang diverifikasi"
     opened = lib_envelope.open_report(mailbox["envelope"], keys_r.key_pair)
     mid = str(uuid.uuid4())
-    answer = lib_envelope.seal_message(opened.data_key, sealed.envelope.context, "reporter",
-                                       mid, "Kejadian pukul 10.00.")
-    sent = await client.post("/api/v1/mailbox/messages",
-                             json={"id": mid, "box": b64u_encode(answer)},
-                             headers={"x-csrf-token": login.json()["csrf_token"]})
+    answer = lib_envelope.seal_message(
+        opened.data_key, sealed.envelope.context, "reporter", mid, "Kejadian pukul 10.00."
+    )
+    sent = await client.post(
+        "/api/v1/mailbox/messages",
+        json={"id": mid, "box": b64u_encode(answer)},
+        headers={"x-csrf-token": login.json()["csrf_token"]},
+    )
     assert sent.status_code == 201, sent.text
     client.cookies.clear()
     csrf = await sign_in(client, who["v"])
@@ -133,57 +142,69 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     page = (await client.get(f"/staff/cases/{case_id}")).text
     assert 'name="fact:klasifikasi"' in page and 'data-message="required"' in page
     assert back["state"] == "verifikasi" and not back["deadlines"][0]["paused"]
-    done = await act("nyatakan_terverifikasi", "verifikasi", {"klasifikasi": "pengaduan"},
-                     token=csrf)
+    done = await act(
+        "nyatakan_terverifikasi", "verifikasi", {"klasifikasi": "pengaduan"}, token=csrf
+    )
     assert done.status_code == 200 and done.json()["facts"] == {"klasifikasi": "pengaduan"}
     client.cookies.clear()
 
     # An auditor cannot read the case (no wrap): 404, not 403.
     csrf_x = await sign_in(client, who["auditor"])
-    hidden = await act("arsipkan", "perlu_kelengkapan", {"alasan_arsip": "duplikat"},
-                       token=csrf_x)
+    hidden = await act("arsipkan", "perlu_kelengkapan", {"alasan_arsip": "duplikat"}, token=csrf_x)
     assert hidden.status_code == 404
     client.cookies.clear()
 
     report = await db.scalar(select(Report).where(Report.public_id == case_id))
     assert report is not None
-    events = [e.details.get("action") for e in await db.scalars(
-        select(AuditEvent).where(AuditEvent.unit_id == unit.id,
-                                 AuditEvent.action == "case.transition"))]
-    assert events == ["mulai_verifikasi", "minta_kelengkapan", "kelengkapan_diterima",
-                      "nyatakan_terverifikasi"]
+    events = [
+        e.details.get("action")
+        for e in await db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.unit_id == unit.id, AuditEvent.action == "case.transition"
+            )
+        )
+    ]
+    assert events == [
+        "mulai_verifikasi",
+        "minta_kelengkapan",
+        "kelengkapan_diterima",
+        "nyatakan_terverifikasi",
+    ]
     assert (await audit.verify_unit(db, await db.get(Unit, report.unit_id))).ok
 
 
 async def test_assignment_respects_recusal(client, db, reporting_ctx, make_unit, make_staff):
     unit, who, keys = await _world(client, make_unit, make_staff)
     v2_key_id = keys["v2"].public.key_id_hex
-    body, _receipt, _sealed = await submission(client, unit, [keys["v"]], channel="wbs",
-                                               excluded=[v2_key_id])
+    body, _receipt, _sealed = await submission(
+        client, unit, [keys["v"]], channel="wbs", excluded=[v2_key_id]
+    )
     created = await client.post("/api/v1/reports", json=body)
     assert created.status_code == 201, created.text
     case_id = created.json()["report_id"]
     csrf = await sign_in(client, who["v"])
-    refused = await client.post(f"/api/v1/cases/{case_id}/assignee",
-                                json={"staff_id": who["v2"].staff.id},
-                                headers={"x-csrf-token": csrf})
+    refused = await client.post(
+        f"/api/v1/cases/{case_id}/assignee",
+        json={"staff_id": who["v2"].staff.id},
+        headers={"x-csrf-token": csrf},
+    )
     assert refused.status_code == 422 and "recusal" in refused.json()["message_en"]
-    mine = await client.post(f"/api/v1/cases/{case_id}/assignee",
-                             json={"staff_id": who["v"].staff.id},
-                             headers={"x-csrf-token": csrf})
+    mine = await client.post(
+        f"/api/v1/cases/{case_id}/assignee",
+        json={"staff_id": who["v"].staff.id},
+        headers={"x-csrf-token": csrf},
+    )
     assert mine.status_code == 200 and mine.json()["assignee"]["id"] == who["v"].staff.id
 
 
-async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit,
-                                                       make_staff):
+async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit, make_staff):
     unit = await make_unit()
     upg, admin = await make_staff(unit, "upg"), await make_staff(unit, "admin")
     made, _me = await enrol(client, upg)
     client.cookies.clear()
     await publish_directory(client, unit, await sign_in(client, admin), KeyPair.generate().public)
     client.cookies.clear()
-    body, receipt, _sealed = await submission(client, unit, [made.key_pair],
-                                              channel="gratifikasi")
+    body, receipt, _sealed = await submission(client, unit, [made.key_pair], channel="gratifikasi")
     assert (await client.post("/api/v1/reports", json=body)).status_code == 201
     login = await mailbox_login(client, lib_receipt.derive_from_receipt(receipt).lookup_b64u)
     assert login.status_code == 200
@@ -191,8 +212,9 @@ async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, mak
     assert mailbox["status_label"] == {"id": "Dilaporkan", "en": "Reported"}
 
 
-async def test_inbox_by_deadline_and_escalation_to_the_role(client, db, reporting_ctx,
-                                                             make_unit, make_staff):
+async def test_inbox_by_deadline_and_escalation_to_the_role(
+    client, db, reporting_ctx, make_unit, make_staff
+):
     from datetime import date
 
     from wbs.workflow import service as engine
@@ -212,9 +234,11 @@ async def test_inbox_by_deadline_and_escalation_to_the_role(client, db, reportin
     # unless the 3 WD run past the 7 days (never), so the order is pengaduan, wbs.
     assert [c["report_id"] for c in listed] == ids
     assert all(c["next_due"] and c["state"] == "diterima" for c in listed)
-    taken = await client.post(f"/api/v1/cases/{ids[1]}/actions", json={
-        "action": "konfirmasi_penerimaan", "expected_state": "diterima"},
-        headers={"x-csrf-token": csrf})
+    taken = await client.post(
+        f"/api/v1/cases/{ids[1]}/actions",
+        json={"action": "konfirmasi_penerimaan", "expected_state": "diterima"},
+        headers={"x-csrf-token": csrf},
+    )
     assert taken.status_code == 200, taken.text
     mine = (await client.get("/api/v1/cases?show=mine")).json()
     assert [c["report_id"] for c in mine] == [ids[1]]

@@ -19,8 +19,7 @@ def raw(name: str) -> dict[str, Any]:
 
 def test_every_case_type_has_a_valid_workflow():
     workflows = load_all()
-    assert set(workflows.by_type) == {"pengaduan", "wbs", "gratifikasi",
-                                      "benturan_kepentingan"}
+    assert set(workflows.by_type) == {"pengaduan", "wbs", "gratifikasi", "benturan_kepentingan"}
     for workflow in workflows.by_type.values():
         assert workflow.initial in workflow.states
         assert any(s.terminal for s in workflow.states.values())
@@ -33,7 +32,11 @@ def test_pengaduan_matches_the_regulated_path():
     assert w.timers["verifikasi"].days == 3
     assert w.timers["verifikasi"].pauses == ("perlu_kelengkapan",)
     assert w.timers["tindak_lanjut"].days_by_option == {
-        "ringan": 2, "normatif": 5, "tidak_berkadar_pengawasan": 14, "berkadar_pengawasan": 60}
+        "ringan": 2,
+        "normatif": 5,
+        "tidak_berkadar_pengawasan": 14,
+        "berkadar_pengawasan": 60,
+    }
     assert w.transitions["tanggapan_dibalas"].target == "ditindaklanjuti"
     assert w.timers["konfirmasi_pelapor"].on_expiry.action == "selesai_otomatis"
 
@@ -78,8 +81,11 @@ def test_transition_to_nowhere_is_named():
 
 def test_unreachable_state_is_named():
     def change(d):
-        d["states"]["terlupakan"] = {"status": "selesai", "terminal": True,
-                                     "label": {"id": "Terlupakan", "en": "Forgotten"}}
+        d["states"]["terlupakan"] = {
+            "status": "selesai",
+            "terminal": True,
+            "label": {"id": "Terlupakan", "en": "Forgotten"},
+        }
 
     err = _broken("gratifikasi", change)
     assert err.where == "state 'terlupakan'" and "unreachable" in err.problem
@@ -164,11 +170,11 @@ def test_the_app_and_serve_refuse_a_bad_workflow_at_start(tmp_path: Path):
     broken = tmp_path / "workflows"
     shutil.copytree(DEFAULT_DIR, broken)
     text = (broken / "pengaduan.yaml").read_text()
-    (broken / "pengaduan.yaml").write_text(text.replace("to: tanggapan_diberikan",
-                                                        "to: entah_ke_mana", 1))
+    (broken / "pengaduan.yaml").write_text(
+        text.replace("to: tanggapan_diberikan", "to: entah_ke_mana", 1)
+    )
     with pytest.raises(WorkflowError, match=r"pengaduan\.yaml.*entah_ke_mana"):
-        create_app(make_settings(tmp_path / "var", "sqlite+aiosqlite://",
-                                 workflows_dir=broken))
+        create_app(make_settings(tmp_path / "var", "sqlite+aiosqlite://", workflows_dir=broken))
     data = tmp_path / "data"
     assert wbs(data, "db", "upgrade").returncode == 0
     served = wbs(data, "serve", "--port", "1", env={"WBS_WORKFLOWS_DIR": str(broken)})

@@ -30,9 +30,19 @@ async def _case(db, make_unit, make_staff, case_type, *roles):
 
 
 async def _act(db, unit, report, actor, action, expected, today, facts=None, message=False):
-    return await engine.act(db, WORKFLOWS, CAL, report=report, unit=unit, actor=actor,
-                            action=action, expected_state=expected, facts=facts or {},
-                            with_message=message, clock=Clock.on(today))
+    return await engine.act(
+        db,
+        WORKFLOWS,
+        CAL,
+        report=report,
+        unit=unit,
+        actor=actor,
+        action=action,
+        expected_state=expected,
+        facts=facts or {},
+        with_message=message,
+        clock=Clock.on(today),
+    )
 
 
 async def _deadlines(db, report, today):
@@ -41,16 +51,18 @@ async def _deadlines(db, report, today):
 
 
 async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, make_staff):
-    unit, report, who = await _case(db, make_unit, make_staff, "pengaduan", "verifikator",
-                                    "atasan", "investigator")
+    unit, report, who = await _case(
+        db, make_unit, make_staff, "pengaduan", "verifikator", "atasan", "investigator"
+    )
     v = who["verifikator"]
     due, _ = await _deadlines(db, report, date(2026, 3, 17))
     # Tue 17 Mar + 3 WD: 18 cuti, 19 Nyepi, 20 cuti, 21-22 Idul Fitri, 23-24 cuti -> 27 Mar.
     assert due["verifikasi"].due == date(2026, 3, 27)
 
     await _act(db, unit, report, v, "mulai_verifikasi", "diterima", date(2026, 3, 25))
-    await _act(db, unit, report, v, "minta_kelengkapan", "verifikasi", date(2026, 3, 25),
-               message=True)
+    await _act(
+        db, unit, report, v, "minta_kelengkapan", "verifikasi", date(2026, 3, 25), message=True
+    )
     due, seen = await _deadlines(db, report, date(2026, 3, 30))
     assert due["verifikasi"].paused and not due["verifikasi"].overdue
     assert seen.status_label.id == "Sedang diverifikasi"
@@ -62,21 +74,52 @@ async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, ma
     assert seen.state.state == "verifikasi"
     assert due["verifikasi"].due == date(2026, 4, 6) and not due["verifikasi"].paused
 
-    await _act(db, unit, report, v, "nyatakan_terverifikasi", "verifikasi", date(2026, 4, 2),
-               facts={"klasifikasi": "pengaduan"})
-    await _act(db, unit, report, who["atasan"], "disposisi", "terverifikasi", date(2026, 4, 2),
-               facts={"tier": "normatif"})
+    await _act(
+        db,
+        unit,
+        report,
+        v,
+        "nyatakan_terverifikasi",
+        "verifikasi",
+        date(2026, 4, 2),
+        facts={"klasifikasi": "pengaduan"},
+    )
+    await _act(
+        db,
+        unit,
+        report,
+        who["atasan"],
+        "disposisi",
+        "terverifikasi",
+        date(2026, 4, 2),
+        facts={"tier": "normatif"},
+    )
     due, _ = await _deadlines(db, report, date(2026, 4, 2))
     assert "verifikasi" not in due
     assert due["disposisi"].due == date(2026, 4, 10)  # 5 WD after Thu 2 Apr, skipping 3 Apr
     assert due["penyelesaian"].due == date(2026, 6, 1)  # 60 calendar days from 2 Apr
-    await _act(db, unit, report, who["investigator"], "mulai_tindak_lanjut", "didisposisi",
-               date(2026, 4, 6))
+    await _act(
+        db,
+        unit,
+        report,
+        who["investigator"],
+        "mulai_tindak_lanjut",
+        "didisposisi",
+        date(2026, 4, 6),
+    )
     due, seen = await _deadlines(db, report, date(2026, 4, 6))
     assert due["tindak_lanjut"].due == date(2026, 4, 13)  # normatif: 5 WD
     assert seen.state.assignee_id == who["investigator"].id
-    await _act(db, unit, report, who["investigator"], "beri_tanggapan", "ditindaklanjuti",
-               date(2026, 4, 8), message=True)
+    await _act(
+        db,
+        unit,
+        report,
+        who["investigator"],
+        "beri_tanggapan",
+        "ditindaklanjuti",
+        date(2026, 4, 8),
+        message=True,
+    )
     due, _ = await _deadlines(db, report, date(2026, 4, 8))
     assert due["konfirmasi_pelapor"].due == date(2026, 4, 22)
 
@@ -90,13 +133,24 @@ async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, ma
     # Running the timers again changes nothing.
     assert (await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 4, 23)))).closed == 0
 
-    actions = [e.details["action"] for e in await db.scalars(
-        select(AuditEvent).where(AuditEvent.unit_id == unit.id,
-                                 AuditEvent.action == "case.transition")
-        .order_by(AuditEvent.seq))]
-    assert actions == ["mulai_verifikasi", "minta_kelengkapan", "kelengkapan_diterima",
-                       "nyatakan_terverifikasi", "disposisi", "mulai_tindak_lanjut",
-                       "beri_tanggapan", "selesai_otomatis"]
+    actions = [
+        e.details["action"]
+        for e in await db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.unit_id == unit.id, AuditEvent.action == "case.transition")
+            .order_by(AuditEvent.seq)
+        )
+    ]
+    assert actions == [
+        "mulai_verifikasi",
+        "minta_kelengkapan",
+        "kelengkapan_diterima",
+        "nyatakan_terverifikasi",
+        "disposisi",
+        "mulai_tindak_lanjut",
+        "beri_tanggapan",
+        "selesai_otomatis",
+    ]
     assert (await audit.verify_unit(db, unit)).ok
 
 
@@ -120,8 +174,9 @@ async def test_a_reply_reopens_a_response(db, make_unit, make_staff):
 
 
 async def test_refusals_are_clean(db, make_unit, make_staff):
-    unit, report, who = await _case(db, make_unit, make_staff, "pengaduan", "verifikator",
-                                    "auditor")
+    unit, report, who = await _case(
+        db, make_unit, make_staff, "pengaduan", "verifikator", "auditor"
+    )
     v, auditor = who["verifikator"], who["auditor"]
     today = date(2026, 3, 17)
     with pytest.raises(engine.RoleNotAllowed):
@@ -138,16 +193,41 @@ async def test_refusals_are_clean(db, make_unit, make_staff):
     with pytest.raises(engine.FactProblem, match="Report class"):
         await _act(db, unit, report, v, "nyatakan_terverifikasi", "verifikasi", today)
     with pytest.raises(engine.FactProblem):
-        await _act(db, unit, report, v, "nyatakan_terverifikasi", "verifikasi", today,
-                   {"klasifikasi": "gosip"})
+        await _act(
+            db,
+            unit,
+            report,
+            v,
+            "nyatakan_terverifikasi",
+            "verifikasi",
+            today,
+            {"klasifikasi": "gosip"},
+        )
     with pytest.raises(engine.FactProblem):
-        await _act(db, unit, report, v, "nyatakan_terverifikasi", "verifikasi", today,
-                   {"klasifikasi": "aspirasi", "tier": "ringan"})
+        await _act(
+            db,
+            unit,
+            report,
+            v,
+            "nyatakan_terverifikasi",
+            "verifikasi",
+            today,
+            {"klasifikasi": "aspirasi", "tier": "ringan"},
+        )
     with pytest.raises(engine.MessageRequired):
         await _act(db, unit, report, v, "minta_kelengkapan", "verifikasi", today)
     with pytest.raises(engine.FactProblem):
-        await _act(db, unit, report, v, "teruskan_bukan_wewenang", "verifikasi", today,
-                   {"instansi_tujuan": "x" * 201}, message=True)
+        await _act(
+            db,
+            unit,
+            report,
+            v,
+            "teruskan_bukan_wewenang",
+            "verifikasi",
+            today,
+            {"instansi_tujuan": "x" * 201},
+            message=True,
+        )
     # Nothing half-written: still at verifikasi, no facts recorded.
     assert (await engine.state_of(db, WORKFLOWS, report)).state == "verifikasi"
     assert await engine.facts_of(db, report.id) == {}
@@ -158,33 +238,83 @@ async def test_gratifikasi_thresholds_follow_the_date_received(db, make_unit, ma
     upg = who["upg"]
     today = date(2026, 3, 2)
     with pytest.raises(engine.FactProblem, match="only for"):
-        await _act(db, unit, report, upg, "mulai_verifikasi", "dilaporkan", today,
-                   {"jenis_laporan": "penolakan", "tanggal_terima": "2026-02-02",
-                    "nilai_estimasi": "kurang_1jt"})
+        await _act(
+            db,
+            unit,
+            report,
+            upg,
+            "mulai_verifikasi",
+            "dilaporkan",
+            today,
+            {
+                "jenis_laporan": "penolakan",
+                "tanggal_terima": "2026-02-02",
+                "nilai_estimasi": "kurang_1jt",
+            },
+        )
     with pytest.raises(engine.FactProblem, match="after today"):
-        await _act(db, unit, report, upg, "mulai_verifikasi", "dilaporkan", today,
-                   {"jenis_laporan": "penerimaan", "tanggal_terima": "2026-03-03",
-                    "nilai_estimasi": "kurang_1jt"})
-    await _act(db, unit, report, upg, "mulai_verifikasi", "dilaporkan", today,
-               {"jenis_laporan": "penerimaan", "tanggal_terima": "2026-02-02",
-                "nilai_estimasi": "kurang_1jt"})
+        await _act(
+            db,
+            unit,
+            report,
+            upg,
+            "mulai_verifikasi",
+            "dilaporkan",
+            today,
+            {
+                "jenis_laporan": "penerimaan",
+                "tanggal_terima": "2026-03-03",
+                "nilai_estimasi": "kurang_1jt",
+            },
+        )
+    await _act(
+        db,
+        unit,
+        report,
+        upg,
+        "mulai_verifikasi",
+        "dilaporkan",
+        today,
+        {
+            "jenis_laporan": "penerimaan",
+            "tanggal_terima": "2026-02-02",
+            "nilai_estimasi": "kurang_1jt",
+        },
+    )
     due, _ = await _deadlines(db, report, today)
     # 30 WD from Mon 2 Feb 2026: 16-17 Feb Imlek, so 29 WD by Tue 17 Mar; then Nyepi and
     # Idul Fitri (18-24 Mar) -> Wed 25 Mar.
     assert due["wajib_lapor_kpk"].due == date(2026, 3, 25)
     with pytest.raises(engine.FactProblem, match="KPK Regulation 1/2026"):
-        await _act(db, unit, report, upg, "nyatakan_tidak_wajib_lapor", "verifikasi_upg", today,
-                   {"kode_pengecualian": "pernikahan_1jt"}, message=True)
-    await _act(db, unit, report, upg, "nyatakan_tidak_wajib_lapor", "verifikasi_upg", today,
-               {"kode_pengecualian": "pernikahan_1_5jt"}, message=True)
+        await _act(
+            db,
+            unit,
+            report,
+            upg,
+            "nyatakan_tidak_wajib_lapor",
+            "verifikasi_upg",
+            today,
+            {"kode_pengecualian": "pernikahan_1jt"},
+            message=True,
+        )
+    await _act(
+        db,
+        unit,
+        report,
+        upg,
+        "nyatakan_tidak_wajib_lapor",
+        "verifikasi_upg",
+        today,
+        {"kode_pengecualian": "pernikahan_1_5jt"},
+        message=True,
+    )
     assert (await engine.state_of(db, WORKFLOWS, report)).state == "tidak_wajib_lapor"
     facts = await engine.facts_of(db, report.id)
     assert facts["kode_pengecualian"] == "pernikahan_1_5jt"
 
 
 async def test_escalation_and_reminder_reach_the_outbox(db, make_unit, make_staff):
-    _unit, report, _who = await _case(db, make_unit, make_staff, "benturan_kepentingan",
-                                      "atasan")
+    _unit, report, _who = await _case(db, make_unit, make_staff, "benturan_kepentingan", "atasan")
     # 7 WD from Tue 17 Mar 2026, 18-24 Mar being Nyepi, Idul Fitri and cuti bersama:
     # 25, 26, 27, 30, 31 Mar, 1, 2 Apr -> Thu 2 Apr.
     due, _ = await _deadlines(db, report, date(2026, 3, 17))
@@ -197,9 +327,15 @@ async def test_escalation_and_reminder_reach_the_outbox(db, make_unit, make_staf
     assert run.escalated == 1
     due, _ = await _deadlines(db, report, date(2026, 4, 3))
     assert due["analisis_atasan"].overdue and due["analisis_atasan"].escalated_to == "atasan"
-    kinds = [(m.payload["reason"], m.payload["role"]) for m in await db.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "case_needs_you")
-        .order_by(OutboxMessage.id)) if m.payload["case"] == report.public_id]
+    kinds = [
+        (m.payload["reason"], m.payload["role"])
+        for m in await db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "case_needs_you")
+            .order_by(OutboxMessage.id)
+        )
+        if m.payload["case"] == report.public_id
+    ]
     assert ("escalated", "atasan") in kinds and ("due_soon", "atasan") in kinds
     for message in await db.scalars(select(OutboxMessage)):
         assert set(message.payload) <= {"case", "unit_id", "reason", "staff_id", "role"}

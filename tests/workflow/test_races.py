@@ -35,9 +35,16 @@ async def test_concurrent_transitions_one_wins(fresh_db_url, settings):
             ids = []
             for i in range(N):
                 staff, _ = await create_staff(
-                    db, security, email=f"v{i}@balapan.go.id", name="V", unit_code="BALAPAN",
-                    roles=[Role.verifikator], login_secret="x" * 43, kdf_params=None,
-                    actor="test")
+                    db,
+                    security,
+                    email=f"v{i}@balapan.go.id",
+                    name="V",
+                    unit_code="BALAPAN",
+                    roles=[Role.verifikator],
+                    login_secret="x" * 43,
+                    kdf_params=None,
+                    actor="test",
+                )
                 ids.append(staff.id)
             report = await make_report(db, unit, "wbs")
             await engine.begin(db, WORKFLOWS, WorkCalendar(), report, Clock.on(date(2026, 5, 4)))
@@ -52,10 +59,19 @@ async def test_concurrent_transitions_one_wins(fresh_db_url, settings):
                 assert actor and case and owner
                 await engine.state_of(db, WORKFLOWS, case)
                 try:
-                    await engine.act(db, WORKFLOWS, WorkCalendar(), report=case, unit=owner,
-                                     actor=actor, action="konfirmasi_penerimaan",
-                                     expected_state="diterima", facts={}, with_message=False,
-                                     clock=Clock.on(date(2026, 5, 5)))
+                    await engine.act(
+                        db,
+                        WORKFLOWS,
+                        WorkCalendar(),
+                        report=case,
+                        unit=owner,
+                        actor=actor,
+                        action="konfirmasi_penerimaan",
+                        expected_state="diterima",
+                        facts={},
+                        with_message=False,
+                        clock=Clock.on(date(2026, 5, 5)),
+                    )
                     await db.commit()
                     return "ok"
                 except DomainError as exc:
@@ -69,8 +85,11 @@ async def test_concurrent_transitions_one_wins(fresh_db_url, settings):
             case = await db.get(Report, report_id)
             assert case is not None
             assert (await engine.state_of(db, WORKFLOWS, case)).state == "verifikasi"
-            moves = await db.scalar(select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "case.transition"))
+            moves = await db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "case.transition")
+            )
             assert moves == 1
     finally:
         await db_engine.dispose()

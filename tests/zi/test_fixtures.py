@@ -84,11 +84,14 @@ def test_gap_paths_on_fixtures() -> None:
     wbk = gap.paths["WBK"]
     assert wbk.reachable and wbk.steps == 1
     assert [(c.code, c.current, c.target, c.gain) for c in wbk.changes] == [
-        ("PRC1A", "B", "A", Decimal("0.75"))]
+        ("PRC1A", "B", "A", Decimal("0.75"))
+    ]
     wbbm = gap.paths["WBBM"]
     assert wbbm.reachable is False and wbbm.steps is None
-    assert any(r.startswith("PRC reaches at most 3.00 < 3.75") and "PRC3A" in r
-               for r in (reason.en for reason in wbbm.reasons))
+    assert any(
+        r.startswith("PRC reaches at most 3.00 < 3.75") and "PRC3A" in r
+        for r in (reason.en for reason in wbbm.reasons)
+    )
 
     # survey: HBA 15.31 < 15.75 and no answer change moves a survey index.
     gap = _gap("survey")

@@ -18,14 +18,21 @@ SCALES = {
     "YA_TIDAK": {"Y": Decimal(1), "T": Decimal(0)},
     "ABC": {"A": Decimal(1), "B": Decimal("0.5"), "C": Decimal(0)},
     "ABCD": {"A": Decimal(1), "B": Decimal("0.67"), "C": Decimal("0.33"), "D": Decimal(0)},
-    "ABCDE": {"A": Decimal(1), "B": Decimal("0.75"), "C": Decimal("0.5"), "D": Decimal("0.25"),
-              "E": Decimal(0)},
+    "ABCDE": {
+        "A": Decimal(1),
+        "B": Decimal("0.75"),
+        "C": Decimal("0.5"),
+        "D": Decimal("0.25"),
+        "E": Decimal(0),
+    },
 }
 # Two parts; area XPA has two indicators of unequal size (so gains per step differ), XPB has one,
 # XRA has a formula item that answer changes cannot move. HBB is an option hasil indicator.
 LAYOUT = {
-    "XP": {"XPA": [("XPA1", "6", ["ABCDE", "ABC"]), ("XPA2", "4", ["ABCD", "YA_TIDAK", "ABC"])],
-           "XPB": [("XPB1", "20", ["ABCD", "ABCDE"])]},
+    "XP": {
+        "XPA": [("XPA1", "6", ["ABCDE", "ABC"]), ("XPA2", "4", ["ABCD", "YA_TIDAK", "ABC"])],
+        "XPB": [("XPB1", "20", ["ABCD", "ABCDE"])],
+    },
     "XR": {"XRA": [("XRA1", "20", ["ABCD", None]), ("XRA2", "10", ["ABC"])]},
 }
 
@@ -41,37 +48,92 @@ def tiny_rules(minimums: dict[str, Any], total: dict[str, Decimal]) -> RuleSet:
                 for n, scale in enumerate(scales):
                     code = f"{ind_code}{'ABC'[n]}"
                     if scale is None:
-                        formula = {"kind": "ratio", "numerator": [f"{code}2"],
-                                   "denominator": [f"{code}1"]}
-                        items.append({"code": code, "text": "t", "formula": formula,
-                                      "inputs": {f"{code}1": "n", f"{code}2": "m"}})
+                        formula = {
+                            "kind": "ratio",
+                            "numerator": [f"{code}2"],
+                            "denominator": [f"{code}1"],
+                        }
+                        items.append(
+                            {
+                                "code": code,
+                                "text": "t",
+                                "formula": formula,
+                                "inputs": {f"{code}1": "n", f"{code}2": "m"},
+                            }
+                        )
                     else:
                         items.append({"code": code, "text": "t", "scale": scale})
-                ind_list.append({"code": ind_code, "name": "i", "weight": Decimal(weight),
-                                 "items": items})
+                ind_list.append(
+                    {"code": ind_code, "name": "i", "weight": Decimal(weight), "items": items}
+                )
             weight = sum((Decimal(w) for _c, w, _s in indicators), Decimal(0))
-            area_list.append({"code": area_code, "area": area_code[-1], "name": "a",
-                              "weight": weight, "minimum": minimums.get(area_code),
-                              "indicators": ind_list})
+            area_list.append(
+                {
+                    "code": area_code,
+                    "area": area_code[-1],
+                    "name": "a",
+                    "weight": weight,
+                    "minimum": minimums.get(area_code),
+                    "indicators": ind_list,
+                }
+            )
         parts.append({"code": part_code, "name": "p", "weight": Decimal(30), "areas": area_list})
     data = {
-        "id": "tiny", "title": "tiny", "scales": SCALES,
-        "pengungkit": {"weight": Decimal(60), "minimum": minimums.get("pengungkit"),
-                       "parts": parts},
-        "hasil": {"weight": Decimal(40), "groups": [
-            {"code": "HB", "name": "g", "weight": Decimal("22.5"), "minimum": minimums.get("HB"),
-             "indicators": [
-                 {"code": "HBA", "name": "x", "weight": Decimal("17.5"),
-                  "input": {"kind": "index", "min": 0, "max": 4},
-                  "minimum": minimums.get("HBA")},
-                 {"code": "HBB", "name": "y", "weight": Decimal(5), "scale": "ABCDE",
-                  "minimum": minimums.get("HBB")}]},
-            {"code": "HP", "name": "h", "weight": Decimal("17.5"), "indicators": [
-                {"code": "HPA", "name": "z", "weight": Decimal("17.5"),
-                 "input": {"kind": "index", "min": 0, "max": 4}}]}]},
-        "predicates": {name: {"total_minimum": value,
-                              "note": None if value is not None else "unknown in this test"}
-                       for name, value in total.items()},
+        "id": "tiny",
+        "title": "tiny",
+        "scales": SCALES,
+        "pengungkit": {
+            "weight": Decimal(60),
+            "minimum": minimums.get("pengungkit"),
+            "parts": parts,
+        },
+        "hasil": {
+            "weight": Decimal(40),
+            "groups": [
+                {
+                    "code": "HB",
+                    "name": "g",
+                    "weight": Decimal("22.5"),
+                    "minimum": minimums.get("HB"),
+                    "indicators": [
+                        {
+                            "code": "HBA",
+                            "name": "x",
+                            "weight": Decimal("17.5"),
+                            "input": {"kind": "index", "min": 0, "max": 4},
+                            "minimum": minimums.get("HBA"),
+                        },
+                        {
+                            "code": "HBB",
+                            "name": "y",
+                            "weight": Decimal(5),
+                            "scale": "ABCDE",
+                            "minimum": minimums.get("HBB"),
+                        },
+                    ],
+                },
+                {
+                    "code": "HP",
+                    "name": "h",
+                    "weight": Decimal("17.5"),
+                    "indicators": [
+                        {
+                            "code": "HPA",
+                            "name": "z",
+                            "weight": Decimal("17.5"),
+                            "input": {"kind": "index", "min": 0, "max": 4},
+                        }
+                    ],
+                },
+            ],
+        },
+        "predicates": {
+            name: {
+                "total_minimum": value,
+                "note": None if value is not None else "unknown in this test",
+            }
+            for name, value in total.items()
+        },
     }
     return parse_rules(data, "tiny")
 
@@ -127,8 +189,15 @@ def _fraction_of(weight: str) -> st.SearchStrategy[Decimal | None]:
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[RuleSet, dict[str, Any]]:
     minimums: dict[str, Any] = {}
-    for code, weight in (("XPA", "10"), ("XPB", "20"), ("XRA", "30"), ("pengungkit", "60"),
-                         ("HB", "22.5"), ("HBA", "17.5"), ("HBB", "5")):
+    for code, weight in (
+        ("XPA", "10"),
+        ("XPB", "20"),
+        ("XRA", "30"),
+        ("pengungkit", "60"),
+        ("HB", "22.5"),
+        ("HBA", "17.5"),
+        ("HBB", "5"),
+    ):
         value = draw(_fraction_of(weight))
         if value is not None:
             minimums[code] = {"WBK": value}
@@ -141,10 +210,15 @@ def cases(draw: st.DrawFn) -> tuple[RuleSet, dict[str, Any]]:
                 answers[item.code] = draw(st.sampled_from(rules.ranked_labels(item.scale)))
         else:
             answers[item.code] = {f"{item.code}1": 4, f"{item.code}2": draw(st.integers(0, 4))}
-    doc = {"rules": "tiny", "answers": answers,
-           "hasil": {"HBA": Decimal(draw(st.integers(0, 400))) / 100,
-                     "HBB": draw(st.sampled_from(["A", "B", "C", "D", "E"])),
-                     "HPA": Decimal(draw(st.integers(0, 400))) / 100}}
+    doc = {
+        "rules": "tiny",
+        "answers": answers,
+        "hasil": {
+            "HBA": Decimal(draw(st.integers(0, 400))) / 100,
+            "HBB": draw(st.sampled_from(["A", "B", "C", "D", "E"])),
+            "HPA": Decimal(draw(st.integers(0, 400))) / 100,
+        },
+    }
     return rules, doc
 
 
@@ -172,10 +246,27 @@ def test_path_is_minimal_against_brute_force(case: tuple[RuleSet, dict[str, Any]
     assert analyse(rules, ws, ev).paths["WBBM"].reachable is None
 
 
-PPF_CASE = {"PPF1A": "A", "PPF1B": "D", "PPF1C": "A", "PPF1D": "T", "PPF2A": "B", "PPF2B": "B",
-            "PPF2C": "C", "PPF2D": "C", "PPF2E": "D", "PPF2F": "D", "PPF3A": "A", "PPF3B": "A",
-            "PPF3C": "C", "PPF4A": "C", "PPF4B": "B", "PPF4C": "D", "PPF5A": "D", "PPF5B": "Y",
-            "PPF5C": "C"}
+PPF_CASE = {
+    "PPF1A": "A",
+    "PPF1B": "D",
+    "PPF1C": "A",
+    "PPF1D": "T",
+    "PPF2A": "B",
+    "PPF2B": "B",
+    "PPF2C": "C",
+    "PPF2D": "C",
+    "PPF2E": "D",
+    "PPF2F": "D",
+    "PPF3A": "A",
+    "PPF3B": "A",
+    "PPF3C": "C",
+    "PPF4A": "C",
+    "PPF4B": "B",
+    "PPF4C": "D",
+    "PPF5A": "D",
+    "PPF5B": "Y",
+    "PPF5C": "C",
+}
 
 
 def _greedy_steps(rules: RuleSet, ws: Worksheet, area: str, minimum: Decimal) -> int:
@@ -208,15 +299,28 @@ def test_greedy_by_gain_per_step_is_not_minimal_on_a_real_sheet() -> None:
     """PPF at 3.1875 needs 3.75 for WBBM: the step-by-step greedy takes 11 option steps, the
     knapsack finds 10 (ABCD steps are worth 0.33, 0.34, 0.33: not concave)."""
     rules = get_rules("lke-2021")
-    best = {i.code: rules.ranked_labels(i.scale)[0] for _a, _n, i in rules.items()
-            if i.scale and not i.code.startswith("PPF")}
-    formulas = {"PRA1A": {"PRA1A1": 1, "PRA1A2": 1}, "PRA1B": {"PRA1B1": 1, "PRA1B2": 1},
-                "PRC3A": {"PRC3A1": 0, "PRC3A2": 0}, "PRD1A": {"PRD1A1": 1, "PRD1A2": 1},
-                "PRE2A": {"PRE2A1": 1, "PRE2A3": 1}, "PRF1B": {"PRF1B1": 1, "PRF1B2": 1},
-                "PRE3A": {"PRE3A2": 1, "PRE3A3": 0, "PRE3A4": 0, "PRE3A5": 1},
-                "PRE3B": {"PRE3B2": 1, "PRE3B3": 0, "PRE3B4": 0, "PRE3B5": 1}}
-    ws = parse_worksheet({"rules": "lke-2021", "answers": {**best, **formulas, **PPF_CASE},
-                          "hasil": {"HBA": 4, "HBB": "A", "HPA": 4}})
+    best = {
+        i.code: rules.ranked_labels(i.scale)[0]
+        for _a, _n, i in rules.items()
+        if i.scale and not i.code.startswith("PPF")
+    }
+    formulas = {
+        "PRA1A": {"PRA1A1": 1, "PRA1A2": 1},
+        "PRA1B": {"PRA1B1": 1, "PRA1B2": 1},
+        "PRC3A": {"PRC3A1": 0, "PRC3A2": 0},
+        "PRD1A": {"PRD1A1": 1, "PRD1A2": 1},
+        "PRE2A": {"PRE2A1": 1, "PRE2A3": 1},
+        "PRF1B": {"PRF1B1": 1, "PRF1B2": 1},
+        "PRE3A": {"PRE3A2": 1, "PRE3A3": 0, "PRE3A4": 0, "PRE3A5": 1},
+        "PRE3B": {"PRE3B2": 1, "PRE3B3": 0, "PRE3B4": 0, "PRE3B5": 1},
+    }
+    ws = parse_worksheet(
+        {
+            "rules": "lke-2021",
+            "answers": {**best, **formulas, **PPF_CASE},
+            "hasil": {"HBA": 4, "HBB": "A", "HPA": 4},
+        }
+    )
     ev = evaluate(rules, ws)
     assert [s.code for s in ev.shortfalls["WBBM"]] == ["PPF"]
     path = analyse(rules, ws, ev).paths["WBBM"]
@@ -228,16 +332,26 @@ def test_greedy_by_gain_per_step_is_not_minimal_on_a_real_sheet() -> None:
 
 def test_gains_are_ranked_and_the_lke_path_is_reported() -> None:
     rules = get_rules("lke-2021")
-    ws = parse_worksheet({"rules": "lke-2021", "answers": {"PPA1A": "T", "PRE1A": "E"},
-                          "hasil": {"HBA": 4, "HBB": "E", "HPA": 4}})
+    ws = parse_worksheet(
+        {
+            "rules": "lke-2021",
+            "answers": {"PPA1A": "T", "PRE1A": "E"},
+            "hasil": {"HBA": 4, "HBB": "E", "HPA": 4},
+        }
+    )
     ev = evaluate(rules, ws)
     gains = item_gains(rules, ws, ev)
     assert gains[0].code == "HBB" and gains[0].gain_next == Decimal("1.25")
     nexts = [g.gain_next or 0 for g in gains]
     assert nexts == sorted(nexts, reverse=True)
     pre1a = next(g for g in gains if g.code == "PRE1A")
-    assert (pre1a.current, pre1a.next_label, pre1a.gain_next, pre1a.gain_best,
-            pre1a.steps_to_best) == ("E", "D", Decimal("0.625"), Decimal("2.5"), 4)
+    assert (
+        pre1a.current,
+        pre1a.next_label,
+        pre1a.gain_next,
+        pre1a.gain_best,
+        pre1a.steps_to_best,
+    ) == ("E", "D", Decimal("0.625"), Decimal("2.5"), 4)
     gap = analyse(rules, ws, ev)
     assert gap.distance["WBK"] == 75 - ev.total
     body = gap_json(gap, ev, rules)
@@ -250,8 +364,12 @@ def test_2019_paths_are_undetermined() -> None:
     ws = parse_worksheet({"rules": "lke-2019", "answers": {}, "hasil": {}})
     gap = analyse(rules, ws, evaluate(rules, ws))
     assert gap.distance == {"WBK": None, "WBBM": None}
-    assert all(p.reachable is None and "unknown" in p.reasons[0].en
-               and "tidak diketahui" in p.reasons[0].id for p in gap.paths.values())
+    assert all(
+        p.reachable is None
+        and "unknown" in p.reasons[0].en
+        and "tidak diketahui" in p.reasons[0].id
+        for p in gap.paths.values()
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

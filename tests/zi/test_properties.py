@@ -27,8 +27,15 @@ def _score(doc: dict[str, Any]) -> Evaluation:
 
 def _levels(ev: Evaluation) -> dict[str, Fraction]:
     flat: dict[str, Fraction] = {"total": ev.total, "pengungkit": ev.pengungkit, "hasil": ev.hasil}
-    for name in ("item_scores", "indicators", "areas", "area_totals", "parts",
-                 "hasil_indicators", "hasil_groups"):
+    for name in (
+        "item_scores",
+        "indicators",
+        "areas",
+        "area_totals",
+        "parts",
+        "hasil_indicators",
+        "hasil_groups",
+    ):
         flat.update({f"{name}:{code}": v for code, v in getattr(ev, name).items()})
     return flat
 
@@ -158,9 +165,11 @@ def _bad_documents() -> st.SearchStrategy[tuple[dict[str, Any], str]]:
     formula_items = [i for _a, _n, i in rules.items() if i.formula is not None]
     known = set(CODES_2021) | {c for i in formula_items for c in i.inputs or {}}
     unknown_code = st.from_regex(r"[A-Z]{2,4}[0-9][A-Z]", fullmatch=True).filter(
-        lambda c: c not in known and c not in {"HBA", "HBB", "HPA"})
+        lambda c: c not in known and c not in {"HBA", "HBB", "HPA"}
+    )
     bad_label = st.text(min_size=1, max_size=3).filter(
-        lambda t: t.strip().upper() not in {"A", "B", "C", "D", "E", "Y", "T"} and t.strip())
+        lambda t: t.strip().upper() not in {"A", "B", "C", "D", "E", "Y", "T"} and t.strip()
+    )
 
     def wrap(answers: dict[str, Any], hasil: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"rules": "lke-2021", "answers": answers, "hasil": hasil or {}}
@@ -168,23 +177,31 @@ def _bad_documents() -> st.SearchStrategy[tuple[dict[str, Any], str]]:
     return st.one_of(
         unknown_code.map(lambda c: (wrap({c: "A"}), c)),
         st.tuples(st.sampled_from(option_items), bad_label).map(
-            lambda t: (wrap({t[0].code: t[1]}), t[0].code)),
-        st.tuples(st.sampled_from(option_items),
-                  st.one_of(st.integers(), st.lists(st.just("A"), max_size=2), st.booleans())).map(
-            lambda t: (wrap({t[0].code: t[1]}), t[0].code)),
+            lambda t: (wrap({t[0].code: t[1]}), t[0].code)
+        ),
+        st.tuples(
+            st.sampled_from(option_items),
+            st.one_of(st.integers(), st.lists(st.just("A"), max_size=2), st.booleans()),
+        ).map(lambda t: (wrap({t[0].code: t[1]}), t[0].code)),
         st.tuples(st.sampled_from(formula_items), st.integers(max_value=-1)).map(
-            lambda t: (wrap({t[0].code: {sorted(t[0].inputs or {})[0]: t[1]}}),
-                       sorted(t[0].inputs or {})[0])),
+            lambda t: (
+                wrap({t[0].code: {sorted(t[0].inputs or {})[0]: t[1]}}),
+                sorted(t[0].inputs or {})[0],
+            )
+        ),
         st.tuples(st.sampled_from(formula_items), st.sampled_from(["x", "1.5", True])).map(
-            lambda t: (wrap({sorted(t[0].inputs or {})[0]: t[1]}), sorted(t[0].inputs or {})[0])),
-        st.tuples(st.sampled_from(["HBA", "HPA"]),
-                  st.one_of(st.decimals(max_value=Decimal("-0.01"), allow_nan=False,
-                                        allow_infinity=False),
-                            st.decimals(min_value=Decimal("4.01"), allow_nan=False,
-                                        allow_infinity=False))).map(
-            lambda t: (wrap({}, {t[0]: t[1]}), t[0])),
+            lambda t: (wrap({sorted(t[0].inputs or {})[0]: t[1]}), sorted(t[0].inputs or {})[0])
+        ),
+        st.tuples(
+            st.sampled_from(["HBA", "HPA"]),
+            st.one_of(
+                st.decimals(max_value=Decimal("-0.01"), allow_nan=False, allow_infinity=False),
+                st.decimals(min_value=Decimal("4.01"), allow_nan=False, allow_infinity=False),
+            ),
+        ).map(lambda t: (wrap({}, {t[0]: t[1]}), t[0])),
         st.tuples(st.sampled_from(["HBA", "HPA"]), st.sampled_from(["tinggi", [3], None, "NaN"]))
-        .filter(lambda t: t[1] is not None).map(lambda t: (wrap({}, {t[0]: t[1]}), t[0])),
+        .filter(lambda t: t[1] is not None)
+        .map(lambda t: (wrap({}, {t[0]: t[1]}), t[0])),
     )
 
 
@@ -198,19 +215,22 @@ def test_malformed_answers_name_the_code(case: tuple[dict[str, Any], str]) -> No
     assert code in caught.value.text_en and code in caught.value.text_id
 
 
-@pytest.mark.parametrize(("doc", "code"), [
-    ({"answers": {"PRE2A": {"PRE2A1": "1e999999"}}}, "PRE2A1"),
-    ({"answers": {"PRE2A": {"PRE2A1": 1.5}}}, "PRE2A1"),
-    ({"answers": {"PRE2A": "A"}}, "PRE2A"),
-    ({"answers": {"PPA1A": {"PPA1A1": 1}}}, "PPA1A"),
-    ({"answers": {"PRE2A": {"PRA1A1": 1}}}, "PRA1A1"),
-    ({"hasil": {"HBA": "Infinity"}}, "HBA"),
-    ({"hasil": {"HBB": 3}}, "HBB"),
-    ({"hasil": {"HXX": 3}}, "HXX"),
-    ({"year": "9" * 5000}, "year"),
-    ({"rules": 2021}, "rules"),
-    ({"answer": {}}, "answer"),
-])
+@pytest.mark.parametrize(
+    ("doc", "code"),
+    [
+        ({"answers": {"PRE2A": {"PRE2A1": "1e999999"}}}, "PRE2A1"),
+        ({"answers": {"PRE2A": {"PRE2A1": 1.5}}}, "PRE2A1"),
+        ({"answers": {"PRE2A": "A"}}, "PRE2A"),
+        ({"answers": {"PPA1A": {"PPA1A1": 1}}}, "PPA1A"),
+        ({"answers": {"PRE2A": {"PRA1A1": 1}}}, "PRA1A1"),
+        ({"hasil": {"HBA": "Infinity"}}, "HBA"),
+        ({"hasil": {"HBB": 3}}, "HBB"),
+        ({"hasil": {"HXX": 3}}, "HXX"),
+        ({"year": "9" * 5000}, "year"),
+        ({"rules": 2021}, "rules"),
+        ({"answer": {}}, "answer"),
+    ],
+)
 def test_malformed_documents_name_the_code(doc: dict[str, Any], code: str) -> None:
     with pytest.raises(AnswerError) as caught:
         parse_worksheet({"rules": "lke-2021", **doc})
@@ -225,13 +245,19 @@ def test_missing_answers_are_listed_not_errors() -> None:
 
 
 def test_formula_edges() -> None:
-    ev = _score({"rules": "lke-2021", "answers": {
-        "PRD1A": {"PRD1A1": 0, "PRD1A2": 0},  # zero denominator: 0 and a warning
-        "PRA1A": {"PRA1A1": 2, "PRA1A2": 9},  # capped at 1
-        "PRC3A": {"PRC3A1": 0, "PRC3A2": 0},  # previous 0, current 0: 1
-        "PRE2A": {"PRE2A1": 4},               # numerator missing: unanswered with a warning
-        "PRA1B2": 1, "PRA1B1": 4,            # inputs given at top level
-    }})
+    ev = _score(
+        {
+            "rules": "lke-2021",
+            "answers": {
+                "PRD1A": {"PRD1A1": 0, "PRD1A2": 0},  # zero denominator: 0 and a warning
+                "PRA1A": {"PRA1A1": 2, "PRA1A2": 9},  # capped at 1
+                "PRC3A": {"PRC3A1": 0, "PRC3A2": 0},  # previous 0, current 0: 1
+                "PRE2A": {"PRE2A1": 4},  # numerator missing: unanswered with a warning
+                "PRA1B2": 1,
+                "PRA1B1": 4,  # inputs given at top level
+            },
+        }
+    )
     assert ev.items["PRD1A"] == 0 and any("PRD1A" in w for w in ev.warnings)
     assert ev.items["PRA1A"] == 1 and ev.items["PRC3A"] == 1 and ev.items["PRA1B"] == Fraction(1, 4)
     assert "PRE2A" in ev.unanswered and any("PRE2A3" in w for w in ev.warnings)
@@ -251,5 +277,6 @@ def test_json_result_carries_exact_numbers(rules_id: str, data: st.DataObject) -
     body = json.loads(dumps(result(ev)), parse_float=Decimal)
     assert Decimal(body["total"]) == to_decimal(ev.total)
     assert {k: Decimal(v) for k, v in body["areas"].items()} == {
-        k: to_decimal(v) for k, v in ev.areas.items()}
+        k: to_decimal(v) for k, v in ev.areas.items()
+    }
     assert body["predicate"] == ev.predicate and body["unanswered"] == ev.unanswered

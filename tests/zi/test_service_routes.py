@@ -44,8 +44,10 @@ def _api_body(doc: dict[str, Any]) -> str:
 
 async def _create(client: httpx.AsyncClient, unit: str, year: int, assessor: str) -> int:
     token = await csrf_from(client, f"/zi/units/{unit}")
-    response = await client.post(f"/zi/units/{unit}/assessments", data={
-        "csrf_token": token, "year": str(year), "assessor": assessor, "rules": "lke-2021"})
+    response = await client.post(
+        f"/zi/units/{unit}/assessments",
+        data={"csrf_token": token, "year": str(year), "assessor": assessor, "rules": "lke-2021"},
+    )
     assert response.status_code == 303, response.text
     found = re.search(r"/zi/assessments/(\d+)$", response.headers["location"])
     assert found
@@ -60,8 +62,9 @@ async def test_fill_score_chart_evidence_history(client, make_unit, make_staff, 
 
     page = f"/zi/assessments/{assessment_id}"
     token = await csrf_from(client, page)
-    response = await client.post(f"{page}/answers",
-                                 data={"csrf_token": token, **_form(_fixture("wbk"))})
+    response = await client.post(
+        f"{page}/answers", data={"csrf_token": token, **_form(_fixture("wbk"))}
+    )
     assert response.status_code == 303
     html = (await client.get(page)).text
     # Hand figures of tests/zi/fixtures/wbk.yaml: total 91.09, WBK, WBBM short of PPB and HPA.
@@ -70,12 +73,14 @@ async def test_fill_score_chart_evidence_history(client, make_unit, make_staff, 
     assert "<svg" in html and "<script" not in html and "style=" not in html
     assert 'value="Y" selected' in html and 'name="a.PRA1A1" type="number"' in html
 
-    api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json(
-        parse_float=Decimal)
+    api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json(parse_float=Decimal)
     assert api["result"]["predicate"] == "WBK" and api["result"]["unanswered"] == ["PPF5B"]
     assert api["result"]["total"] == Decimal("91.08583333333333333333333333")
-    assert api["answers"]["PRE2A"] == {"value": {"PRE2A1": 20, "PRE2A2": 2, "PRE2A3": 18},
-                                       "source": "entered", "computed_from": None}
+    assert api["answers"]["PRE2A"] == {
+        "value": {"PRE2A1": 20, "PRE2A2": 2, "PRE2A3": 18},
+        "source": "entered",
+        "computed_from": None,
+    }
     assert len(api["missing_evidence"]) == 110 - 1 + 3
 
     # A malformed answer re-shows the form with the error naming the code; nothing is stored.
@@ -87,20 +92,31 @@ async def test_fill_score_chart_evidence_history(client, make_unit, make_staff, 
     assert api["answers"]["PPE4B"]["value"] == "A"
 
     # Evidence and completeness.
-    response = await client.post(f"{page}/evidence", data={
-        "csrf_token": token, "code": "ppe4a", "link": "https://jdih.example.go.id/sk-wbs.pdf",
-        "note": "SK WBS"})
+    response = await client.post(
+        f"{page}/evidence",
+        data={
+            "csrf_token": token,
+            "code": "ppe4a",
+            "link": "https://jdih.example.go.id/sk-wbs.pdf",
+            "note": "SK WBS",
+        },
+    )
     assert response.status_code == 303
     api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json()
     assert "PPE4A" not in api["missing_evidence"] and len(api["missing_evidence"]) == 111
-    response = await client.post(f"{page}/evidence", data={
-        "csrf_token": token, "code": "PPE4A", "link": "javascript:alert(1)"})
+    response = await client.post(
+        f"{page}/evidence",
+        data={"csrf_token": token, "code": "PPE4A", "link": "javascript:alert(1)"},
+    )
     assert response.status_code == 422
 
     # History through the audit log, with who made each change.
     history = (await client.get(f"/api/v1/zi/assessments/{assessment_id}/history")).json()
-    assert [e["action"] for e in history] == ["zi.assessment.create", "zi.answers.save",
-                                             "zi.evidence.add"]
+    assert [e["action"] for e in history] == [
+        "zi.assessment.create",
+        "zi.answers.save",
+        "zi.evidence.add",
+    ]
     assert {e["actor"] for e in history} == {admin.email}
     assert {"code": "PPB2A", "from": None, "to": "B"} in history[1]["details"]["changes"]
 
@@ -122,27 +138,41 @@ async def test_api_answers_compare_and_access(app, client, make_unit, make_staff
     headers = {"X-CSRF-Token": token, "content-type": "application/json"}
     made = {}
     for assessor in ("unit", "tpi"):
-        response = await client.post("/api/v1/zi/units/ZITWO/assessments", headers=headers,
-                                     content=json.dumps({"year": 2026, "assessor": assessor}))
+        response = await client.post(
+            "/api/v1/zi/units/ZITWO/assessments",
+            headers=headers,
+            content=json.dumps({"year": 2026, "assessor": assessor}),
+        )
         assert response.status_code == 201, response.text
         made[assessor] = response.json()["id"]
-    again = await client.post("/api/v1/zi/units/ZITWO/assessments", headers=headers,
-                              content=json.dumps({"year": 2026, "assessor": "tpi"}))
+    again = await client.post(
+        "/api/v1/zi/units/ZITWO/assessments",
+        headers=headers,
+        content=json.dumps({"year": 2026, "assessor": "tpi"}),
+    )
     assert again.status_code == 409
 
-    response = await client.put(f"/api/v1/zi/assessments/{made['unit']}/answers",
-                                headers=headers, content=_api_body(_fixture("wbbm")))
+    response = await client.put(
+        f"/api/v1/zi/assessments/{made['unit']}/answers",
+        headers=headers,
+        content=_api_body(_fixture("wbbm")),
+    )
     assert response.status_code == 200
     assert response.json(parse_float=Decimal)["result"]["predicate"] == "WBBM"
-    response = await client.put(f"/api/v1/zi/assessments/{made['tpi']}/answers",
-                                headers=headers, content=_api_body(_fixture("area_minimum")))
+    response = await client.put(
+        f"/api/v1/zi/assessments/{made['tpi']}/answers",
+        headers=headers,
+        content=_api_body(_fixture("area_minimum")),
+    )
     assert response.json()["result"]["predicate"] is None
-    bad = await client.put(f"/api/v1/zi/assessments/{made['tpi']}/answers", headers=headers,
-                           content=json.dumps({"answers": {"PRE2A1": -1}}))
+    bad = await client.put(
+        f"/api/v1/zi/assessments/{made['tpi']}/answers",
+        headers=headers,
+        content=json.dumps({"answers": {"PRE2A1": -1}}),
+    )
     assert bad.status_code == 422 and bad.json()["details"]["code"] == "PRE2A1"
 
-    compared = (await client.get("/api/v1/zi/units/ZITWO/compare/2026")).json(
-        parse_float=Decimal)
+    compared = (await client.get("/api/v1/zi/units/ZITWO/compare/2026")).json(parse_float=Decimal)
     assert [c["assessor"] for c in compared["columns"]] == ["unit", "tpi"]
     differing = {d["code"]: d for d in compared["differences"]}
     assert set(differing) == {"PRC1A", "PRC3A"}
@@ -158,8 +188,9 @@ async def test_api_answers_compare_and_access(app, client, make_unit, make_staff
     assert other.code == "ZIOTHER"
 
     # The unit's own verifikator reads but does not write; staff elsewhere see nothing.
-    reader_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                      base_url="http://testserver")
+    reader_client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    )
     async with reader_client:
         reader = await make_staff(unit, "verifikator")
         assert (await login(reader_client, reader)).status_code == 303
@@ -170,36 +201,44 @@ async def test_api_answers_compare_and_access(app, client, make_unit, make_staff
         denied = await reader_client.put(
             f"/api/v1/zi/assessments/{made['unit']}/answers",
             headers={"X-CSRF-Token": token, "content-type": "application/json"},
-            content=json.dumps({"answers": {}}))
+            content=json.dumps({"answers": {}}),
+        )
         assert denied.status_code == 404
-    outsider_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                        base_url="http://testserver")
+    outsider_client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    )
     async with outsider_client:
         outsider = await make_staff(other, "auditor")
         assert (await login(outsider_client, outsider)).status_code == 303
-        assert (await outsider_client.get(
-            f"/api/v1/zi/assessments/{made['unit']}")).status_code == 404
+        assert (
+            await outsider_client.get(f"/api/v1/zi/assessments/{made['unit']}")
+        ).status_code == 404
 
 
 async def test_computed_answer_records_its_figures(make_unit, make_staff, db) -> None:
     unit = await make_unit("ZITHREE")
     admin = (await make_staff(unit, "admin")).staff
-    assessment = await service.create(db, admin, unit, year=2026,
-                                      assessor=service.Assessor.unit, rules_id="lke-2021")
+    assessment = await service.create(
+        db, admin, unit, year=2026, assessor=service.Assessor.unit, rules_id="lke-2021"
+    )
     await service.record_computed(
-        db, assessment, "PRE2A", {"PRE2A1": 12, "PRE2A2": 1, "PRE2A3": 9},
-        {"channel": "pengaduan", "period": "2026", "cases": 12, "closed": 9})
+        db,
+        assessment,
+        "PRE2A",
+        {"PRE2A1": 12, "PRE2A2": 1, "PRE2A3": 9},
+        {"channel": "pengaduan", "period": "2026", "cases": 12, "closed": 9},
+    )
     row = await db.scalar(select(Answer).where(Answer.assessment_id == assessment.id))
     assert row is not None and row.source == AnswerSource.computed
-    assert row.computed_from == {"channel": "pengaduan", "period": "2026", "cases": 12,
-                                 "closed": 9}
+    assert row.computed_from == {"channel": "pengaduan", "period": "2026", "cases": 12, "closed": 9}
     found = await db.scalar(select(Assessment).where(Assessment.id == assessment.id))
     assert found is not None
     scored = await service.scored(db, assessment)
     assert scored.evaluation.items["PRE2A"] == Decimal("0.75")
     # A person overwriting it makes it an entered answer again.
-    await service.save_answers(db, admin, assessment, {"PRE2A": {"PRE2A1": 12, "PRE2A3": 12}},
-                               {}, replace=False)
+    await service.save_answers(
+        db, admin, assessment, {"PRE2A": {"PRE2A1": 12, "PRE2A3": 12}}, {}, replace=False
+    )
     await db.refresh(row)
     assert row.source == AnswerSource.entered and row.computed_from is None
 
@@ -215,24 +254,35 @@ async def test_no_lost_update_between_two_editors(client, make_unit, make_staff,
     version = re.search(r'name="version" value="(\d+)"', html)
     assert version is not None
     token = await csrf_from(client, page)
-    first = await client.post(f"{page}/answers", data={
-        "csrf_token": token, "version": version.group(1), "a.PPA1A": "Y"})
+    first = await client.post(
+        f"{page}/answers", data={"csrf_token": token, "version": version.group(1), "a.PPA1A": "Y"}
+    )
     assert first.status_code == 303
-    second = await client.post(f"{page}/answers", data={
-        "csrf_token": token, "version": version.group(1), "a.PPA1A": "T", "a.PPA1B": "B"})
+    second = await client.post(
+        f"{page}/answers",
+        data={"csrf_token": token, "version": version.group(1), "a.PPA1A": "T", "a.PPA1B": "B"},
+    )
     assert second.status_code == 409
     assert "diubah orang lain" in second.text
     assert re.search(r'<option value="B"\s+selected', second.text)  # what was typed is kept
     api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json()
     assert {c: a["value"] for c, a in api["answers"].items()} == {"PPA1A": "Y"}
     current = api["assessment"]["version"]
-    headers = {"X-CSRF-Token": await csrf_from(client, "/staff"),
-               "content-type": "application/json"}
-    stale = await client.put(f"/api/v1/zi/assessments/{assessment_id}/answers", headers=headers,
-                             content=json.dumps({"answers": {}, "version": current - 1}))
+    headers = {
+        "X-CSRF-Token": await csrf_from(client, "/staff"),
+        "content-type": "application/json",
+    }
+    stale = await client.put(
+        f"/api/v1/zi/assessments/{assessment_id}/answers",
+        headers=headers,
+        content=json.dumps({"answers": {}, "version": current - 1}),
+    )
     assert stale.status_code == 409 and stale.json()["error"] == "zi_changed_meanwhile"
-    fresh = await client.put(f"/api/v1/zi/assessments/{assessment_id}/answers", headers=headers,
-                             content=json.dumps({"answers": {"PPA1A": "T"}, "version": current}))
+    fresh = await client.put(
+        f"/api/v1/zi/assessments/{assessment_id}/answers",
+        headers=headers,
+        content=json.dumps({"answers": {"PPA1A": "T"}, "version": current}),
+    )
     assert fresh.status_code == 200 and fresh.json()["assessment"]["version"] == current + 1
 
 
@@ -248,29 +298,36 @@ async def test_import_filled_workbook(client, make_unit, make_staff, db) -> None
     template = await client.get("/zi/template/lke-2021.xlsx")
     assert template.status_code == 200
     doc = _fixture("survey")
-    doc["evidence"] = [{"code": "PPE4A", "link": "https://example.go.id/wbs.pdf"},
-                       {"code": "PPE1A", "link": "SK Kepala Kantor No. 7/2026"}]
+    doc["evidence"] = [
+        {"code": "PPE4A", "link": "https://example.go.id/wbs.pdf"},
+        {"code": "PPE1A", "link": "SK Kepala Kantor No. 7/2026"},
+    ]
     import io
 
     filled = _fill(load_workbook(io.BytesIO(template.content)), doc)
     page = f"/zi/assessments/{assessment_id}"
     token = await csrf_from(client, page)
-    response = await client.post(f"{page}/import", data={"csrf_token": token},
-                                 files={"file": ("lke.xlsx", filled)})
+    response = await client.post(
+        f"{page}/import", data={"csrf_token": token}, files={"file": ("lke.xlsx", filled)}
+    )
     assert response.status_code == 303, response.text
-    api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json(
-        parse_float=Decimal)
+    api = (await client.get(f"/api/v1/zi/assessments/{assessment_id}")).json(parse_float=Decimal)
     # Hand figures of tests/zi/fixtures/survey.yaml.
     assert api["result"]["total"] == Decimal("93.29416666666666666666666667")
     assert [s["code"] for s in api["result"]["shortfalls"]["WBK"]] == ["HBA"]
     assert {(e["code"], e["link"], e["file_ref"]) for e in api["evidence"]} == {
         ("PPE4A", "https://example.go.id/wbs.pdf", None),
-        ("PPE1A", None, "SK Kepala Kantor No. 7/2026")}
+        ("PPE1A", None, "SK Kepala Kantor No. 7/2026"),
+    }
     # A file for another rule set, or a broken one, is refused naming the problem.
     other = await client.get("/zi/template/lke-2019.xlsx")
-    response = await client.post(f"{page}/import", data={"csrf_token": token},
-                                 files={"file": ("lke.xlsx", other.content)})
+    response = await client.post(
+        f"{page}/import", data={"csrf_token": token}, files={"file": ("lke.xlsx", other.content)}
+    )
     assert response.status_code == 422 and "lke-2019" in response.text
-    response = await client.post(f"{page}/import", data={"csrf_token": token},
-                                 files={"file": ("lke.yaml", b"rules: lke-2021\nanswers: {X1: A}")})
+    response = await client.post(
+        f"{page}/import",
+        data={"csrf_token": token},
+        files={"file": ("lke.yaml", b"rules: lke-2021\nanswers: {X1: A}")},
+    )
     assert response.status_code == 422 and "X1" in response.text

@@ -92,8 +92,9 @@ def test_template_layout_and_validation() -> None:
     assert book["Data Dukung"]["A2"].value == "PPA1A"
 
 
-@pytest.mark.parametrize(("code", "value"), [("PPA1", "A"), ("PPB1B", "F"), ("PRE2A1", -1),
-                                             ("HPA", 4.5), ("PRA1A", 3)])
+@pytest.mark.parametrize(
+    ("code", "value"), [("PPA1", "A"), ("PPB1B", "F"), ("PRE2A1", -1), ("HPA", 4.5), ("PRA1A", 3)]
+)
 def test_read_rejects_bad_cells_naming_the_code(code: str, value: object) -> None:
     book = workbook.template(get_rules("lke-2021"))
     sheet = book["LKE"]
@@ -141,9 +142,20 @@ def test_json_contract_round_trip(tmp_path: Path) -> None:
     body = json.loads(out.output, parse_float=Decimal)
     assert body["predicate"] == "WBBM" and body["hasil_indicators"]["HBA"] == Decimal("16.625")
     assert body["total"] == Decimal("94.60666666666666666666666667")
-    assert set(body) >= {"rules", "total", "pengungkit", "hasil", "parts", "areas", "indicators",
-                         "hasil_indicators", "hasil_groups", "predicate", "shortfalls",
-                         "unanswered"}
+    assert set(body) >= {
+        "rules",
+        "total",
+        "pengungkit",
+        "hasil",
+        "parts",
+        "areas",
+        "indicators",
+        "hasil_indicators",
+        "hasil_groups",
+        "predicate",
+        "shortfalls",
+        "unanswered",
+    }
     assert body["shortfalls"] == {"WBK": [], "WBBM": []}
 
 
@@ -180,11 +192,20 @@ def test_cli_errors_name_the_code(tmp_path: Path) -> None:
 
 
 def test_json_numbers_are_plain_and_exact() -> None:
-    text = dumps({"a": Decimal("1E+2"), "b": Decimal("0.6666666666666666666666666667"),
-                  "c": [Decimal("0E-28"), Decimal("2.50")], "d": "é"})
+    text = dumps(
+        {
+            "a": Decimal("1E+2"),
+            "b": Decimal("0.6666666666666666666666666667"),
+            "c": [Decimal("0E-28"), Decimal("2.50")],
+            "d": "é",
+        }
+    )
     assert json.loads(text, parse_float=Decimal) == {
-        "a": 100, "b": Decimal("0.6666666666666666666666666667"), "c": [0, Decimal("2.5")],
-        "d": "é"}
+        "a": 100,
+        "b": Decimal("0.6666666666666666666666666667"),
+        "c": [0, Decimal("2.5")],
+        "d": "é",
+    }
     assert "E" not in text
 
 
@@ -196,10 +217,10 @@ def test_area_chart_is_plain_svg_against_minimums() -> None:
     svg = area_chart(rules, evaluate(rules, ws), 'Skor <per> area & "minimum"')
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "<script" not in svg and "style" not in svg and " on" not in svg
-    assert "<title id=\"zi-chart-title\">Skor &lt;per&gt; area &amp; \"minimum\"</title>" in svg
+    assert '<title id="zi-chart-title">Skor &lt;per&gt; area &amp; "minimum"</title>' in svg
     assert svg.count("<rect") == 2 * 12  # background and bar for each area part
     # PPB 2.50 meets WBK (2.1) not WBBM (2.625): amber; PPA 3.89 meets WBBM: green.
-    rows = svg.split("<text x=\"0\"")
+    rows = svg.split('<text x="0"')
     ppb = next(r for r in rows if r.split(">", 1)[1].startswith("PPB "))
     ppa = next(r for r in rows if r.split(">", 1)[1].startswith("PPA "))
     assert 'fill="#b35900"' in ppb and 'fill="#116329"' in ppa

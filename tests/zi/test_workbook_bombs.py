@@ -39,8 +39,10 @@ def template_with_far_cell(row: int = FAR_ROW) -> bytes:
 def rewrite(data: bytes, change: dict[str, Any]) -> bytes:
     """The same archive with members replaced (bytes) or edited (a function of the bytes)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         names = [i.filename for i in src.infolist()]
         for name in names:
             body = src.read(name)
@@ -83,8 +85,10 @@ def test_a_cell_at_row_a_million_is_refused_naming_the_row(rows_pulled):
 def test_an_understated_dimension_cannot_hide_far_rows(rows_pulled):
     """Without the <dimension> hint openpyxl would fill every empty row up to the far one:
     the reader stops at the cap instead."""
-    data = rewrite(template_with_far_cell(), {
-        "xl/worksheets/sheet1.xml": lambda b: re.sub(rb"<dimension[^>]*/>", b"", b)})
+    data = rewrite(
+        template_with_far_cell(),
+        {"xl/worksheets/sheet1.xml": lambda b: re.sub(rb"<dimension[^>]*/>", b"", b)},
+    )
     cap, _evidence_cap = workbook.row_caps("lke-2021")
     with pytest.raises(AnswerError) as refused:
         workbook.read(data)
@@ -137,8 +141,10 @@ async def test_web_import_refuses_the_bomb_parsing_off_the_event_loop(
     assert (await login(client, auditor)).status_code == 303
     token = await csrf_from(client, "/zi/units/ZIBOMB")
     created = await client.post(
-        "/api/v1/zi/units/ZIBOMB/assessments", headers={"x-csrf-token": token},
-        json={"year": 2026, "assessor": "tpn", "rules": "lke-2021"})
+        "/api/v1/zi/units/ZIBOMB/assessments",
+        headers={"x-csrf-token": token},
+        json={"year": 2026, "assessor": "tpn", "rules": "lke-2021"},
+    )
     assert created.status_code == 201, created.text
     page = f"/zi/assessments/{created.json()['id']}"
 
@@ -151,8 +157,11 @@ async def test_web_import_refuses_the_bomb_parsing_off_the_event_loop(
 
     monkeypatch.setattr(files, "parse_bytes", recording)
     token = await csrf_from(client, page)
-    response = await client.post(f"{page}/import", data={"csrf_token": token},
-                                 files={"file": ("lke.xlsx", template_with_far_cell())})
+    response = await client.post(
+        f"{page}/import",
+        data={"csrf_token": token},
+        files={"file": ("lke.xlsx", template_with_far_cell())},
+    )
     assert response.status_code == 422
     assert "baris 1000000" in response.text
     assert threads and threads[0] is not threading.main_thread()

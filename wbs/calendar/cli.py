@@ -31,7 +31,8 @@ def _date(text: str) -> date:
         return date.fromisoformat(text.strip()[:10])
     except ValueError:
         raise typer.BadParameter(
-            f"tanggal tidak valid / not a date (YYYY-MM-DD): {text[:20]!r}") from None
+            f"tanggal tidak valid / not a date (YYYY-MM-DD): {text[:20]!r}"
+        ) from None
 
 
 def _with_db(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -53,14 +54,17 @@ def due(
     start: Annotated[str, typer.Argument(help="start date, YYYY-MM-DD")],
     days: Annotated[int, typer.Argument(min=0, max=MAX_DAYS, help="number of days")],
     unit: Annotated[str | None, typer.Option("--unit", help="use this unit's calendar")] = None,
-    no_cuti_bersama: Annotated[bool, typer.Option(
-        "--no-cuti-bersama", help="count cuti bersama as working days")] = False,
-    calendar_days: Annotated[bool, typer.Option(
-        "--calendar-days", help="count calendar days, not working days")] = False,
+    no_cuti_bersama: Annotated[
+        bool, typer.Option("--no-cuti-bersama", help="count cuti bersama as working days")
+    ] = False,
+    calendar_days: Annotated[
+        bool, typer.Option("--calendar-days", help="count calendar days, not working days")
+    ] = False,
 ) -> None:
     """Print the due date (ISO) of a deadline of DAYS counted from START."""
     first = _date(start)
     if unit is not None:
+
         async def load(db: AsyncSession) -> WorkCalendar:
             return await service.calendar_for(db, await _unit(db, unit))
 
@@ -70,8 +74,9 @@ def due(
     if no_cuti_bersama:
         calendar = WorkCalendar(cuti_bersama_libur=False, closures=calendar.closures)
     try:
-        typer.echo(calendar.add(first, days,
-                                DayCount.CALENDAR if calendar_days else DayCount.WORKING))
+        typer.echo(
+            calendar.add(first, days, DayCount.CALENDAR if calendar_days else DayCount.WORKING)
+        )
     except CalendarError as exc:
         typer.echo(f"galat / error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -90,13 +95,17 @@ def list_holidays(
 @app.command("cuti-bersama")
 def cuti_bersama(
     unit: UnitArg,
-    libur: Annotated[bool, typer.Option(
-        "--libur/--kerja", help="cuti bersama is leave (default) or a working day")],
+    libur: Annotated[
+        bool,
+        typer.Option("--libur/--kerja", help="cuti bersama is leave (default) or a working day"),
+    ],
 ) -> None:
     """Set whether the unit counts cuti bersama as leave."""
+
     async def work(db: AsyncSession) -> None:
-        await service.set_cuti_bersama(db, await _unit(db, unit), libur=libur,
-                                       actor_id=None, actor="cli")
+        await service.set_cuti_bersama(
+            db, await _unit(db, unit), libur=libur, actor_id=None, actor="cli"
+        )
 
     _with_db(work)
     typer.echo(f"{unit}: cuti bersama {'libur' if libur else 'hari kerja'}")
@@ -112,8 +121,9 @@ def closure_add(
     when = _date(day)
 
     async def work(db: AsyncSession) -> None:
-        await service.add_closure(db, await _unit(db, unit), when, reason,
-                                  actor_id=None, actor="cli")
+        await service.add_closure(
+            db, await _unit(db, unit), when, reason, actor_id=None, actor="cli"
+        )
 
     _with_db(work)
     typer.echo(f"{unit}: tutup / closed {when.isoformat()}")
@@ -134,6 +144,7 @@ def closure_remove(unit: UnitArg, day: Annotated[str, typer.Argument(help="YYYY-
 @closure_app.command("list")
 def closure_list(unit: UnitArg) -> None:
     """List the unit's closure days."""
+
     async def work(db: AsyncSession) -> list[tuple[date, str]]:
         from wbs.calendar import repository
 

@@ -26,8 +26,9 @@ async def calendar_for(db: AsyncSession, unit: Unit) -> WorkCalendar:
     )
 
 
-async def set_cuti_bersama(db: AsyncSession, unit: Unit, *, libur: bool,
-                           actor_id: int | None, actor: str) -> None:
+async def set_cuti_bersama(
+    db: AsyncSession, unit: Unit, *, libur: bool, actor_id: int | None, actor: str
+) -> None:
     """Count cuti bersama as leave (default) or as working days for this unit."""
     policy = await repository.policy(db, unit.id)
     if policy is None:
@@ -35,9 +36,16 @@ async def set_cuti_bersama(db: AsyncSession, unit: Unit, *, libur: bool,
     else:
         policy.cuti_bersama_libur = libur
     await db.flush()
-    await audit.append(db, unit=unit, actor_id=actor_id, actor=actor,
-                       action="calendar.cuti_bersama", object_type="unit",
-                       object_id=unit.code, details={"libur": libur})
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action="calendar.cuti_bersama",
+        object_type="unit",
+        object_id=unit.code,
+        details={"libur": libur},
+    )
 
 
 def _check_day(day: date) -> None:
@@ -48,8 +56,9 @@ def _check_day(day: date) -> None:
         )
 
 
-async def add_closure(db: AsyncSession, unit: Unit, day: date, reason: str, *,
-                      actor_id: int | None, actor: str) -> UnitClosure:
+async def add_closure(
+    db: AsyncSession, unit: Unit, day: date, reason: str, *, actor_id: int | None, actor: str
+) -> UnitClosure:
     """Close the unit on one more day; the reason is shown to officers."""
     _check_day(day)
     reason = reason.strip()
@@ -59,8 +68,10 @@ async def add_closure(db: AsyncSession, unit: Unit, day: date, reason: str, *,
             "A reason for the closure is required (at most 200 characters).",
         )
     if await repository.closure(db, unit.id, day) is not None:
-        raise Conflict(f"Unit sudah ditutup pada {day.isoformat()}.",
-                       f"The unit is already closed on {day.isoformat()}.")
+        raise Conflict(
+            f"Unit sudah ditutup pada {day.isoformat()}.",
+            f"The unit is already closed on {day.isoformat()}.",
+        )
     if len(await repository.closures(db, unit.id)) >= MAX_CLOSURES:
         raise ValidationFailed(
             f"Paling banyak {MAX_CLOSURES} hari penutupan per unit.",
@@ -69,20 +80,37 @@ async def add_closure(db: AsyncSession, unit: Unit, day: date, reason: str, *,
     row = UnitClosure(unit_id=unit.id, day=day, reason=reason)
     db.add(row)
     await db.flush()
-    await audit.append(db, unit=unit, actor_id=actor_id, actor=actor,
-                       action="calendar.closure_add", object_type="unit",
-                       object_id=unit.code, details={"day": day.isoformat(), "reason": reason})
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action="calendar.closure_add",
+        object_type="unit",
+        object_id=unit.code,
+        details={"day": day.isoformat(), "reason": reason},
+    )
     return row
 
 
-async def remove_closure(db: AsyncSession, unit: Unit, day: date, *,
-                         actor_id: int | None, actor: str) -> None:
+async def remove_closure(
+    db: AsyncSession, unit: Unit, day: date, *, actor_id: int | None, actor: str
+) -> None:
     row = await repository.closure(db, unit.id, day)
     if row is None:
-        raise NotFound(f"Tidak ada penutupan pada {day.isoformat()}.",
-                       f"There is no closure on {day.isoformat()}.")
+        raise NotFound(
+            f"Tidak ada penutupan pada {day.isoformat()}.",
+            f"There is no closure on {day.isoformat()}.",
+        )
     await db.delete(row)
     await db.flush()
-    await audit.append(db, unit=unit, actor_id=actor_id, actor=actor,
-                       action="calendar.closure_remove", object_type="unit",
-                       object_id=unit.code, details={"day": day.isoformat()})
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action="calendar.closure_remove",
+        object_type="unit",
+        object_id=unit.code,
+        details={"day": day.isoformat()},
+    )

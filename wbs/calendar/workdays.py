@@ -55,7 +55,9 @@ def cuti_bersama(year: int) -> frozenset[date]:
 def holiday_names(year: int, *, lang: str = "id") -> dict[date, str]:
     """Names of the year's holidays and cuti bersama, for pages and the CLI."""
     found = holidays.country_holidays(
-        "ID", years=year, categories=(holidays.PUBLIC, holidays.GOVERNMENT),
+        "ID",
+        years=year,
+        categories=(holidays.PUBLIC, holidays.GOVERNMENT),
         language="id" if lang == "id" else "en_US",
     )
     return {day: str(name) for day, name in sorted(found.items())}
@@ -69,8 +71,7 @@ class WorkCalendar:
     closures: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, *, cuti_bersama_libur: bool = True,
-           closures: Iterable[date] = ()) -> WorkCalendar:
+    def of(cls, *, cuti_bersama_libur: bool = True, closures: Iterable[date] = ()) -> WorkCalendar:
         return cls(cuti_bersama_libur=cuti_bersama_libur, closures=frozenset(closures))
 
     def is_working_day(self, day: date) -> bool:
@@ -102,12 +103,18 @@ class WorkCalendar:
         if count is DayCount.CALENDAR:
             return (end - start).days
         return sum(
-            1 for offset in range(1, (end - start).days + 1)
+            1
+            for offset in range(1, (end - start).days + 1)
             if self.is_working_day(start + timedelta(days=offset))
         )
 
-    def due_with_pauses(self, start: date, days: int, pauses: Sequence[tuple[date, date]],
-                        count: DayCount = DayCount.WORKING) -> date:
+    def due_with_pauses(
+        self,
+        start: date,
+        days: int,
+        pauses: Sequence[tuple[date, date]],
+        count: DayCount = DayCount.WORKING,
+    ) -> date:
         """The due date of a timer that was paused over the given (paused, resumed) spans.
 
         Days spent while paused do not count: the budget left when a pause begins is

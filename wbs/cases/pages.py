@@ -65,9 +65,14 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
             "sort": sort,
             "show": show,
             "escalations": [
-                {"case_number": e.case_number, "report_id": e.report_id,
-                 "readable": e.readable, "state": e.state_label.get(lang),
-                 "deadline": e.timer_label.get(lang), "due": e.due}
+                {
+                    "case_number": e.case_number,
+                    "report_id": e.report_id,
+                    "readable": e.readable,
+                    "state": e.state_label.get(lang),
+                    "deadline": e.timer_label.get(lang),
+                    "due": e.due,
+                }
                 for e in await handling.escalations(db, flows, staff)
             ],
             "key_status": staff.key_status,
@@ -84,8 +89,9 @@ async def case_page(
     """One case; 404 unless this officer's key is a recipient. Decrypted in the browser."""
     view = await service.get_case(db, staff, report_id[:64], record=False)
     lang = request_language(request)
-    seen = await handling.situation(db, workflows(request), staff, view.report.public_id,
-                                    clock_of(request))
+    seen = await handling.situation(
+        db, workflows(request), staff, view.report.public_id, clock_of(request)
+    )
     name_id, name_en = CHANNEL_NAMES[view.report.case_type]
     return render(
         request,

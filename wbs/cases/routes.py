@@ -37,13 +37,20 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
 @router.get("", response_model=list[CaseSummaryOut])
-async def inbox(request: Request, db: DbSession, staff: CurrentStaff, flows: WorkflowsDep,
-                sort: str = "activity", show: str = "all") -> list[CaseSummaryOut]:
+async def inbox(
+    request: Request,
+    db: DbSession,
+    staff: CurrentStaff,
+    flows: WorkflowsDep,
+    sort: str = "activity",
+    show: str = "all",
+) -> list[CaseSummaryOut]:
     """The cases this officer can open; `sort=due` puts the nearest deadline first;
     `show=overdue|due_soon|mine` filters."""
     if sort not in handling.SORTS or show not in handling.FILTERS:
         raise ValidationFailed(
-            "Urutan atau saringan tidak dikenal.", "Unknown sort order or filter.")
+            "Urutan atau saringan tidak dikenal.", "Unknown sort order or filter."
+        )
     items = await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show)
     return [
         CaseSummaryOut(
@@ -69,8 +76,9 @@ async def inbox(request: Request, db: DbSession, staff: CurrentStaff, flows: Wor
 
 
 @router.get("/{report_id}", response_model=CaseOut)
-async def case(report_id: str, request: Request, db: DbSession, staff: CurrentStaff,
-               flows: WorkflowsDep) -> CaseOut:
+async def case(
+    report_id: str, request: Request, db: DbSession, staff: CurrentStaff, flows: WorkflowsDep
+) -> CaseOut:
     view = await service.get_case(db, staff, report_id)
     r = view.report
     seen = await handling.situation(db, flows, staff, r.public_id, clock_of(request))
@@ -172,5 +180,3 @@ async def add_recipient(
 ) -> RecipientAddedOut:
     row = await service.add_recipient(db, staff, report_id, staff_id=body.staff_id, wrap=body.wrap)
     return RecipientAddedOut(key_id=row.key_id)
-
-

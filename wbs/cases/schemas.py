@@ -86,5 +86,3 @@ class RecipientIn(BaseModel):
 
 class RecipientAddedOut(BaseModel):
     key_id: str
-
-

@@ -178,8 +178,16 @@ def submit(
     try:
         _run(
             lambda: flows.submit(
-                url, unit, channel, text, fields=field or [], attach=attach or [],
-                exclude=exclude or [], fingerprint=fingerprint, known=_known(state), notes=notes,
+                url,
+                unit,
+                channel,
+                text,
+                fields=field or [],
+                attach=attach or [],
+                exclude=exclude or [],
+                fingerprint=fingerprint,
+                known=_known(state),
+                notes=notes,
             )
         )
     finally:
@@ -240,14 +248,19 @@ def act_command(
     action: Annotated[str, typer.Argument(help="Workflow action, e.g. mulai_verifikasi")],
     url: Url,
     email: Email,
-    fact: Annotated[list[str] | None, typer.Option(
-        "--fact", help="A fact NAME=VALUE (repeat); the server can read facts")] = None,
-    message: Annotated[str | None, typer.Option(
-        "--message", help="Message to the reporter (encrypted here)")] = None,
+    fact: Annotated[
+        list[str] | None,
+        typer.Option("--fact", help="A fact NAME=VALUE (repeat); the server can read facts"),
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", help="Message to the reporter (encrypted here)")
+    ] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Take a workflow action on a case; a refusal exits non-zero with the server's reason."""
     passphrase = _passphrase(password_stdin)
-    _run(lambda: flows.act(url, email, passphrase, case_number, action, facts=fact or [],
-                           message=message))
-
+    _run(
+        lambda: flows.act(
+            url, email, passphrase, case_number, action, facts=fact or [], message=message
+        )
+    )

@@ -86,9 +86,7 @@ def unwrap_with_recovery_key(recovery_wrapped: str, recovery_key: str) -> KeyPai
     try:
         return staffkeys.unwrap_with_recovery_key(recovery_wrapped, recovery_key)
     except ReceiptError:
-        raise ClientError(
-            "kunci pemulihan salah ketik / the recovery key is mistyped"
-        ) from None
+        raise ClientError("kunci pemulihan salah ketik / the recovery key is mistyped") from None
     except CryptoError:
         raise ClientError(
             "kunci pemulihan tidak membuka kunci ini / the recovery key does not open this key"

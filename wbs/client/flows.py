@@ -653,8 +653,9 @@ def _fact_pairs(facts: list[str]) -> dict[str, str | bool]:
     for item in facts:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ClientError(f"fakta harus NAMA=NILAI / a fact is NAME=VALUE: {item[:60]}",
-                              2, "usage")
+            raise ClientError(
+                f"fakta harus NAMA=NILAI / a fact is NAME=VALUE: {item[:60]}", 2, "usage"
+            )
         value = value.strip()
         parsed[name.strip()] = {"true": True, "false": False}.get(value, value)
     return parsed
@@ -685,21 +686,37 @@ def case(url: str, email: str, passphrase: str, case_number: str) -> dict[str, A
         return _case_view(api.get(f"/api/v1/cases/{report_id}"))
 
 
-def act(url: str, email: str, passphrase: str, case_number: str, action: str, *,
-        facts: list[str] | None = None, message: str | None = None) -> dict[str, Any]:
+def act(
+    url: str,
+    email: str,
+    passphrase: str,
+    case_number: str,
+    action: str,
+    *,
+    facts: list[str] | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
     """Take a workflow action on a case (with a message to the reporter, encrypted here)."""
     with Api(url) as api:
         o = officer(api, email, passphrase, need_key=message is not None)
         report_id = _find_case(api, case_number)
         flow = api.get(f"/api/v1/cases/{report_id}/workflow")
-        body: dict[str, Any] = {"action": action, "expected_state": flow["state"],
-                                "facts": _fact_pairs(facts or [])}
+        body: dict[str, Any] = {
+            "action": action,
+            "expected_state": flow["state"],
+            "facts": _fact_pairs(facts or []),
+        }
         if message is not None:
             _case, data_key, ctx = _open_case(o, report_id)
             message_id = str(uuid.uuid4())
             box = e2e.seal_message(data_key, ctx, "officer", message_id, message)
             body["message"] = {"id": message_id, "box": b64u_encode(box)}
         moved = api.post(f"/api/v1/cases/{report_id}/actions", json=body)
-        return {"case_number": case_number, "action": action, "from": flow["state"],
-                "state": moved["state"], "state_label": moved["state_label"],
-                "deadlines": moved["deadlines"]}
+        return {
+            "case_number": case_number,
+            "action": action,
+            "from": flow["state"],
+            "state": moved["state"],
+            "state_label": moved["state_label"],
+            "deadlines": moved["deadlines"],
+        }

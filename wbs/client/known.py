@@ -155,8 +155,9 @@ class KnownUnits:
             if old is not None and old.public_key == public_key:
                 if version < old.version:
                     raise Rollback(unit.upper(), version, old.version)
-                new = KnownUnit(site, unit.upper(), public_key, fingerprint,
-                                version, old.first_seen, now)
+                new = KnownUnit(
+                    site, unit.upper(), public_key, fingerprint, version, old.first_seen, now
+                )
             elif old is None or repin:
                 new = KnownUnit(site, unit.upper(), public_key, fingerprint, version, now, now)
             else:
@@ -195,7 +196,9 @@ class KnownUnits:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         text = json.dumps(
             {"v": 1, "units": {k: asdict(v) for k, v in sorted(units.items())}},
-            indent=2, sort_keys=True, ensure_ascii=False,
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
         )
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
         try:

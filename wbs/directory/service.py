@@ -52,8 +52,7 @@ class RepeatedKey(DirectoryInvalid):
         "menandatangani."
     )
     message_en = (
-        "One key is enrolled by more than one account. Deactivate the wrong account before "
-        "signing."
+        "One key is enrolled by more than one account. Deactivate the wrong account before signing."
     )
 
 
@@ -237,9 +236,10 @@ async def sign(
             if keys[r.key_id].staff.public_key != r.public_key:
                 raise DirectoryInvalid()
         for entry in entries.get(case_type.value, []):
-            if set(entry) - ENTRY_FIELDS or entry.get("name") != keys[
-                str(entry.get("key_id"))
-            ].display_name:
+            if (
+                set(entry) - ENTRY_FIELDS
+                or entry.get("name") != keys[str(entry.get("key_id"))].display_name
+            ):
                 raise DirectoryInvalid(
                     "Entri direktori hanya memuat id kunci, kunci publik, sidik jari dan nama "
                     "tampilan yang diusulkan (tanpa e-mail).",

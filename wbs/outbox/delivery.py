@@ -63,22 +63,25 @@ def _link(settings: Settings, path: str) -> str:
     return f"{base}{path}"
 
 
-def compose(settings: Settings, kind: str, payload: dict[str, object],
-            to: str) -> Mail | None:
+def compose(settings: Settings, kind: str, payload: dict[str, object], to: str) -> Mail | None:
     """The mail for one outbox row and recipient; content-free by construction."""
     if kind == "case_needs_you":
         reason = str(payload.get("reason", ""))
         id_, en = REASONS.get(reason, ("Ada kasus yang memerlukan Anda", "A case needs you"))
         link = _link(settings, f"/staff/cases/{payload.get('case')}")
-        body = (f"{id_}.\nBuka tautan ini setelah masuk untuk melihatnya:\n{link}\n\n"
-                f"{en}.\nOpen this link after signing in to see it:\n{link}\n")
+        body = (
+            f"{id_}.\nBuka tautan ini setelah masuk untuk melihatnya:\n{link}\n\n"
+            f"{en}.\nOpen this link after signing in to see it:\n{link}\n"
+        )
         return Mail(to, f"[wbs] {id_} / {en}", body)
     if kind == "digest":
         soon, overdue = int(str(payload.get("due_soon", 0))), int(str(payload.get("overdue", 0)))
         link = _link(settings, "/staff/cases?sort=due")
-        body = (f"Ringkasan harian: {overdue} kasus lewat tenggat, {soon} kasus segera jatuh "
-                f"tempo.\n{link}\n\nDaily summary: {overdue} cases overdue, {soon} due soon.\n"
-                f"{link}\n")
+        body = (
+            f"Ringkasan harian: {overdue} kasus lewat tenggat, {soon} kasus segera jatuh "
+            f"tempo.\n{link}\n\nDaily summary: {overdue} cases overdue, {soon} due soon.\n"
+            f"{link}\n"
+        )
         return Mail(to, "[wbs] Ringkasan tenggat / Deadline summary", body)
     return None
 
@@ -91,9 +94,11 @@ async def recipients(db: AsyncSession, payload: dict[str, object]) -> list[str]:
         return [found.email] if found is not None and found.active else []
     if isinstance(role, str) and isinstance(unit_id, int) and role in Role.__members__:
         rows = await db.scalars(
-            select(Staff.email).join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(Staff.unit_id == unit_id, Staff.active.is_(True),
-                   StaffRole.role == Role(role)).order_by(Staff.id))
+            select(Staff.email)
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(Staff.unit_id == unit_id, Staff.active.is_(True), StaffRole.role == Role(role))
+            .order_by(Staff.id)
+        )
         return list(rows)
     return []
 
@@ -101,22 +106,32 @@ async def recipients(db: AsyncSession, payload: dict[str, object]) -> list[str]:
 Clock = Callable[[], datetime]
 
 
-async def claim(sessions: async_sessionmaker[AsyncSession], limit: int = BATCH,
-                clock: Clock = utcnow) -> list[int]:
+async def claim(
+    sessions: async_sessionmaker[AsyncSession], limit: int = BATCH, clock: Clock = utcnow
+) -> list[int]:
     """Lease up to `limit` due rows to this worker; returns their ids."""
     async with sessions() as db:
         now = clock()
-        stmt = (select(OutboxMessage.id)
-                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.available_at <= now,
-                       OutboxMessage.attempts < MAX_ATTEMPTS)
-                .order_by(OutboxMessage.id).limit(limit))
+        stmt = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.available_at <= now,
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
         if db.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         ids = list(await db.scalars(stmt))
         if ids:
-            await db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                             .values(available_at=now + LEASE)
-                             .execution_options(synchronize_session=False))
+            await db.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(available_at=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
         await db.commit()
         return ids
 
@@ -131,14 +146,22 @@ class DeliveryRun:
 async def _send(settings: Settings, message: EmailMessage) -> None:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     await aiosmtplib.send(
-        message, hostname=settings.smtp_host, port=settings.smtp_port,
-        username=settings.smtp_user, password=password,
-        start_tls=settings.smtp_starttls, timeout=30,
+        message,
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_user,
+        password=password,
+        start_tls=settings.smtp_starttls,
+        timeout=30,
     )
 
 
-async def deliver(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-                  limit: int = BATCH, clock: Clock = utcnow) -> DeliveryRun:
+async def deliver(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    limit: int = BATCH,
+    clock: Clock = utcnow,
+) -> DeliveryRun:
     """Send what is due; a failure is recorded on the row and retried later."""
     run = DeliveryRun()
     if not settings.smtp_host:
@@ -148,8 +171,11 @@ async def deliver(settings: Settings, sessions: async_sessionmaker[AsyncSession]
             row = await db.get(OutboxMessage, row_id)
             if row is None or row.sent_at is not None:
                 continue
-            mails = [m for to in await recipients(db, row.payload)
-                     if (m := compose(settings, row.kind, row.payload, to)) is not None]
+            mails = [
+                m
+                for to in await recipients(db, row.payload)
+                if (m := compose(settings, row.kind, row.payload, to)) is not None
+            ]
             try:
                 for mail in mails:
                     await _send(settings, _message(settings, row.id, mail))
@@ -185,6 +211,9 @@ def _message(settings: Settings, row_id: int, mail: Mail) -> EmailMessage:
 async def failures(db: AsyncSession, limit: int = 100) -> Sequence[OutboxMessage]:
     """Rows not delivered yet that have failed at least once, newest first (admin page)."""
     rows = await db.scalars(
-        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
-        .order_by(OutboxMessage.id.desc()).limit(limit))
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
     return list(rows)

@@ -83,8 +83,9 @@ async def unit_page(db: DbSession, code: str, lang: str) -> UnitPage:
     """A unit's public data: its channels and whether each has signed recipients."""
     found = await service.unit_channels(db, code.strip()[:32])
     cards = [
-        ChannelCard(case_type, channel_name(case_type, lang), channel.enabled,
-                    found.ready(case_type))
+        ChannelCard(
+            case_type, channel_name(case_type, lang), channel.enabled, found.ready(case_type)
+        )
         for case_type in CHANNEL_ORDER
         if (channel := found.channels.get(case_type)) is not None
     ]

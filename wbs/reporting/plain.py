@@ -144,9 +144,7 @@ async def submit_plain(
     """
     if found.signed is None:
         raise service.ChannelNotReady()
-    recipients = [
-        r.public_key for r in found.recipients(channel) if r.key_id not in set(excluded)
-    ]
+    recipients = [r.public_key for r in found.recipients(channel) if r.key_id not in set(excluded)]
     if not recipients:
         raise ValidationFailed(
             "Minimal satu petugas harus menerima laporan.",

@@ -320,7 +320,8 @@ async def redeem_pow(
                 "Laporan ini sudah dikirim atau sedang diproses. Bila Anda belum menerima "
                 "tanda terima, muat ulang halaman lalu kirim lagi.",
                 "This report was already sent or is being processed. If you received no "
-                "receipt, reload the page and send again.") from None
+                "receipt, reload the page and send again.",
+            ) from None
         raise
     return Redeemed(purpose, subject)
 
@@ -520,11 +521,13 @@ async def submit(
         )
         # Concurrent twins of this request passed the checks above too: the unique
         # constraints decide, and the losers get the same 409 as a sequential duplicate.
-        with duplicates_as_conflicts({
-            "uq_reports_public_id": already_sent(),
-            "uq_reports_lookup_hash": receipt_in_use(),
-            "uq_report_attachments_public_id": attachment_exists(),
-        }):
+        with duplicates_as_conflicts(
+            {
+                "uq_reports_public_id": already_sent(),
+                "uq_reports_lookup_hash": receipt_in_use(),
+                "uq_report_attachments_public_id": attachment_exists(),
+            }
+        ):
             db.add(report)
             await db.flush()
             for text, kid in zip(envelope.wraps, wrap_ids, strict=True):
@@ -703,10 +706,12 @@ async def add_message(
             box=box,
             created_at=now,
         )
-        with duplicates_as_conflicts({
-            "uq_report_messages_public_id": message_sent(),
-            "uq_report_attachments_public_id": attachment_exists(),
-        }):
+        with duplicates_as_conflicts(
+            {
+                "uq_report_messages_public_id": message_sent(),
+                "uq_report_attachments_public_id": attachment_exists(),
+            }
+        ):
             db.add(message)
             await db.flush()
             db.add_all(_attachment_rows(report, stored, now, message_id=message.id))
@@ -749,8 +754,7 @@ async def charge_mailbox(db: AsyncSession, ctx: Reporting, report: Report, size:
     mib = limits.mailbox_max_bytes_per_report // 2**20
     raise MailboxTooLarge(
         f"Batas ukuran pesan dan lampiran untuk laporan ini tercapai (maks. {mib} MiB).",
-        f"This report has reached its size limit for messages and attachments (at most "
-        f"{mib} MiB).",
+        f"This report has reached its size limit for messages and attachments (at most {mib} MiB).",
     )
 
 

@@ -493,10 +493,15 @@ async def enrol_key(
         staff.recovery_wrapped_private_key = recovery_wrapped_private_key
     if changed:
         staff.key_approved_at = None
-    await _audit_own(db, staff, "staff.key_enrol" if changed else "staff.key_rewrap", {
-        "fingerprint": fingerprint,
-        "recovery_wrap": recovery_wrapped_private_key is not None,
-    })
+    await _audit_own(
+        db,
+        staff,
+        "staff.key_enrol" if changed else "staff.key_rewrap",
+        {
+            "fingerprint": fingerprint,
+            "recovery_wrap": recovery_wrapped_private_key is not None,
+        },
+    )
     await db.flush()
 
 
@@ -552,7 +557,11 @@ async def change_passphrase(
                 "The wrapped key must use the new passphrase parameters.",
             )
     new_hash = await reauthenticate(
-        db, sec, staff, login_secret=current_login_secret, code=code,
+        db,
+        sec,
+        staff,
+        login_secret=current_login_secret,
+        code=code,
         new_login_secret=new_login_secret,
     )
     assert new_hash is not None  # noqa: S101 - asked for above
@@ -562,10 +571,15 @@ async def change_passphrase(
     staff.kdf_params = kdf
     staff.passphrase_changed_at = utcnow()
     ended = await _end_sessions(db, staff, keep=session_id)
-    await _audit_own(db, staff, "staff.passphrase_change", {
-        "fingerprint": fingerprint_of(staff.public_key) if staff.public_key else None,
-        "sessions_ended": ended,
-    })
+    await _audit_own(
+        db,
+        staff,
+        "staff.passphrase_change",
+        {
+            "fingerprint": fingerprint_of(staff.public_key) if staff.public_key else None,
+            "sessions_ended": ended,
+        },
+    )
     await db.flush()
     return ended
 

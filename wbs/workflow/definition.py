@@ -199,8 +199,7 @@ class _Reader:
             raise self.fail(where, "must be a mapping")
         return value
 
-    def keys(self, data: dict[str, Any], where: str, required: set[str],
-             allowed: set[str]) -> None:
+    def keys(self, data: dict[str, Any], where: str, required: set[str], allowed: set[str]) -> None:
         missing = required - set(data)
         if missing:
             raise self.fail(where, f"missing {', '.join(sorted(missing))}")
@@ -254,10 +253,15 @@ def _fact(r: _Reader, name: str, raw: Any) -> Fact:
             options[code] = Option(code, r.text(odata, owhere), rules)
     elif "options" in data:
         raise r.fail(where, "only a choice has options")
-    max_length = r.integer(data.get("max_length", 200), f"{where} max_length", 1,
-                           MAX_TEXT_FACT)
-    return Fact(name, kind, r.text(data["label"], f"{where} label"), options, max_length,
-                free_text=kind is FactType.text)
+    max_length = r.integer(data.get("max_length", 200), f"{where} max_length", 1, MAX_TEXT_FACT)
+    return Fact(
+        name,
+        kind,
+        r.text(data["label"], f"{where} label"),
+        options,
+        max_length,
+        free_text=kind is FactType.text,
+    )
 
 
 def _state(r: _Reader, name: str, raw: Any, statuses: Mapping[str, Text]) -> State:
@@ -273,18 +277,26 @@ def _state(r: _Reader, name: str, raw: Any, statuses: Mapping[str, Text]) -> Sta
     terminal = bool(data.get("terminal", False))
     if terminal and Milestone.completed not in marks:
         marks = (*marks, Milestone.completed)
-    return State(name, data["status"], r.text(data["label"], f"{where} label"),
-                 terminal=terminal,
-                 waiting_for_reporter=bool(data.get("waiting_for_reporter", False)),
-                 marks=marks)
+    return State(
+        name,
+        data["status"],
+        r.text(data["label"], f"{where} label"),
+        terminal=terminal,
+        waiting_for_reporter=bool(data.get("waiting_for_reporter", False)),
+        marks=marks,
+    )
 
 
 def _transition(r: _Reader, raw: Any, index: int) -> Transition:
     data = r.mapping(raw, f"transition #{index + 1}")
     action = r.name(data.get("action"), f"transition #{index + 1} action")
     where = f"transition '{action}'"
-    r.keys(data, where, {"action", "from", "to", "label"},
-           {"roles", "trigger", "requires", "optional", "message", "assign_to_actor", "when"})
+    r.keys(
+        data,
+        where,
+        {"action", "from", "to", "label"},
+        {"roles", "trigger", "requires", "optional", "message", "assign_to_actor", "when"},
+    )
     try:
         trigger = Trigger(data.get("trigger", "officer"))
         message = MessageRule(data.get("message", "none"))
@@ -297,13 +309,21 @@ def _transition(r: _Reader, raw: Any, index: int) -> Transition:
         raise r.fail(where, "an officer's action needs roles")
     if trigger is not Trigger.officer and roles:
         raise r.fail(where, f"a {trigger.value} transition is taken by the system, not roles")
-    when = {r.name(k, f"{where} when"): frozenset(r.names(v, f"{where} when {k}"))
-            for k, v in r.mapping(data.get("when", {}), f"{where} when").items()}
+    when = {
+        r.name(k, f"{where} when"): frozenset(r.names(v, f"{where} when {k}"))
+        for k, v in r.mapping(data.get("when", {}), f"{where} when").items()
+    }
     return Transition(
-        action=action, when=when, sources=r.names(data["from"], f"{where} from"),
-        target=r.name(data["to"], f"{where} to"), label=r.text(data["label"], f"{where} label"),
-        roles=roles, trigger=trigger, requires=r.names(data.get("requires", []), where),
-        optional=r.names(data.get("optional", []), where), message=message,
+        action=action,
+        when=when,
+        sources=r.names(data["from"], f"{where} from"),
+        target=r.name(data["to"], f"{where} to"),
+        label=r.text(data["label"], f"{where} label"),
+        roles=roles,
+        trigger=trigger,
+        requires=r.names(data.get("requires", []), where),
+        optional=r.names(data.get("optional", []), where),
+        message=message,
         assign_to_actor=bool(data.get("assign_to_actor", False)),
     )
 
@@ -311,9 +331,20 @@ def _transition(r: _Reader, raw: Any, index: int) -> Transition:
 def _timer(r: _Reader, name: str, raw: Any) -> Timer:
     where = f"timer '{name}'"
     data = r.mapping(raw, where)
-    r.keys(data, where, {"label", "rule", "count", "starts", "stops"},
-           {"days", "pauses", "start_fact", "days_by", "remind_before",
-            "restart_on_officer_message", "on_expiry"})
+    r.keys(
+        data,
+        where,
+        {"label", "rule", "count", "starts", "stops"},
+        {
+            "days",
+            "pauses",
+            "start_fact",
+            "days_by",
+            "remind_before",
+            "restart_on_officer_message",
+            "on_expiry",
+        },
+    )
     try:
         count = DayCount(data["count"])
     except ValueError:
@@ -325,9 +356,10 @@ def _timer(r: _Reader, name: str, raw: Any) -> Timer:
         spec = r.mapping(data["days_by"], f"{where} days_by")
         r.keys(spec, f"{where} days_by", {"fact", "days"}, set())
         days_fact = r.name(spec["fact"], f"{where} days_by fact")
-        by_option = {r.name(k, f"{where} days_by"): r.integer(v, f"{where} days_by {k}", 1,
-                                                               MAX_DAYS)
-                     for k, v in r.mapping(spec["days"], f"{where} days_by days").items()}
+        by_option = {
+            r.name(k, f"{where} days_by"): r.integer(v, f"{where} days_by {k}", 1, MAX_DAYS)
+            for k, v in r.mapping(spec["days"], f"{where} days_by days").items()
+        }
         if "days" in data:
             raise r.fail(where, "give days or days_by, not both")
     else:
@@ -341,12 +373,17 @@ def _timer(r: _Reader, name: str, raw: Any) -> Timer:
     if expiry.escalate and expiry.escalate not in ROLES:
         raise r.fail(where, f"escalates to unknown role {expiry.escalate!r}")
     return Timer(
-        name=name, label=r.text(data["label"], f"{where} label"), rule=data["rule"].strip(),
-        days=days, count=count, starts=r.names(data["starts"], f"{where} starts"),
+        name=name,
+        label=r.text(data["label"], f"{where} label"),
+        rule=data["rule"].strip(),
+        days=days,
+        count=count,
+        starts=r.names(data["starts"], f"{where} starts"),
         stops=r.names(data["stops"], f"{where} stops"),
         pauses=r.names(data.get("pauses", []), f"{where} pauses"),
         start_fact=r.name(data["start_fact"], where) if "start_fact" in data else None,
-        days_fact=days_fact, days_by_option=by_option,
+        days_fact=days_fact,
+        days_by_option=by_option,
         remind_before=r.integer(data.get("remind_before", 0), f"{where} remind_before", 0, 60),
         restart_on_officer_message=bool(data.get("restart_on_officer_message", False)),
         on_expiry=expiry,
@@ -357,16 +394,25 @@ def parse(raw: Any, file: str) -> Workflow:
     """Build and validate a workflow from a parsed YAML document."""
     r = _Reader(file)
     data = r.mapping(raw, "file")
-    r.keys(data, "file", {"id", "case_type", "version", "title", "initial", "statuses",
-                          "states", "transitions"}, {"timers", "facts", "rule_versions"})
-    statuses = {k: r.text(v, f"status '{k}'")
-                for k, v in r.mapping(data["statuses"], "statuses").items()}
+    r.keys(
+        data,
+        "file",
+        {"id", "case_type", "version", "title", "initial", "statuses", "states", "transitions"},
+        {"timers", "facts", "rule_versions"},
+    )
+    statuses = {
+        k: r.text(v, f"status '{k}'") for k, v in r.mapping(data["statuses"], "statuses").items()
+    }
     if set(statuses) != set(REPORTER_STATUSES):
         raise r.fail("statuses", f"must label exactly {', '.join(REPORTER_STATUSES)}")
-    facts = {r.name(k, "facts"): _fact(r, k, v)
-             for k, v in r.mapping(data.get("facts", {}), "facts").items()}
-    states = {r.name(k, "states"): _state(r, k, v, statuses)
-              for k, v in r.mapping(data["states"], "states").items()}
+    facts = {
+        r.name(k, "facts"): _fact(r, k, v)
+        for k, v in r.mapping(data.get("facts", {}), "facts").items()
+    }
+    states = {
+        r.name(k, "states"): _state(r, k, v, statuses)
+        for k, v in r.mapping(data["states"], "states").items()
+    }
     if not isinstance(data["transitions"], list):
         raise r.fail("transitions", "must be a list")
     transitions: dict[str, Transition] = {}
@@ -375,8 +421,10 @@ def parse(raw: Any, file: str) -> Workflow:
         if t.action in transitions:
             raise r.fail(f"transition '{t.action}'", "action named twice")
         transitions[t.action] = t
-    timers = {r.name(k, "timers"): _timer(r, k, v)
-              for k, v in r.mapping(data.get("timers", {}), "timers").items()}
+    timers = {
+        r.name(k, "timers"): _timer(r, k, v)
+        for k, v in r.mapping(data.get("timers", {}), "timers").items()
+    }
     versions: list[RuleVersion] = []
     rule_fact = None
     if "rule_versions" in data:
@@ -388,17 +436,28 @@ def parse(raw: Any, file: str) -> Workflow:
             r.keys(v, "rule_versions", {"code", "label", "since"}, set())
             if not isinstance(v["since"], date):
                 raise r.fail(f"rule version '{v['code']}'", "since must be a date")
-            versions.append(RuleVersion(r.name(v["code"], "rule_versions"),
-                                        r.text(v["label"], f"rule version '{v['code']}'"),
-                                        v["since"]))
+            versions.append(
+                RuleVersion(
+                    r.name(v["code"], "rule_versions"),
+                    r.text(v["label"], f"rule version '{v['code']}'"),
+                    v["since"],
+                )
+            )
         if not versions or [v.since for v in versions] != sorted(v.since for v in versions):
             raise r.fail("rule_versions", "needs versions in the order they came into force")
     workflow = Workflow(
-        id=r.name(data["id"], "id"), case_type=r.name(data["case_type"], "case_type"),
+        id=r.name(data["id"], "id"),
+        case_type=r.name(data["case_type"], "case_type"),
         version=r.integer(data["version"], "version", 1, 10_000),
-        title=r.text(data["title"], "title"), initial=r.name(data["initial"], "initial"),
-        statuses=statuses, states=states, transitions=transitions, timers=timers, facts=facts,
-        rule_fact=rule_fact, rule_versions=tuple(versions),
+        title=r.text(data["title"], "title"),
+        initial=r.name(data["initial"], "initial"),
+        statuses=statuses,
+        states=states,
+        transitions=transitions,
+        timers=timers,
+        facts=facts,
+        rule_fact=rule_fact,
+        rule_versions=tuple(versions),
     )
     _check_graph(r, workflow)
     return workflow
@@ -415,8 +474,13 @@ def facts_always_known(w: Workflow) -> dict[str, frozenset[str]]:
         for name in w.states:
             if name == w.initial:
                 continue
-            incoming = [known[s] | set(t.requires) for t in w.transitions.values()
-                        if t.target == name for s in t.sources if s in known]
+            incoming = [
+                known[s] | set(t.requires)
+                for t in w.transitions.values()
+                if t.target == name
+                for s in t.sources
+                if s in known
+            ]
             new = frozenset.intersection(*incoming) if incoming else everything
             if new != known[name]:
                 known[name], changed = new, True
@@ -450,34 +514,42 @@ def _check_graph(r: _Reader, w: Workflow) -> None:
             if state not in w.states:
                 raise r.fail(where, f"names unknown state '{state}'")
         if timer.start_fact:
-            if (timer.start_fact not in w.facts
-                    or w.facts[timer.start_fact].type is not FactType.date):
+            if (
+                timer.start_fact not in w.facts
+                or w.facts[timer.start_fact].type is not FactType.date
+            ):
                 raise r.fail(where, f"start_fact '{timer.start_fact}' is not a date fact")
             recorded = facts_always_known(w)
             for state in timer.starts:
                 if timer.start_fact not in recorded.get(state, frozenset()):
-                    raise r.fail(where, f"state '{state}' can be reached without "
-                                        f"'{timer.start_fact}' recorded")
+                    raise r.fail(
+                        where,
+                        f"state '{state}' can be reached without '{timer.start_fact}' recorded",
+                    )
         if timer.days_fact:
             chooser = w.facts.get(timer.days_fact)
             if chooser is None or chooser.type is not FactType.choice:
                 raise r.fail(where, f"days_by fact '{timer.days_fact}' is not a choice fact")
             if set(timer.days_by_option) != set(chooser.options):
-                raise r.fail(where, f"days_by must give days for every option of "
-                                    f"'{timer.days_fact}'")
+                raise r.fail(
+                    where, f"days_by must give days for every option of '{timer.days_fact}'"
+                )
         if action := timer.on_expiry.action:
             taken = w.transitions.get(action)
             if taken is None or taken.trigger is not Trigger.timer:
                 raise r.fail(where, f"on_expiry action '{action}' is not a timer transition")
-    if w.rule_fact and (w.rule_fact not in w.facts
-                        or w.facts[w.rule_fact].type is not FactType.date):
+    if w.rule_fact and (
+        w.rule_fact not in w.facts or w.facts[w.rule_fact].type is not FactType.date
+    ):
         raise r.fail("rule_versions", f"by_fact '{w.rule_fact}' is not a date fact")
     version_codes = {v.code for v in w.rule_versions}
     for declared in w.facts.values():
         for option in declared.options.values():
             if missing := set(option.rules) - version_codes:
-                raise r.fail(f"fact '{declared.name}' option '{option.code}'",
-                             f"unknown rule version {', '.join(sorted(missing))}")
+                raise r.fail(
+                    f"fact '{declared.name}' option '{option.code}'",
+                    f"unknown rule version {', '.join(sorted(missing))}",
+                )
     timer_actions = {t.on_expiry.action for t in w.timers.values()}
     for t in w.transitions.values():
         if t.trigger is Trigger.timer and t.action not in timer_actions:

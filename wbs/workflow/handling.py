@@ -45,14 +45,16 @@ class Situation:
         return self.flow.actions_for(self.roles)
 
 
-async def situation(db: AsyncSession, workflows: Workflows, actor: Staff, report_id: str,
-                    clock: engine.Clock) -> Situation:
+async def situation(
+    db: AsyncSession, workflows: Workflows, actor: Staff, report_id: str, clock: engine.Clock
+) -> Situation:
     report = await cases.readable(db, actor, report_id)
     return await _situation(db, workflows, actor, report, clock)
 
 
-async def _situation(db: AsyncSession, workflows: Workflows, actor: Staff, report: Report,
-                     clock: engine.Clock) -> Situation:
+async def _situation(
+    db: AsyncSession, workflows: Workflows, actor: Staff, report: Report, clock: engine.Clock
+) -> Situation:
     unit = await reports.unit_of(db, report)
     calendar = await calendar_for(db, unit)
     await engine.sync(db, workflows, calendar, report, unit, clock.tz)
@@ -85,48 +87,85 @@ async def act(
     unit = await reports.unit_of(db, report)
     calendar = await calendar_for(db, unit)
     await engine.sync(db, workflows, calendar, report, unit, clock.tz)
-    await engine.act(db, workflows, calendar, report=report, unit=unit,
-                     actor=actor, action=action, expected_state=expected_state, facts=facts,
-                     with_message=message is not None, clock=clock)
+    await engine.act(
+        db,
+        workflows,
+        calendar,
+        report=report,
+        unit=unit,
+        actor=actor,
+        action=action,
+        expected_state=expected_state,
+        facts=facts,
+        with_message=message is not None,
+        clock=clock,
+    )
     if message is not None:
-        await reporting.add_message(db, ctx, report, sender=SenderRole.officer, staff=actor,
-                                    message_id=message.message_id, box=message.box)
+        await reporting.add_message(
+            db,
+            ctx,
+            report,
+            sender=SenderRole.officer,
+            staff=actor,
+            message_id=message.message_id,
+            box=message.box,
+        )
     return await _situation(db, workflows, actor, report, clock)
 
 
 ASSIGNING_ROLES = frozenset({"atasan", "verifikator", "upg"})
 
 
-async def assign(db: AsyncSession, workflows: Workflows, actor: Staff, report_id: str, *,
-                 staff_id: int, clock: engine.Clock) -> Situation:
+async def assign(
+    db: AsyncSession,
+    workflows: Workflows,
+    actor: Staff,
+    report_id: str,
+    *,
+    staff_id: int,
+    clock: engine.Clock,
+) -> Situation:
     """Give the case to an officer who can read it and was not left out by the reporter."""
     report = await cases.writable(db, actor, report_id)
     if not {r.value for r in actor.roles} & ASSIGNING_ROLES:
         raise engine.RoleNotAllowed()
     target = await db.get(Staff, staff_id)
-    wrap = await db.scalar(select(ReportWrap.id).where(
-        ReportWrap.report_id == report.id, ReportWrap.staff_id == staff_id,
-        ReportWrap.recipient == SenderRole.officer))
+    wrap = await db.scalar(
+        select(ReportWrap.id).where(
+            ReportWrap.report_id == report.id,
+            ReportWrap.staff_id == staff_id,
+            ReportWrap.recipient == SenderRole.officer,
+        )
+    )
     if target is None or not target.active or target.unit_id != report.unit_id:
         raise NotFound("Petugas tidak ditemukan.", "Staff member not found.")
     if target.id in report.excluded_staff_ids:
         raise ValidationFailed(
             "Petugas ini dikecualikan oleh pelapor dan tidak dapat ditugaskan (recusal).",
-            "The reporter left this officer out; they cannot be assigned (recusal).")
+            "The reporter left this officer out; they cannot be assigned (recusal).",
+        )
     if wrap is None:
         raise ValidationFailed(
             "Petugas ini belum dapat membaca kasus: tambahkan dulu sebagai penerima.",
-            "This officer cannot read the case yet: add them as a recipient first.")
-    row = await engine.adopt(db, workflows, await calendar_for(db, await reports.unit_of(
-        db, report)), report, clock.tz)
+            "This officer cannot read the case yet: add them as a recipient first.",
+        )
+    row = await engine.adopt(
+        db, workflows, await calendar_for(db, await reports.unit_of(db, report)), report, clock.tz
+    )
     previous = row.assignee_id
     row.assignee_id = target.id
     await db.flush()
     unit = await reports.unit_of(db, report)
-    await audit.append(db, unit=unit, actor_id=actor.id, actor=actor.email,
-                       action="case.assign", object_type="report",
-                       object_id=report.case_number,
-                       details={"from": previous, "to": target.id})
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action="case.assign",
+        object_type="report",
+        object_id=report.case_number,
+        details={"from": previous, "to": target.id},
+    )
     await engine.notify(db, report, "assigned", staff_id=target.id, skip_staff_id=actor.id)
     return await _situation(db, workflows, actor, report, clock)
 
@@ -148,23 +187,41 @@ FILTERS = ("all", "overdue", "due_soon", "mine")
 DUE_SOON_DAYS = 3
 
 
-async def inbox(db: AsyncSession, workflows: Workflows, actor: Staff, clock: engine.Clock, *,
-                sort: str = "activity", show: str = "all") -> list[InboxItem]:
+async def inbox(
+    db: AsyncSession,
+    workflows: Workflows,
+    actor: Staff,
+    clock: engine.Clock,
+    *,
+    sort: str = "activity",
+    show: str = "all",
+) -> list[InboxItem]:
     """The cases this officer can open, with their step and nearest deadline."""
     summaries = await cases.inbox(db, actor)
     ids = [s.report.id for s in summaries]
-    states = {r.report_id: r for r in await db.scalars(
-        select(CaseState).where(CaseState.report_id.in_(ids)))} if ids else {}
+    states = (
+        {
+            r.report_id: r
+            for r in await db.scalars(select(CaseState).where(CaseState.report_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
     for summary in summaries:
         if summary.report.id not in states:
             unit = await reports.unit_of(db, summary.report)
             states[summary.report.id] = await engine.adopt(
-                db, workflows, await calendar_for(db, unit), summary.report, clock.tz)
+                db, workflows, await calendar_for(db, unit), summary.report, clock.tz
+            )
     timers: dict[int, list[CaseTimer]] = {}
     if ids:
-        for timer in await db.scalars(select(CaseTimer).where(
-                CaseTimer.report_id.in_(ids), CaseTimer.stopped_on.is_(None),
-                CaseTimer.paused_on.is_(None))):
+        for timer in await db.scalars(
+            select(CaseTimer).where(
+                CaseTimer.report_id.in_(ids),
+                CaseTimer.stopped_on.is_(None),
+                CaseTimer.paused_on.is_(None),
+            )
+        ):
             timers.setdefault(timer.report_id, []).append(timer)
     today = clock.today
     items = []
@@ -172,15 +229,18 @@ async def inbox(db: AsyncSession, workflows: Workflows, actor: Staff, clock: eng
         row = states[summary.report.id]
         workflow = workflows.of(summary.report.case_type.value)
         dues = sorted(t.due_on for t in timers.get(summary.report.id, []))
-        items.append(InboxItem(
-            summary=summary, state=row.state,
-            state_label=workflow.states[row.state].label,
-            status_label=workflow.status_label(row.state),
-            next_due=dues[0] if dues else None,
-            overdue=bool(dues) and dues[0] < today,
-            due_soon=bool(dues) and today <= dues[0] <= today + timedelta(days=DUE_SOON_DAYS),
-            assignee_id=row.assignee_id,
-        ))
+        items.append(
+            InboxItem(
+                summary=summary,
+                state=row.state,
+                state_label=workflow.states[row.state].label,
+                status_label=workflow.status_label(row.state),
+                next_due=dues[0] if dues else None,
+                overdue=bool(dues) and dues[0] < today,
+                due_soon=bool(dues) and today <= dues[0] <= today + timedelta(days=DUE_SOON_DAYS),
+                assignee_id=row.assignee_id,
+            )
+        )
     if show == "overdue":
         items = [i for i in items if i.overdue]
     elif show == "due_soon":
@@ -207,22 +267,45 @@ async def escalations(db: AsyncSession, workflows: Workflows, actor: Staff) -> l
     """Cases of the actor's unit whose missed deadline was escalated to one of the actor's
     roles: metadata only; the case itself opens only for officers it is wrapped to."""
     roles = [r.value for r in actor.roles]
-    rows = (await db.execute(
-        select(Report, CaseTimer, CaseState)
-        .join(CaseTimer, CaseTimer.report_id == Report.id)
-        .join(CaseState, CaseState.report_id == Report.id)
-        .where(Report.unit_id == actor.unit_id, CaseTimer.stopped_on.is_(None),
-               CaseTimer.escalated_to.in_(roles))
-        .order_by(CaseTimer.due_on).limit(200))).all()
-    readable = {r.id for r in await db.scalars(case_queries.readable_statement(actor).where(
-        Report.id.in_([row[0].id for row in rows])))} if rows else set()
+    rows = (
+        await db.execute(
+            select(Report, CaseTimer, CaseState)
+            .join(CaseTimer, CaseTimer.report_id == Report.id)
+            .join(CaseState, CaseState.report_id == Report.id)
+            .where(
+                Report.unit_id == actor.unit_id,
+                CaseTimer.stopped_on.is_(None),
+                CaseTimer.escalated_to.in_(roles),
+            )
+            .order_by(CaseTimer.due_on)
+            .limit(200)
+        )
+    ).all()
+    readable = (
+        {
+            r.id
+            for r in await db.scalars(
+                case_queries.readable_statement(actor).where(
+                    Report.id.in_([row[0].id for row in rows])
+                )
+            )
+        }
+        if rows
+        else set()
+    )
     found = []
     for report, timer, state in rows:
         workflow = workflows.of(report.case_type.value)
         spec = workflow.timers.get(timer.name)
-        found.append(Escalation(
-            case_number=report.case_number, channel=report.case_type.value,
-            state_label=workflow.states[state.state].label,
-            timer_label=spec.label if spec else Text(timer.name, timer.name),
-            due=timer.due_on, readable=report.id in readable, report_id=report.public_id))
+        found.append(
+            Escalation(
+                case_number=report.case_number,
+                channel=report.case_type.value,
+                state_label=workflow.states[state.state].label,
+                timer_label=spec.label if spec else Text(timer.name, timer.name),
+                due=timer.due_on,
+                readable=report.id in readable,
+                report_id=report.public_id,
+            )
+        )
     return found

@@ -69,23 +69,46 @@ def panel(seen: Situation, lang: str) -> PanelView:
         fact = workflow.facts[name]
         value = facts.get(name)
         return FieldView(
-            name=name, type=fact.type.value, label=fact.label.get(lang), required=required,
+            name=name,
+            type=fact.type.value,
+            label=fact.label.get(lang),
+            required=required,
             options=[(o.code, o.label.get(lang)) for o in fact.options.values()],
             max_length=fact.max_length,
             value=value if isinstance(value, str) else None,
         )
 
     return PanelView(
-        state=flow.state.state, state_label=flow.state_label.get(lang),
+        state=flow.state.state,
+        state_label=flow.state_label.get(lang),
         status_label=flow.status_label.get(lang),
         assignee=seen.assignee.name if seen.assignee else None,
-        deadlines=[DeadlineView(d.label.get(lang), d.rule, d.days, d.count, d.due.isoformat(),
-                                d.paused, d.overdue, d.due_soon, d.escalated_to)
-                   for d in flow.deadlines],
-        facts=[(workflow.facts[k].label.get(lang), _shown(workflow, workflow.facts[k], v, lang))
-               for k, v in facts.items() if k in workflow.facts],
-        actions=[ActionView(t.action, t.label.get(lang), t.message.value,
-                            [field(n, True) for n in t.requires]
-                            + [field(n, False) for n in t.optional])
-                 for t in seen.actions],
+        deadlines=[
+            DeadlineView(
+                d.label.get(lang),
+                d.rule,
+                d.days,
+                d.count,
+                d.due.isoformat(),
+                d.paused,
+                d.overdue,
+                d.due_soon,
+                d.escalated_to,
+            )
+            for d in flow.deadlines
+        ],
+        facts=[
+            (workflow.facts[k].label.get(lang), _shown(workflow, workflow.facts[k], v, lang))
+            for k, v in facts.items()
+            if k in workflow.facts
+        ],
+        actions=[
+            ActionView(
+                t.action,
+                t.label.get(lang),
+                t.message.value,
+                [field(n, True) for n in t.requires] + [field(n, False) for n in t.optional],
+            )
+            for t in seen.actions
+        ],
     )

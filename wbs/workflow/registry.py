@@ -31,7 +31,8 @@ def load_all(directory: Path | None = None) -> Workflows:
             raise WorkflowError(path.name, "file", f"missing in {directory}")
         workflow = load_file(path)
         if workflow.case_type != case_type.value:
-            raise WorkflowError(path.name, "case_type",
-                                f"is {workflow.case_type!r}, expected {case_type.value!r}")
+            raise WorkflowError(
+                path.name, "case_type", f"is {workflow.case_type!r}, expected {case_type.value!r}"
+            )
         found[case_type.value] = workflow
     return Workflows(found)

@@ -138,8 +138,11 @@ class CaseWorkflow:
         return self.workflow.states[self.state.state].label
 
     def actions_for(self, roles: frozenset[str]) -> list[Transition]:
-        return [t for t in self.workflow.actions_from(self.state.state)
-                if t.trigger is Trigger.officer and t.roles & roles]
+        return [
+            t
+            for t in self.workflow.actions_from(self.state.state)
+            if t.trigger is Trigger.officer and t.roles & roles
+        ]
 
 
 def _workflow(workflows: Workflows, report: Report) -> Workflow:
@@ -152,27 +155,36 @@ async def state_of(db: AsyncSession, workflows: Workflows, report: Report) -> Ca
     if row is not None:
         return row
     workflow = _workflow(workflows, report)
-    state = next((n for n, s in workflow.states.items() if s.status == report.status.value),
-                 workflow.initial)
-    row = CaseState(report_id=report.id, workflow=workflow.id,
-                    workflow_version=workflow.version, state=state,
-                    entered_at=report.status_changed_at)
+    state = next(
+        (n for n, s in workflow.states.items() if s.status == report.status.value), workflow.initial
+    )
+    row = CaseState(
+        report_id=report.id,
+        workflow=workflow.id,
+        workflow_version=workflow.version,
+        state=state,
+        entered_at=report.status_changed_at,
+    )
     db.add(row)
     await db.flush()
     return row
 
 
-async def begin(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-                report: Report, clock: Clock) -> CaseState:
+async def begin(
+    db: AsyncSession, workflows: Workflows, calendar: WorkCalendar, report: Report, clock: Clock
+) -> CaseState:
     """Put a new case at its workflow's initial state and start that state's timers."""
     workflow = _workflow(workflows, report)
-    row = CaseState(report_id=report.id, workflow=workflow.id,
-                    workflow_version=workflow.version, state=workflow.initial,
-                    entered_at=clock.now)
+    row = CaseState(
+        report_id=report.id,
+        workflow=workflow.id,
+        workflow_version=workflow.version,
+        state=workflow.initial,
+        entered_at=clock.now,
+    )
     db.add(row)
     await db.flush()
-    await _timers_on_enter(db, workflow, calendar, report, None, workflow.initial, {},
-                           clock.today)
+    await _timers_on_enter(db, workflow, calendar, report, None, workflow.initial, {}, clock.today)
     return row
 
 
@@ -183,12 +195,12 @@ async def facts_of(db: AsyncSession, report_id: int) -> dict[str, Any]:
 
 async def timers_of(db: AsyncSession, report_id: int) -> list[CaseTimer]:
     rows = await db.scalars(
-        select(CaseTimer).where(CaseTimer.report_id == report_id).order_by(CaseTimer.id))
+        select(CaseTimer).where(CaseTimer.report_id == report_id).order_by(CaseTimer.id)
+    )
     return list(rows)
 
 
-def deadline(workflow: Workflow, calendar: WorkCalendar, timer: CaseTimer,
-             today: date) -> Deadline:
+def deadline(workflow: Workflow, calendar: WorkCalendar, timer: CaseTimer, today: date) -> Deadline:
     spec = workflow.timers.get(timer.name)
     label = spec.label if spec else Text(timer.name, timer.name)
     remind = max(spec.remind_before if spec else 0, 1)
@@ -196,25 +208,34 @@ def deadline(workflow: Workflow, calendar: WorkCalendar, timer: CaseTimer,
     paused = timer.paused_on is not None
     left = calendar.spent(today, timer.due_on, DayCount(timer.count))
     return Deadline(
-        name=timer.name, label=label, rule=timer.rule, count=timer.count, days=timer.days,
-        due=timer.due_on, paused=paused,
+        name=timer.name,
+        label=label,
+        rule=timer.rule,
+        count=timer.count,
+        days=timer.days,
+        due=timer.due_on,
+        paused=paused,
         overdue=active and not paused and today > timer.due_on,
         due_soon=active and not paused and today <= timer.due_on and left <= remind,
         escalated_to=timer.escalated_to if active else None,
     )
 
 
-async def view(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-               report: Report, clock: Clock) -> CaseWorkflow:
+async def view(
+    db: AsyncSession, workflows: Workflows, calendar: WorkCalendar, report: Report, clock: Clock
+) -> CaseWorkflow:
     workflow = _workflow(workflows, report)
     row = await state_of(db, workflows, report)
     timers = [t for t in await timers_of(db, report.id) if t.stopped_on is None]
-    return CaseWorkflow(workflow, row, await facts_of(db, report.id),
-                        [deadline(workflow, calendar, t, clock.today) for t in timers])
+    return CaseWorkflow(
+        workflow,
+        row,
+        await facts_of(db, report.id),
+        [deadline(workflow, calendar, t, clock.today) for t in timers],
+    )
 
 
-def _fact_value(workflow: Workflow, name: str, raw: Any,
-                rule_on: date | None) -> str | bool:
+def _fact_value(workflow: Workflow, name: str, raw: Any, rule_on: date | None) -> str | bool:
     fact = workflow.facts[name]
     label = fact.label
 
@@ -238,8 +259,10 @@ def _fact_value(workflow: Workflow, name: str, raw: Any,
             version = workflow.rule_version(rule_on)
             if version is None or version.code not in option.rules:
                 shown = version.label if version else Text("-", "-")
-                raise bad(f"{option.label.id} tidak berlaku menurut {shown.id}.",
-                          f"{option.label.en} does not apply under {shown.en}.")
+                raise bad(
+                    f"{option.label.id} tidak berlaku menurut {shown.id}.",
+                    f"{option.label.en} does not apply under {shown.en}.",
+                )
         return text
     if fact.type is FactType.date:
         try:
@@ -250,13 +273,20 @@ def _fact_value(workflow: Workflow, name: str, raw: Any,
             raise bad("tanggal tidak valid (YYYY-MM-DD).", "not a date (YYYY-MM-DD).")
         return day.isoformat()
     if not text or len(text) > fact.max_length or CONTROL.search(text):
-        raise bad(f"wajib diisi, paling banyak {fact.max_length} karakter.",
-                  f"required, at most {fact.max_length} characters.")
+        raise bad(
+            f"wajib diisi, paling banyak {fact.max_length} karakter.",
+            f"required, at most {fact.max_length} characters.",
+        )
     return text
 
 
-def checked_facts(workflow: Workflow, transition: Transition, given: Mapping[str, Any],
-                  recorded: Mapping[str, Any], today: date) -> dict[str, str | bool]:
+def checked_facts(
+    workflow: Workflow,
+    transition: Transition,
+    given: Mapping[str, Any],
+    recorded: Mapping[str, Any],
+    today: date,
+) -> dict[str, str | bool]:
     """The facts this step records, validated; required ones given now or recorded before."""
     if len(given) > MAX_FACTS_PER_ACTION:
         raise FactProblem("Terlalu banyak fakta.", "Too many facts.")
@@ -265,7 +295,8 @@ def checked_facts(workflow: Workflow, transition: Transition, given: Mapping[str
         if name not in allowed:
             raise FactProblem(
                 f"Fakta {str(name)[:48]!r} tidak dicatat pada tindakan ini.",
-                f"The fact {str(name)[:48]!r} is not recorded by this action.")
+                f"The fact {str(name)[:48]!r} is not recorded by this action.",
+            )
     rule_on: date | None = None
     if workflow.rule_fact:
         source = given.get(workflow.rule_fact, recorded.get(workflow.rule_fact))
@@ -274,11 +305,19 @@ def checked_facts(workflow: Workflow, transition: Transition, given: Mapping[str
             rule_on = date.fromisoformat(str(value))
             if rule_on > today:
                 label = workflow.facts[workflow.rule_fact].label
-                raise FactProblem(f"{label.id}: tidak boleh setelah hari ini.",
-                                  f"{label.en}: cannot be after today.")
-    values = {name: _fact_value(workflow, name, raw, rule_on) for name, raw in given.items()
-              if not (isinstance(raw, str) and not raw.strip()
-                      and workflow.facts[name].type is not FactType.text)}
+                raise FactProblem(
+                    f"{label.id}: tidak boleh setelah hari ini.",
+                    f"{label.en}: cannot be after today.",
+                )
+    values = {
+        name: _fact_value(workflow, name, raw, rule_on)
+        for name, raw in given.items()
+        if not (
+            isinstance(raw, str)
+            and not raw.strip()
+            and workflow.facts[name].type is not FactType.text
+        )
+    }
     merged = {**recorded, **values}
     for name in transition.requires:
         if name not in merged:
@@ -291,7 +330,8 @@ def checked_facts(workflow: Workflow, transition: Transition, given: Mapping[str
                 f"Tindakan ini hanya untuk {label.id}: "
                 + ", ".join(workflow.facts[name].options[o].label.id for o in sorted(options)),
                 f"This action is only for {label.en}: "
-                + ", ".join(workflow.facts[name].options[o].label.en for o in sorted(options)))
+                + ", ".join(workflow.facts[name].options[o].label.en for o in sorted(options)),
+            )
     return values
 
 
@@ -319,27 +359,42 @@ async def act(
         now = workflow.states[row.state].label
         raise StateChanged(
             f"Kasus sudah berpindah ke tahap {now.id}. Muat ulang lalu coba lagi.",
-            f"The case has moved on to {now.en}. Reload and try again.")
+            f"The case has moved on to {now.en}. Reload and try again.",
+        )
     if row.state not in transition.sources:
         here = workflow.states[row.state].label
         raise NotFromHere(
             f"Tindakan {transition.label.id} tidak tersedia pada tahap {here.id}.",
-            f"{transition.label.en} is not available at {here.en}.")
+            f"{transition.label.en} is not available at {here.en}.",
+        )
     if transition.trigger is not Trigger.officer:
         raise NotFromHere(
             f"{transition.label.id} dilakukan oleh sistem, bukan petugas.",
-            f"{transition.label.en} is taken by the system, not by an officer.")
+            f"{transition.label.en} is taken by the system, not by an officer.",
+        )
     if not {r.value for r in actor.roles} & transition.roles:
         raise RoleNotAllowed()
     if transition.message is MessageRule.required and not with_message:
         raise MessageRequired()
     if transition.message is MessageRule.none and with_message:
-        raise ValidationFailed("Tindakan ini tidak mengirim pesan kepada pelapor.",
-                               "This action sends no message to the reporter.")
+        raise ValidationFailed(
+            "Tindakan ini tidak mengirim pesan kepada pelapor.",
+            "This action sends no message to the reporter.",
+        )
     recorded = await facts_of(db, report.id)
     values = checked_facts(workflow, transition, facts, recorded, clock.today)
-    return await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                       transition=transition, actor=actor, values=values, clock=clock)
+    return await _move(
+        db,
+        workflow,
+        calendar,
+        report=report,
+        unit=unit,
+        row=row,
+        transition=transition,
+        actor=actor,
+        values=values,
+        clock=clock,
+    )
 
 
 async def _move(
@@ -371,71 +426,119 @@ async def _move(
         if getattr(moved, "rowcount", 0) != 1:
             raise StateChanged(
                 "Kasus baru saja diubah petugas lain. Muat ulang lalu coba lagi.",
-                "Another officer changed the case just now. Reload and try again.")
+                "Another officer changed the case just now. Reload and try again.",
+            )
     status = workflow.states[target].status
     report_changes: dict[str, Any] = {"last_activity_at": now}
     if status != report.status.value:
         report_changes.update(status=status, status_changed_at=now)
-    await db.execute(update(Report).where(Report.id == report.id).values(**report_changes)
-                     .execution_options(synchronize_session=False))
+    await db.execute(
+        update(Report)
+        .where(Report.id == report.id)
+        .values(**report_changes)
+        .execution_options(synchronize_session=False)
+    )
     for name, value in values.items():
-        fact = await db.scalar(select(CaseFact).where(CaseFact.report_id == report.id,
-                                                      CaseFact.name == name))
+        fact = await db.scalar(
+            select(CaseFact).where(CaseFact.report_id == report.id, CaseFact.name == name)
+        )
         if fact is None:
-            db.add(CaseFact(report_id=report.id, name=name, value=value,
-                            action=transition.action,
-                            recorded_by_id=actor.id if actor else None, recorded_at=now))
+            db.add(
+                CaseFact(
+                    report_id=report.id,
+                    name=name,
+                    value=value,
+                    action=transition.action,
+                    recorded_by_id=actor.id if actor else None,
+                    recorded_at=now,
+                )
+            )
         else:
             fact.value, fact.action, fact.recorded_at = value, transition.action, now
             fact.recorded_by_id = actor.id if actor else None
     await db.flush()
     if source != target:
-        await _timers_on_enter(db, workflow, calendar, report, source, target,
-                               {**recorded, **values}, today)
+        await _timers_on_enter(
+            db, workflow, calendar, report, source, target, {**recorded, **values}, today
+        )
         marks = list(workflow.states[target].marks)
         if source == workflow.initial:
             marks.insert(0, Milestone.first_response)
         await _record_milestones(db, calendar, report, target, marks, clock)
     await audit.append(
-        db, unit=unit, actor_id=actor.id if actor else None,
-        actor=actor.email if actor else SYSTEM, action="case.transition",
-        object_type="report", object_id=report.case_number,
-        details={"action": transition.action, "from": source, "to": target,
-                 "facts": dict(values)},
+        db,
+        unit=unit,
+        actor_id=actor.id if actor else None,
+        actor=actor.email if actor else SYSTEM,
+        action="case.transition",
+        object_type="report",
+        object_id=report.case_number,
+        details={"action": transition.action, "from": source, "to": target, "facts": dict(values)},
     )
     await db.refresh(row)
     await db.refresh(report)
-    await notify(db, report, "transition", staff_id=row.assignee_id,
-                 skip_staff_id=actor.id if actor else None)
+    await notify(
+        db,
+        report,
+        "transition",
+        staff_id=row.assignee_id,
+        skip_staff_id=actor.id if actor else None,
+    )
     return row
 
 
-async def _record_milestones(db: AsyncSession, calendar: WorkCalendar, report: Report,
-                             state: str, marks: Sequence[Milestone], clock: Clock) -> None:
+async def _record_milestones(
+    db: AsyncSession,
+    calendar: WorkCalendar,
+    report: Report,
+    state: str,
+    marks: Sequence[Milestone],
+    clock: Clock,
+) -> None:
     """The first time the case reaches each milestone (the state row lock serialises this)."""
     if not marks:
         return
-    reached = set(await db.scalars(select(CaseMilestone.name).where(
-        CaseMilestone.report_id == report.id)))
+    reached = set(
+        await db.scalars(select(CaseMilestone.name).where(CaseMilestone.report_id == report.id))
+    )
     arrived = local_day(report.submitted_at, clock.tz)
     for mark in marks:
         if mark.value not in reached:
-            db.add(CaseMilestone(report_id=report.id, name=mark.value, state=state,
-                                 reached_at=clock.now,
-                                 working_days=calendar.spent(arrived, clock.today)))
+            db.add(
+                CaseMilestone(
+                    report_id=report.id,
+                    name=mark.value,
+                    state=state,
+                    reached_at=clock.now,
+                    working_days=calendar.spent(arrived, clock.today),
+                )
+            )
     await db.flush()
 
 
-async def notify(db: AsyncSession, report: Report, reason: str, *,
-                 staff_id: int | None = None, role: str | None = None,
-                 skip_staff_id: int | None = None) -> None:
+async def notify(
+    db: AsyncSession,
+    report: Report,
+    reason: str,
+    *,
+    staff_id: int | None = None,
+    role: str | None = None,
+    skip_staff_id: int | None = None,
+) -> None:
     """'A case needs you' for one officer or a role of the case's unit: never content."""
     if staff_id is None and role is None:
         return
     if staff_id is not None and staff_id == skip_staff_id:
         return
-    await outbox.enqueue(db, "case_needs_you", case=report.public_id, unit_id=report.unit_id,
-                         reason=reason, staff_id=staff_id, role=role)
+    await outbox.enqueue(
+        db,
+        "case_needs_you",
+        case=report.public_id,
+        unit_id=report.unit_id,
+        reason=reason,
+        staff_id=staff_id,
+        role=role,
+    )
 
 
 def _budget(spec: Timer, facts: Mapping[str, Any]) -> int:
@@ -444,9 +547,16 @@ def _budget(spec: Timer, facts: Mapping[str, Any]) -> int:
     return spec.days
 
 
-async def _timers_on_enter(db: AsyncSession, workflow: Workflow, calendar: WorkCalendar,
-                           report: Report, source: str | None, target: str,
-                           facts: Mapping[str, Any], today: date) -> None:
+async def _timers_on_enter(
+    db: AsyncSession,
+    workflow: Workflow,
+    calendar: WorkCalendar,
+    report: Report,
+    source: str | None,
+    target: str,
+    facts: Mapping[str, Any],
+    today: date,
+) -> None:
     """Stop, pause, resume and start the case's timers as it enters `target`."""
     existing = {t.name: t for t in await timers_of(db, report.id)}
     for spec in workflow.timers.values():
@@ -483,8 +593,9 @@ def _due(calendar: WorkCalendar, timer: CaseTimer) -> date:
     return calendar.due_with_pauses(timer.base_on, timer.days, spans, DayCount(timer.count))
 
 
-async def adopt(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-                report: Report, tz: str) -> CaseState:
+async def adopt(
+    db: AsyncSession, workflows: Workflows, calendar: WorkCalendar, report: Report, tz: str
+) -> CaseState:
     """The case's state row, created (with its timers) for a case that has none yet.
 
     New reports are adopted here rather than in the submission's transaction, which stays
@@ -497,13 +608,18 @@ async def adopt(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
     row = await state_of(db, workflows, report)
     workflow = _workflow(workflows, report)
     base = report.submitted_at if row.state == workflow.initial else report.status_changed_at
-    await _timers_on_enter(db, workflow, calendar, report, None, row.state, {},
-                           local_day(base, tz))
+    await _timers_on_enter(db, workflow, calendar, report, None, row.state, {}, local_day(base, tz))
     return row
 
 
-async def sync(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
-               report: Report, unit: Unit, tz: str) -> CaseState:
+async def sync(
+    db: AsyncSession,
+    workflows: Workflows,
+    calendar: WorkCalendar,
+    report: Report,
+    unit: Unit,
+    tz: str,
+) -> CaseState:
     """Bring a case up to date with its mailbox: adopt it, let a reporter's message take the
     step that waits for it, and restart feedback timers an officer's message answered.
 
@@ -511,28 +627,44 @@ async def sync(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
     """
     row = await adopt(db, workflows, calendar, report, tz)
     workflow = _workflow(workflows, report)
-    step = next((t for t in workflow.actions_from(row.state)
-                 if t.trigger is Trigger.reporter_message), None)
+    step = next(
+        (t for t in workflow.actions_from(row.state) if t.trigger is Trigger.reporter_message), None
+    )
     if step is not None:
         answered = await db.scalar(
-            select(Message.created_at).where(
-                Message.report_id == report.id, Message.sender_role == SenderRole.reporter,
-                Message.created_at > row.entered_at)
-            .order_by(Message.created_at).limit(1))
+            select(Message.created_at)
+            .where(
+                Message.report_id == report.id,
+                Message.sender_role == SenderRole.reporter,
+                Message.created_at > row.entered_at,
+            )
+            .order_by(Message.created_at)
+            .limit(1)
+        )
         if answered is not None:
-            row = await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                              transition=step, actor=None, values={},
-                              clock=Clock(answered, tz))
+            row = await _move(
+                db,
+                workflow,
+                calendar,
+                report=report,
+                unit=unit,
+                row=row,
+                transition=step,
+                actor=None,
+                values={},
+                clock=Clock(answered, tz),
+            )
     restartable = {t.name for t in workflow.timers.values() if t.restart_on_officer_message}
     if restartable:
         last = await db.scalar(
             select(func.max(Message.created_at)).where(
-                Message.report_id == report.id, Message.sender_role == SenderRole.officer))
+                Message.report_id == report.id, Message.sender_role == SenderRole.officer
+            )
+        )
         if last is not None:
             day = local_day(last, tz)
             for timer in await timers_of(db, report.id):
-                if (timer.name in restartable and timer.stopped_on is None
-                        and day > timer.base_on):
+                if timer.name in restartable and timer.stopped_on is None and day > timer.base_on:
                     timer.base_on, timer.pauses, timer.paused_on = day, [], None
                     timer.expired_on = timer.reminded_on = None
                     timer.escalated_to = None
@@ -541,26 +673,49 @@ async def sync(db: AsyncSession, workflows: Workflows, calendar: WorkCalendar,
     return row
 
 
-async def sync_pending(db: AsyncSession, workflows: Workflows, tz: str, *,
-                       calendars: CalendarSource = calendar_for, limit: int = 500) -> int:
+async def sync_pending(
+    db: AsyncSession,
+    workflows: Workflows,
+    tz: str,
+    *,
+    calendars: CalendarSource = calendar_for,
+    limit: int = 500,
+) -> int:
     """The worker's sweep: cases never adopted, and cases with mailbox activity since their
     last step or their feedback timer's start."""
     flows = workflows.by_type.values()
-    waiting = {t_from for w in flows for t in w.transitions.values()
-               if t.trigger is Trigger.reporter_message for t_from in t.sources}
-    restartable = {t.name for w in flows for t in w.timers.values()
-                   if t.restart_on_officer_message}
-    new = select(Report.id).outerjoin(CaseState, CaseState.report_id == Report.id).where(
-        CaseState.report_id.is_(None))
-    replied = select(CaseState.report_id).join(
-        Message, Message.report_id == CaseState.report_id).where(
-        CaseState.state.in_(waiting), Message.sender_role == SenderRole.reporter,
-        Message.created_at > CaseState.entered_at)
-    restart = select(CaseTimer.report_id).join(
-        Message, Message.report_id == CaseTimer.report_id).where(
-        CaseTimer.name.in_(restartable), CaseTimer.stopped_on.is_(None),
-        Message.sender_role == SenderRole.officer,
-        func.date(Message.created_at) > CaseTimer.base_on)
+    waiting = {
+        t_from
+        for w in flows
+        for t in w.transitions.values()
+        if t.trigger is Trigger.reporter_message
+        for t_from in t.sources
+    }
+    restartable = {t.name for w in flows for t in w.timers.values() if t.restart_on_officer_message}
+    new = (
+        select(Report.id)
+        .outerjoin(CaseState, CaseState.report_id == Report.id)
+        .where(CaseState.report_id.is_(None))
+    )
+    replied = (
+        select(CaseState.report_id)
+        .join(Message, Message.report_id == CaseState.report_id)
+        .where(
+            CaseState.state.in_(waiting),
+            Message.sender_role == SenderRole.reporter,
+            Message.created_at > CaseState.entered_at,
+        )
+    )
+    restart = (
+        select(CaseTimer.report_id)
+        .join(Message, Message.report_id == CaseTimer.report_id)
+        .where(
+            CaseTimer.name.in_(restartable),
+            CaseTimer.stopped_on.is_(None),
+            Message.sender_role == SenderRole.officer,
+            func.date(Message.created_at) > CaseTimer.base_on,
+        )
+    )
     ids: set[int] = set()
     for query in (new, replied, restart):
         ids |= set(await db.scalars(query.distinct().limit(limit)))
@@ -581,8 +736,14 @@ class TimerRun:
     reminded: int = 0
 
 
-async def run_timers(db: AsyncSession, workflows: Workflows, clock: Clock, *,
-                     calendars: CalendarSource = calendar_for, limit: int = 500) -> TimerRun:
+async def run_timers(
+    db: AsyncSession,
+    workflows: Workflows,
+    clock: Clock,
+    *,
+    calendars: CalendarSource = calendar_for,
+    limit: int = 500,
+) -> TimerRun:
     """Handle timers that ran out before today and remind those about to; safe to run twice.
 
     Each timer is claimed with `UPDATE ... WHERE expired_on IS NULL` (or reminded_on), so
@@ -591,13 +752,23 @@ async def run_timers(db: AsyncSession, workflows: Workflows, clock: Clock, *,
     run = TimerRun()
     today = clock.today
     due = await db.scalars(
-        select(CaseTimer).where(CaseTimer.stopped_on.is_(None), CaseTimer.expired_on.is_(None),
-                                CaseTimer.paused_on.is_(None), CaseTimer.due_on < today)
-        .order_by(CaseTimer.due_on, CaseTimer.id).limit(limit))
+        select(CaseTimer)
+        .where(
+            CaseTimer.stopped_on.is_(None),
+            CaseTimer.expired_on.is_(None),
+            CaseTimer.paused_on.is_(None),
+            CaseTimer.due_on < today,
+        )
+        .order_by(CaseTimer.due_on, CaseTimer.id)
+        .limit(limit)
+    )
     for timer in list(due):
         claimed = await db.execute(
-            update(CaseTimer).where(CaseTimer.id == timer.id, CaseTimer.expired_on.is_(None))
-            .values(expired_on=today).execution_options(synchronize_session=False))
+            update(CaseTimer)
+            .where(CaseTimer.id == timer.id, CaseTimer.expired_on.is_(None))
+            .values(expired_on=today)
+            .execution_options(synchronize_session=False)
+        )
         if getattr(claimed, "rowcount", 0) != 1:
             continue
         run.expired += 1
@@ -617,27 +788,53 @@ async def run_timers(db: AsyncSession, workflows: Workflows, clock: Clock, *,
             step = workflow.transitions[spec.on_expiry.action]
             if row.state in step.sources:
                 try:
-                    await _move(db, workflow, calendar, report=report, unit=unit, row=row,
-                                transition=step, actor=None, values={}, clock=clock)
+                    await _move(
+                        db,
+                        workflow,
+                        calendar,
+                        report=report,
+                        unit=unit,
+                        row=row,
+                        transition=step,
+                        actor=None,
+                        values={},
+                        clock=clock,
+                    )
                     run.closed += 1
                 except DomainError:
                     pass
         elif spec.on_expiry.escalate:
             timer.escalated_to = spec.on_expiry.escalate
-            await audit.append(db, unit=unit, actor_id=None, actor=SYSTEM,
-                               action="case.escalated", object_type="report",
-                               object_id=report.case_number,
-                               details={"timer": timer.name, "due": timer.due_on.isoformat(),
-                                        "role": spec.on_expiry.escalate})
+            await audit.append(
+                db,
+                unit=unit,
+                actor_id=None,
+                actor=SYSTEM,
+                action="case.escalated",
+                object_type="report",
+                object_id=report.case_number,
+                details={
+                    "timer": timer.name,
+                    "due": timer.due_on.isoformat(),
+                    "role": spec.on_expiry.escalate,
+                },
+            )
             await notify(db, report, "escalated", role=spec.on_expiry.escalate)
             run.escalated += 1
     await db.flush()
     soon = await db.scalars(
-        select(CaseTimer).where(CaseTimer.stopped_on.is_(None), CaseTimer.expired_on.is_(None),
-                                CaseTimer.paused_on.is_(None), CaseTimer.reminded_on.is_(None),
-                                CaseTimer.due_on >= today,
-                                CaseTimer.due_on <= today + REMIND_WINDOW)
-        .order_by(CaseTimer.due_on, CaseTimer.id).limit(limit))
+        select(CaseTimer)
+        .where(
+            CaseTimer.stopped_on.is_(None),
+            CaseTimer.expired_on.is_(None),
+            CaseTimer.paused_on.is_(None),
+            CaseTimer.reminded_on.is_(None),
+            CaseTimer.due_on >= today,
+            CaseTimer.due_on <= today + REMIND_WINDOW,
+        )
+        .order_by(CaseTimer.due_on, CaseTimer.id)
+        .limit(limit)
+    )
     for timer in list(soon):
         report = await db.get(Report, timer.report_id)
         if report is None:
@@ -652,13 +849,21 @@ async def run_timers(db: AsyncSession, workflows: Workflows, clock: Clock, *,
         if calendar.spent(today, timer.due_on, DayCount(timer.count)) > spec.remind_before:
             continue
         claimed = await db.execute(
-            update(CaseTimer).where(CaseTimer.id == timer.id, CaseTimer.reminded_on.is_(None))
-            .values(reminded_on=today).execution_options(synchronize_session=False))
+            update(CaseTimer)
+            .where(CaseTimer.id == timer.id, CaseTimer.reminded_on.is_(None))
+            .values(reminded_on=today)
+            .execution_options(synchronize_session=False)
+        )
         if getattr(claimed, "rowcount", 0) != 1:
             continue
         row = await state_of(db, workflows, report)
-        await notify(db, report, "due_soon", staff_id=row.assignee_id,
-                     role=None if row.assignee_id else _first_role(spec, workflow, row.state))
+        await notify(
+            db,
+            report,
+            "due_soon",
+            staff_id=row.assignee_id,
+            role=None if row.assignee_id else _first_role(spec, workflow, row.state),
+        )
         run.reminded += 1
     return run
 

@@ -23,9 +23,11 @@ def area_chart(rules: RuleSet, ev: Evaluation, title: str) -> str:
     rows = list(rules.area_parts())
     height = ROW * len(rows) + 40
     width = LABEL + BAR + RIGHT
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-           f'width="100%" aria-labelledby="zi-chart-title">',
-           f'<title id="zi-chart-title">{escape(title)}</title>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" aria-labelledby="zi-chart-title">',
+        f'<title id="zi-chart-title">{escape(title)}</title>',
+    ]
     for n, (part, area) in enumerate(rows):
         y = 10 + n * ROW
         score = ev.areas[area.code]
@@ -38,23 +40,31 @@ def area_chart(rules: RuleSet, ev: Evaluation, title: str) -> str:
         out.append(f'<rect x="{LABEL}" y="{y + 2}" width="{BAR}" height="18" fill="#eaeef2"/>')
         fill_width = float(Fraction(score) / Fraction(area.weight)) * BAR if area.weight else 0
         colour = COLOURS[level] if minimum else "#0b5cad"
-        out.append(f'<rect x="{LABEL}" y="{y + 2}" width="{fill_width:.1f}" height="18" '
-                   f'fill={quoteattr(colour)}/>')
+        out.append(
+            f'<rect x="{LABEL}" y="{y + 2}" width="{fill_width:.1f}" height="18" '
+            f"fill={quoteattr(colour)}/>"
+        )
         for predicate, dash in (("WBK", "4 2"), ("WBBM", "")):
             if predicate in minimum:
                 x = _x(minimum[predicate], area.weight)
                 dashes = f" stroke-dasharray={quoteattr(dash)}" if dash else ""
-                out.append(f'<line x1="{x}" x2="{x}" y1="{y}" y2="{y + 22}" stroke="#1b1f24" '
-                           f'stroke-width="2"{dashes}>'
-                           f'<title>{predicate} {minimum[predicate]}</title></line>')
-        out.append(f'<text x="{LABEL + BAR + 6}" y="{y + 15}" font-size="12" fill="#1b1f24">'
-                   f'{shown(score)}/{area.weight}</text>')
+                out.append(
+                    f'<line x1="{x}" x2="{x}" y1="{y}" y2="{y + 22}" stroke="#1b1f24" '
+                    f'stroke-width="2"{dashes}>'
+                    f"<title>{predicate} {minimum[predicate]}</title></line>"
+                )
+        out.append(
+            f'<text x="{LABEL + BAR + 6}" y="{y + 15}" font-size="12" fill="#1b1f24">'
+            f"{shown(score)}/{area.weight}</text>"
+        )
     y = 10 + len(rows) * ROW + 12
-    out.append(f'<line x1="{LABEL}" x2="{LABEL + 20}" y1="{y}" y2="{y}" stroke="#1b1f24" '
-               f'stroke-width="2" stroke-dasharray="4 2"/>'
-               f'<text x="{LABEL + 26}" y="{y + 4}" font-size="11">min WBK</text>'
-               f'<line x1="{LABEL + 110}" x2="{LABEL + 130}" y1="{y}" y2="{y}" stroke="#1b1f24" '
-               f'stroke-width="2"/><text x="{LABEL + 136}" y="{y + 4}" font-size="11">'
-               f'min WBBM</text>')
+    out.append(
+        f'<line x1="{LABEL}" x2="{LABEL + 20}" y1="{y}" y2="{y}" stroke="#1b1f24" '
+        f'stroke-width="2" stroke-dasharray="4 2"/>'
+        f'<text x="{LABEL + 26}" y="{y + 4}" font-size="11">min WBK</text>'
+        f'<line x1="{LABEL + 110}" x2="{LABEL + 130}" y1="{y}" y2="{y}" stroke="#1b1f24" '
+        f'stroke-width="2"/><text x="{LABEL + 136}" y="{y + 4}" font-size="11">'
+        f"min WBBM</text>"
+    )
     out.append("</svg>")
     return "".join(out)

@@ -15,11 +15,17 @@ from wbs.zi.gap import analyse, gap_json
 from wbs.zi.ruleset import PREDICATES, available, get_rules
 from wbs.zi.scoring import Evaluation, dumps, evaluate, result, shown
 
-app = typer.Typer(help="Zona Integritas (LKE): templat, skor, ekspor / template, score, export",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Zona Integritas (LKE): templat, skor, ekspor / template, score, export",
+    no_args_is_help=True,
+)
 
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                         help="answers: .yaml, .json or .xlsx")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="answers: .yaml, .json or .xlsx"
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("-o", "--output", dir_okay=False, help="output .xlsx")]
 
 
@@ -44,17 +50,25 @@ def table(ev: Evaluation) -> str:
     rules = get_rules(ev.rules)
     lines = [rules.title, f"Unit: {ev.unit or '-'}   Tahun/year: {ev.year or '-'}", ""]
     head = f"{'Kode':<11}{'Uraian':<48}{'Skor':>8}{'Bobot':>8}" + "".join(
-        f"{'Min ' + p:>10}" for p in PREDICATES)
+        f"{'Min ' + p:>10}" for p in PREDICATES
+    )
     lines += [head, "-" * len(head)]
 
-    def row(code: str, name: str, score: Fraction, weight: Decimal,
-            minimum: dict[str, Decimal] | None, indent: int = 0) -> None:
+    def row(
+        code: str,
+        name: str,
+        score: Fraction,
+        weight: Decimal,
+        minimum: dict[str, Decimal] | None,
+        indent: int = 0,
+    ) -> None:
         label = (" " * indent + name)[:46]
         mins = "".join(f"{_m((minimum or {}).get(p)):>10}" for p in PREDICATES)
         lines.append(f"{code:<11}{label:<48}{_f(score):>8}{_f(weight):>8}{mins}")
 
-    row("pengungkit", "Pengungkit", ev.pengungkit, rules.pengungkit.weight,
-        rules.pengungkit.minimum)
+    row(
+        "pengungkit", "Pengungkit", ev.pengungkit, rules.pengungkit.weight, rules.pengungkit.minimum
+    )
     for part in rules.pengungkit.parts:
         row(part.code, part.name, ev.parts[part.code], part.weight, part.minimum, 1)
         for area in part.areas:
@@ -79,8 +93,9 @@ def table(ev: Evaluation) -> str:
         if name in ev.undetermined:
             lines.append(f"  {name}: {ev.undetermined[name]}")
     if ev.unanswered:
-        lines.append(f"Belum dijawab / unanswered ({len(ev.unanswered)}): "
-                     + ", ".join(ev.unanswered))
+        lines.append(
+            f"Belum dijawab / unanswered ({len(ev.unanswered)}): " + ", ".join(ev.unanswered)
+        )
     lines += [f"Peringatan / warning: {w}" for w in ev.warnings]
     return "\n".join(lines)
 
@@ -150,8 +165,10 @@ def gap_cmd(
             reasons = "; ".join(map(str, path.reasons))
             typer.echo(f"  belum dapat ditentukan / undetermined: {reasons}")
         elif not path.reachable:
-            typer.echo("  tidak tercapai dengan perubahan jawaban / not reachable by answer "
-                       "changes: " + "; ".join(map(str, path.reasons)))
+            typer.echo(
+                "  tidak tercapai dengan perubahan jawaban / not reachable by answer "
+                "changes: " + "; ".join(map(str, path.reasons))
+            )
         elif path.steps == 0:
             typer.echo("  sudah tercapai / already met")
         else:
@@ -160,8 +177,10 @@ def gap_cmd(
                 typer.echo(f"    {c.code}: {c.current or '-'} -> {c.target} (+{shown(c.gain)})")
     typer.echo(f"\nKenaikan per butir / gain per item (top {top}):")
     for g in gap.gains[:top]:
-        typer.echo(f"  {g.code:<8}{g.kind:<8}{g.current or '-':>3} -> {g.next_label or '-':<3}"
-                   f" +{_f(g.gain_next)}   terbaik/best +{_f(g.gain_best)}")
+        typer.echo(
+            f"  {g.code:<8}{g.kind:<8}{g.current or '-':>3} -> {g.next_label or '-':<3}"
+            f" +{_f(g.gain_next)}   terbaik/best +{_f(g.gain_best)}"
+        )
 
 
 @app.command("export")

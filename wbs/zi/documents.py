@@ -40,12 +40,21 @@ TYPES: dict[str, DocType] = {
     ".png": DocType("PNG", "image/png", "png"),
     ".jpg": DocType("JPEG", "image/jpeg", "jpeg"),
     ".jpeg": DocType("JPEG", "image/jpeg", "jpeg"),
-    ".docx": DocType("DOCX", _OOXML + "wordprocessingml.document", "zip",
-                     ("[Content_Types].xml", "word/document.xml")),
-    ".xlsx": DocType("XLSX", _OOXML + "spreadsheetml.sheet", "zip",
-                     ("[Content_Types].xml", "xl/workbook.xml")),
-    ".pptx": DocType("PPTX", _OOXML + "presentationml.presentation", "zip",
-                     ("[Content_Types].xml", "ppt/presentation.xml")),
+    ".docx": DocType(
+        "DOCX",
+        _OOXML + "wordprocessingml.document",
+        "zip",
+        ("[Content_Types].xml", "word/document.xml"),
+    ),
+    ".xlsx": DocType(
+        "XLSX", _OOXML + "spreadsheetml.sheet", "zip", ("[Content_Types].xml", "xl/workbook.xml")
+    ),
+    ".pptx": DocType(
+        "PPTX",
+        _OOXML + "presentationml.presentation",
+        "zip",
+        ("[Content_Types].xml", "ppt/presentation.xml"),
+    ),
     ".odt": DocType("ODT", _ODF + "text", "zip", odf_mimetype=_ODF + "text"),
     ".ods": DocType("ODS", _ODF + "spreadsheet", "zip", odf_mimetype=_ODF + "spreadsheet"),
     ".txt": DocType("TXT", "text/plain", "text"),
@@ -150,8 +159,16 @@ def _zip_matches(path: Path, kind: DocType) -> bool:
             if info.file_size > 128:
                 return False
             return archive.read(info).strip() == kind.odf_mimetype.encode()
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError,
-            ValueError, EOFError, zlib.error):
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+        EOFError,
+        zlib.error,
+    ):
         return False
 
 
@@ -189,8 +206,9 @@ def chosen(upload: Upload) -> IncomingDocument:
     part = upload.form.get("file")
     writer = upload.writer(part) if isinstance(part, UploadFile) else None
     if not isinstance(part, UploadFile) or not part.filename or writer is None:
-        raise DocumentRefused("Pilih berkas data dukung.", "Choose an evidence file.",
-                              details={"field": "file"})
+        raise DocumentRefused(
+            "Pilih berkas data dukung.", "Choose an evidence file.", details={"field": "file"}
+        )
     return IncomingDocument(part.filename, writer)
 
 
@@ -200,8 +218,9 @@ def keep(incoming: IncomingDocument) -> StoredDocument:
     kind = doc_type(name)
     writer = incoming.writer
     if writer.size == 0:
-        raise DocumentRefused("Berkas data dukung kosong.", "The evidence file is empty.",
-                              details={"field": "file"})
+        raise DocumentRefused(
+            "Berkas data dukung kosong.", "The evidence file is empty.", details={"field": "file"}
+        )
     writer.flush()
     if not content_matches(kind, writer.head, writer.path):
         raise DocumentRefused(

@@ -92,16 +92,19 @@ EvidenceCtx = Annotated[Evidence, Depends(evidence)]
 async def receive(request: Request, files: Evidence) -> AsyncIterator[Upload]:
     """Parse a multipart upload within the limit; the temp file is gone afterwards."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise DocumentRefused("Kirim berkas sebagai multipart/form-data.",
-                              "Send the file as multipart/form-data.", details={"field": "file"})
+        raise DocumentRefused(
+            "Kirim berkas sebagai multipart/form-data.",
+            "Send the file as multipart/form-data.",
+            details={"field": "file"},
+        )
     limits = files.upload_limits
     check_length(request, limits, DocumentTooLarge)
     try:
-        upload = await parse_multipart(request, limits, store=files.store,
-                                       errors=DocumentTooLarge)
+        upload = await parse_multipart(request, limits, store=files.store, errors=DocumentTooLarge)
     except FormDamaged:
-        raise DocumentRefused("Formulir terlalu besar atau rusak.",
-                              "The form is too large or damaged.") from None
+        raise DocumentRefused(
+            "Formulir terlalu besar atau rusak.", "The form is too large or damaged."
+        ) from None
     try:
         yield upload
     finally:

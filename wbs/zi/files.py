@@ -42,8 +42,11 @@ def parse_bytes(data: bytes, suffix: str) -> Worksheet:
         except json.JSONDecodeError as exc:
             raise AnswerError(f"line {exc.lineno}", "JSON tidak valid", "not valid JSON") from None
     else:
-        raise AnswerError("file", f"jenis berkas tidak didukung ({suffix})",
-                          f"unsupported file type ({suffix}); use {', '.join(SUFFIXES)}")
+        raise AnswerError(
+            "file",
+            f"jenis berkas tidak didukung ({suffix})",
+            f"unsupported file type ({suffix}); use {', '.join(SUFFIXES)}",
+        )
     return parse_worksheet(raw)
 
 

@@ -33,12 +33,22 @@ def _csrf_form(request: Request, checked: bool, upload: Upload) -> None:
         check_csrf_token(request, upload.text(CSRF_FIELD) or None)
 
 
-async def upload_evidence(request: Request, db: AsyncSession, staff: Staff,
-                          assessment: Assessment, files: evidence_files.Evidence) -> Evidence:
+async def upload_evidence(
+    request: Request,
+    db: AsyncSession,
+    staff: Staff,
+    assessment: Assessment,
+    files: evidence_files.Evidence,
+) -> Evidence:
     """Stream the multipart upload (code, note, file) into the store and record it."""
     checked = _csrf_header(request)
     async with evidence_files.receive(request, files) as upload:
         _csrf_form(request, checked, upload)
         return await service.add_evidence_file(
-            db, staff, assessment, item_code=upload.text("code"), note=upload.text("note"),
-            incoming=documents.chosen(upload))
+            db,
+            staff,
+            assessment,
+            item_code=upload.text("code"),
+            note=upload.text("note"),
+            incoming=documents.chosen(upload),
+        )

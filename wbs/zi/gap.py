@@ -102,8 +102,9 @@ class _Option:
     moves: list[Move]
 
 
-def _options(rules: RuleSet, ws: Worksheet, ev: Evaluation) -> tuple[
-        dict[str, list[_Option]], dict[str, list[_Option]]]:
+def _options(
+    rules: RuleSet, ws: Worksheet, ev: Evaluation
+) -> tuple[dict[str, list[_Option]], dict[str, list[_Option]]]:
     """Option items per area part, and option hasil indicators per hasil group."""
     per_area: dict[str, list[_Option]] = {}
     for area, indicator, item in rules.items():
@@ -113,7 +114,8 @@ def _options(rules: RuleSet, ws: Worksheet, ev: Evaluation) -> tuple[
         current = ws.answers.get(item.code)
         assert current is None or isinstance(current, str)  # noqa: S101
         per_area.setdefault(area.code, []).append(
-            _option(rules, item.code, item.scale, current, share))
+            _option(rules, item.code, item.scale, current, share)
+        )
     per_group: dict[str, list[_Option]] = {}
     for group, ind in rules.hasil_indicators():
         if ind.scale is None:
@@ -121,12 +123,12 @@ def _options(rules: RuleSet, ws: Worksheet, ev: Evaluation) -> tuple[
         label = ws.hasil.get(ind.code)
         assert label is None or isinstance(label, str)  # noqa: S101
         per_group.setdefault(group.code, []).append(
-            _option(rules, ind.code, ind.scale, label, Fraction(ind.weight)))
+            _option(rules, ind.code, ind.scale, label, Fraction(ind.weight))
+        )
     return per_area, per_group
 
 
-def _option(rules: RuleSet, code: str, scale: str, current: str | None,
-            share: Fraction) -> _Option:
+def _option(rules: RuleSet, code: str, scale: str, current: str | None, share: Fraction) -> _Option:
     labels = rules.ranked_labels(scale)
     values = rules.scales[scale]
     position = labels.index(current) if current is not None else len(labels) - 1
@@ -246,10 +248,13 @@ def _path(rules: RuleSet, ws: Worksheet, ev: Evaluation, predicate: str) -> Pred
         minimum = _minimum(ind.minimum, predicate)
         if ind.scale is None and minimum is not None and ev.hasil_indicators[ind.code] < minimum:
             score = shown(ev.hasil_indicators[ind.code])
-            path.reasons.append(Reason(
-                f"{ind.code} bernilai {score} < {minimum}: hasil survei tidak berubah dengan "
-                f"mengubah jawaban",
-                f"{ind.code} scores {score} < {minimum}: survey results are not answer changes"))
+            path.reasons.append(
+                Reason(
+                    f"{ind.code} bernilai {score} < {minimum}: hasil survei tidak berubah dengan "
+                    f"mengubah jawaban",
+                    f"{ind.code} scores {score} < {minimum}: survey results are not answer changes",
+                )
+            )
 
     # Pengungkit: area parts -> parts -> pengungkit.
     parts: list[_Block | _Leaf] = []
@@ -262,16 +267,25 @@ def _path(rules: RuleSet, ws: Worksheet, ev: Evaluation, predicate: str) -> Pred
                 best_gain = knapsack(per_area.get(area.code, []))[0][-1]
                 formulas = [i.code for ind in area.indicators for i in ind.items if i.formula]
                 listed = ", ".join(formulas)
-                extra_id = (f"; butir rumusnya ({listed}) bergantung pada angka, bukan "
-                            f"jawaban") if formulas else ""
-                extra_en = (f"; its formula items ({listed}) depend on figures, not answer "
-                            f"changes") if formulas else ""
+                extra_id = (
+                    (f"; butir rumusnya ({listed}) bergantung pada angka, bukan jawaban")
+                    if formulas
+                    else ""
+                )
+                extra_en = (
+                    (f"; its formula items ({listed}) depend on figures, not answer changes")
+                    if formulas
+                    else ""
+                )
                 top = shown(ev.areas[area.code] + best_gain)
-                path.reasons.append(Reason(
-                    f"{area.code} paling tinggi {top} < {minimum} walau semua pilihan "
-                    f"terbaik{extra_id}",
-                    f"{area.code} reaches at most {top} < {minimum} with every option at "
-                    f"best{extra_en}"))
+                path.reasons.append(
+                    Reason(
+                        f"{area.code} paling tinggi {top} < {minimum} walau semua pilihan "
+                        f"terbaik{extra_id}",
+                        f"{area.code} reaches at most {top} < {minimum} with every option at "
+                        f"best{extra_en}",
+                    )
+                )
             leaves.append(leaf)
         parts.append(_combine(leaves, ev.parts[part.code], _minimum(part.minimum, predicate)))
     peng = _combine(parts, ev.pengungkit, _minimum(rules.pengungkit.minimum, predicate))
@@ -282,12 +296,16 @@ def _path(rules: RuleSet, ws: Worksheet, ev: Evaluation, predicate: str) -> Pred
     for combo in itertools.product(*[[None, *o.moves] for o in hasil_options]):
         moves = [m for m in combo if m is not None]
         if _hasil_holds(rules, ev, predicate, moves):
-            hasil_choices.append((sum(m.steps for m in moves), sum((m.gain for m in moves), ZERO),
-                                  moves))
+            hasil_choices.append(
+                (sum(m.steps for m in moves), sum((m.gain for m in moves), ZERO), moves)
+            )
     if not hasil_choices and not path.reasons:
-        path.reasons.append(Reason(
-            "nilai minimum hasil tidak terpenuhi walau jawaban pilihan hasil terbaik",
-            "hasil minimums cannot be met even with the best hasil options"))
+        path.reasons.append(
+            Reason(
+                "nilai minimum hasil tidak terpenuhi walau jawaban pilihan hasil terbaik",
+                "hasil minimums cannot be met even with the best hasil options",
+            )
+        )
 
     total_min = Fraction(rule.total_minimum)
     best: tuple[int, int, list[Move]] | None = None
@@ -302,19 +320,24 @@ def _path(rules: RuleSet, ws: Worksheet, ev: Evaluation, predicate: str) -> Pred
     if best is None:
         if not path.reasons:
             top = shown(_max_total(ev, peng, hasil_choices))
-            path.reasons.append(Reason(
-                f"total paling tinggi {top} < {rule.total_minimum} walau semua pilihan terbaik",
-                f"total reaches at most {top} < {rule.total_minimum} with every option at "
-                f"best"))
+            path.reasons.append(
+                Reason(
+                    f"total paling tinggi {top} < {rule.total_minimum} walau semua pilihan terbaik",
+                    f"total reaches at most {top} < {rule.total_minimum} with every option at best",
+                )
+            )
         return path
     total_steps, s, moves_h = best
     moves = peng.moves(s) + moves_h
     path.reachable, path.steps = True, total_steps
     current = {**ws.answers, **ws.hasil}
     path.changes = sorted(
-        (Change(m.code, _as_label(current.get(m.code)), m.label, m.steps, to_decimal(m.gain))
-         for m in moves),
-        key=lambda c: c.code)
+        (
+            Change(m.code, _as_label(current.get(m.code)), m.label, m.steps, to_decimal(m.gain))
+            for m in moves
+        ),
+        key=lambda c: c.code,
+    )
     return path
 
 
@@ -322,8 +345,9 @@ def _as_label(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _max_total(ev: Evaluation, peng: _Block,
-               hasil_choices: list[tuple[int, Fraction, list[Move]]]) -> Decimal:
+def _max_total(
+    ev: Evaluation, peng: _Block, hasil_choices: list[tuple[int, Fraction, list[Move]]]
+) -> Decimal:
     gains = [g for g in peng.gains if g is not None]
     top_h = max((g for _s, g, _m in hasil_choices), default=ZERO)
     return to_decimal(ev.total + (max(gains) if gains else ZERO) + top_h)
@@ -351,23 +375,57 @@ def item_gains(rules: RuleSet, ws: Worksheet, ev: Evaluation) -> list[ItemGain]:
     for where, options in [*per_area.items(), *per_group.items()]:
         for o in options:
             if not o.moves:
-                found.append(ItemGain(o.code, "option", where, o.current, None, None, o.current,
-                                      Decimal(0), 0))
+                found.append(
+                    ItemGain(
+                        o.code, "option", where, o.current, None, None, o.current, Decimal(0), 0
+                    )
+                )
                 continue
-            found.append(ItemGain(
-                o.code, "option", where, o.current, o.moves[0].label, to_decimal(o.moves[0].gain),
-                o.moves[-1].label, to_decimal(o.moves[-1].gain), o.moves[-1].steps))
+            found.append(
+                ItemGain(
+                    o.code,
+                    "option",
+                    where,
+                    o.current,
+                    o.moves[0].label,
+                    to_decimal(o.moves[0].gain),
+                    o.moves[-1].label,
+                    to_decimal(o.moves[-1].gain),
+                    o.moves[-1].steps,
+                )
+            )
     for area, indicator, item in rules.items():
         if item.formula is None:
             continue
         share = Fraction(indicator.weight) / len(indicator.items)
-        found.append(ItemGain(item.code, "formula", area.code, None, None, None, None,
-                              to_decimal(share * (ONE - ev.items.get(item.code, ZERO))), None))
+        found.append(
+            ItemGain(
+                item.code,
+                "formula",
+                area.code,
+                None,
+                None,
+                None,
+                None,
+                to_decimal(share * (ONE - ev.items.get(item.code, ZERO))),
+                None,
+            )
+        )
     for group, ind in rules.hasil_indicators():
         if ind.scale is None:
-            found.append(ItemGain(ind.code, "survey", group.code, None, None, None, None,
-                                  to_decimal(Fraction(ind.weight) - ev.hasil_indicators[ind.code]),
-                                  None))
+            found.append(
+                ItemGain(
+                    ind.code,
+                    "survey",
+                    group.code,
+                    None,
+                    None,
+                    None,
+                    None,
+                    to_decimal(Fraction(ind.weight) - ev.hasil_indicators[ind.code]),
+                    None,
+                )
+            )
     found.sort(key=lambda g: (-(g.gain_next or 0), -g.gain_best, g.code))
     return found
 
@@ -393,10 +451,16 @@ def gap_json(gap: GapAnalysis, ev: Evaluation, rules: RuleSet) -> dict[str, obje
     return {
         "distance": gap.distance,
         "shortfalls": {
-            name: [{"code": code, "minimum": minimum, "score": to_decimal(score),
-                    "gap": max(Decimal(0), minimum - to_decimal(score))}
-                   for code, minimum, score in constraints(rules, ev, name) if minimum is not None
-                   and score < Fraction(minimum)]
+            name: [
+                {
+                    "code": code,
+                    "minimum": minimum,
+                    "score": to_decimal(score),
+                    "gap": max(Decimal(0), minimum - to_decimal(score)),
+                }
+                for code, minimum, score in constraints(rules, ev, name)
+                if minimum is not None and score < Fraction(minimum)
+            ]
             for name in PREDICATES
         },
         "gains": [g.__dict__ for g in gap.gains],

@@ -63,11 +63,15 @@ class Assessment(IdMixin, CreatedMixin, Base):
 
     unit: Mapped[Unit] = relationship(lazy="raise")
     answers: Mapped[list[Answer]] = relationship(
-        back_populates="assessment", lazy="raise", cascade="all, delete-orphan",
+        back_populates="assessment",
+        lazy="raise",
+        cascade="all, delete-orphan",
         order_by="Answer.id",
     )
     evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="assessment", lazy="raise", cascade="all, delete-orphan",
+        back_populates="assessment",
+        lazy="raise",
+        cascade="all, delete-orphan",
         order_by="Evidence.id",
     )
 

@@ -61,35 +61,59 @@ async def unit_page(code: str, request: Request, db: DbSession, staff: CurrentSt
         rows.append((assessment, scored.evaluation))
     years = sorted({a.year for a, _ev in rows}, reverse=True)
     lang = request_language(request)
-    return render(request, "zi/unit.html", {
-        "unit": unit, "rows": rows, "years": years, "can_write": service.can_write(staff),
-        "rule_sets": available(), "assessors": [(a.value, _assessor_name(a, lang))
-                                                for a in Assessor], "f2": _f2,
-        "assessor_name": lambda a: _assessor_name(a, lang)})
+    return render(
+        request,
+        "zi/unit.html",
+        {
+            "unit": unit,
+            "rows": rows,
+            "years": years,
+            "can_write": service.can_write(staff),
+            "rule_sets": available(),
+            "assessors": [(a.value, _assessor_name(a, lang)) for a in Assessor],
+            "f2": _f2,
+            "assessor_name": lambda a: _assessor_name(a, lang),
+        },
+    )
 
 
 @router.post("/units/{code}/assessments", dependencies=[CsrfChecked])
-async def create_page(code: str, request: Request, db: DbSession,
-                      staff: CurrentAuditor) -> Response:
+async def create_page(
+    code: str, request: Request, db: DbSession, staff: CurrentAuditor
+) -> Response:
     unit = await service.readable_unit(db, staff, code)
     form = await request.form(max_fields=10)
     year_text = str(form.get("year") or "")
     if not year_text.isdigit():
-        raise ValidationFailed("Tahun wajib diisi.", "The year is required.",
-                               details={"field": "year"})
+        raise ValidationFailed(
+            "Tahun wajib diisi.", "The year is required.", details={"field": "year"}
+        )
     try:
         assessor = Assessor(str(form.get("assessor") or ""))
     except ValueError:
-        raise ValidationFailed("Penilai tidak dikenal.", "Unknown assessor.",
-                               details={"field": "assessor"}) from None
-    assessment = await service.create(db, staff, unit, year=int(year_text), assessor=assessor,
-                                      rules_id=str(form.get("rules") or "lke-2021"))
+        raise ValidationFailed(
+            "Penilai tidak dikenal.", "Unknown assessor.", details={"field": "assessor"}
+        ) from None
+    assessment = await service.create(
+        db,
+        staff,
+        unit,
+        year=int(year_text),
+        assessor=assessor,
+        rules_id=str(form.get("rules") or "lke-2021"),
+    )
     return RedirectResponse(f"/zi/assessments/{assessment.id}", status_code=303)
 
 
-async def _assessment_page(request: Request, db: DbSession, staff: Staff, assessment: Assessment,
-                           *, error: DomainError | None = None,
-                           submitted: dict[str, str] | None = None) -> Response:
+async def _assessment_page(
+    request: Request,
+    db: DbSession,
+    staff: Staff,
+    assessment: Assessment,
+    *,
+    error: DomainError | None = None,
+    submitted: dict[str, str] | None = None,
+) -> Response:
     scored = await service.scored(db, assessment)
     rules, ev, ws = scored.rules, scored.evaluation, scored.worksheet
     lang = request_language(request)
@@ -102,26 +126,42 @@ async def _assessment_page(request: Request, db: DbSession, staff: Staff, assess
     current.update({code: str(v) for code, v in ws.hasil.items()})
     if submitted is not None:
         current = submitted
-    title = ("Skor per area terhadap batas minimum WBK dan WBBM" if lang != "en"
-             else "Score per area against the WBK and WBBM minimums")
+    title = (
+        "Skor per area terhadap batas minimum WBK dan WBBM"
+        if lang != "en"
+        else "Score per area against the WBK and WBBM minimums"
+    )
     sources = {a.item_code: a for a in scored.answers}
-    return render(request, "zi/assessment.html", {
-        "a": assessment, "rules": rules, "ev": ev, "current": current, "f2": _f2,
-        "chart": Markup(area_chart(rules, ev, title)),  # noqa: S704 (built with escaping)
-        "predicates": PREDICATES, "can_write": service.can_write(staff),
-        "missing": service.missing_evidence(rules, ws, scored.evidence),
-        "evidence": scored.evidence, "history": await service.history(db, assessment),
-        "accept": documents.ACCEPT,
-        "max_size": documents.size_text(evidence_files.of_app(request.app).max_bytes),
-        "size_text": documents.size_text,
-        "sources": sources, "error": error, "assessor_name": _assessor_name(assessment.assessor,
-                                                                             lang),
-    }, status_code=error.status if error else 200)
+    return render(
+        request,
+        "zi/assessment.html",
+        {
+            "a": assessment,
+            "rules": rules,
+            "ev": ev,
+            "current": current,
+            "f2": _f2,
+            "chart": Markup(area_chart(rules, ev, title)),  # noqa: S704 (built with escaping)
+            "predicates": PREDICATES,
+            "can_write": service.can_write(staff),
+            "missing": service.missing_evidence(rules, ws, scored.evidence),
+            "evidence": scored.evidence,
+            "history": await service.history(db, assessment),
+            "accept": documents.ACCEPT,
+            "max_size": documents.size_text(evidence_files.of_app(request.app).max_bytes),
+            "size_text": documents.size_text,
+            "sources": sources,
+            "error": error,
+            "assessor_name": _assessor_name(assessment.assessor, lang),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-async def assessment_page(assessment_id: PathId, request: Request, db: DbSession,
-                          staff: CurrentStaff) -> Response:
+async def assessment_page(
+    assessment_id: PathId, request: Request, db: DbSession, staff: CurrentStaff
+) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     return await _assessment_page(request, db, staff, assessment)
 
@@ -136,40 +176,61 @@ def _split_form(rules_id: str, fields: dict[str, str]) -> tuple[dict[str, str], 
 
 @router.post("/assessments/{assessment_id}/answers", dependencies=[CsrfChecked])
 @body_limit(forms.ANSWERS_BODY_BYTES)
-async def save_page(assessment_id: PathId, request: Request, db: DbSession,
-                    staff: CurrentAuditor) -> Response:
+async def save_page(
+    assessment_id: PathId, request: Request, db: DbSession, staff: CurrentAuditor
+) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     form = await request.form(max_fields=forms.MAX_FORM_FIELDS)
-    fields = {str(k)[2:]: str(v).strip() for k, v in form.items()
-              if str(k).startswith("a.") and isinstance(v, str) and v.strip()}
+    fields = {
+        str(k)[2:]: str(v).strip()
+        for k, v in form.items()
+        if str(k).startswith("a.") and isinstance(v, str) and v.strip()
+    }
     answers, hasil = _split_form(assessment.rules_id, fields)
     version = str(form.get("version") or "")
     try:
-        await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
-                                   expected_version=int(version) if version.isdigit() else None)
+        await service.save_answers(
+            db,
+            staff,
+            assessment,
+            answers,
+            hasil,
+            replace=True,
+            expected_version=int(version) if version.isdigit() else None,
+        )
     except (AnswerError, service.ChangedMeanwhile) as exc:
         # Raised before anything is written: show the form again with what was typed.
-        return await _assessment_page(request, db, staff, assessment, error=exc,
-                                      submitted=fields)
+        return await _assessment_page(request, db, staff, assessment, error=exc, submitted=fields)
     return RedirectResponse(f"/zi/assessments/{assessment.id}#skor", status_code=303)
 
 
 @router.post("/assessments/{assessment_id}/evidence", dependencies=[CsrfChecked])
 @body_limit(forms.EVIDENCE_BODY_BYTES)
-async def evidence_page(assessment_id: PathId, request: Request, db: DbSession,
-                        staff: CurrentAuditor) -> Response:
+async def evidence_page(
+    assessment_id: PathId, request: Request, db: DbSession, staff: CurrentAuditor
+) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     form = await request.form(max_fields=10)
-    await service.add_evidence(db, staff, assessment, item_code=str(form.get("code") or ""),
-                               link=str(form.get("link") or "") or None,
-                               note=str(form.get("note") or ""))
+    await service.add_evidence(
+        db,
+        staff,
+        assessment,
+        item_code=str(form.get("code") or ""),
+        link=str(form.get("link") or "") or None,
+        note=str(form.get("note") or ""),
+    )
     return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
 
 
 @router.post("/assessments/{assessment_id}/evidence/files")
 @body_limit(evidence_files.upload_body_limit)
-async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSession,
-                             staff: CurrentAuditor, files: EvidenceCtx) -> Response:
+async def evidence_file_page(
+    assessment_id: PathId,
+    request: Request,
+    db: DbSession,
+    staff: CurrentAuditor,
+    files: EvidenceCtx,
+) -> Response:
     """Upload a document for an item (multipart: csrf_token, code, file, note)."""
     assessment = await service.get(db, staff, assessment_id)
     try:
@@ -181,16 +242,23 @@ async def evidence_file_page(assessment_id: PathId, request: Request, db: DbSess
 
 
 @router.get("/evidence/{evidence_id}/file")
-async def evidence_download(evidence_id: PathId, db: DbSession, staff: CurrentStaff,
-                            files: EvidenceCtx) -> Response:
+async def evidence_download(
+    evidence_id: PathId, db: DbSession, staff: CurrentStaff, files: EvidenceCtx
+) -> Response:
     """An uploaded evidence file, always as a download."""
     evidence = await service.evidence_file(db, staff, evidence_id)
     path = files.store.path(evidence.sha256) if evidence.sha256 else None
     if path is None or not path.is_file():
-        raise NotFound("Berkas data dukung ini tidak lagi tersimpan.",
-                       "This evidence file is no longer stored.")
-    return FileResponse(path, headers=documents.download_headers(
-        evidence.file_name or "data-dukung", evidence.content_type or "application/octet-stream"))
+        raise NotFound(
+            "Berkas data dukung ini tidak lagi tersimpan.",
+            "This evidence file is no longer stored.",
+        )
+    return FileResponse(
+        path,
+        headers=documents.download_headers(
+            evidence.file_name or "data-dukung", evidence.content_type or "application/octet-stream"
+        ),
+    )
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -202,30 +270,37 @@ async def template_page(rules_id: str, staff: CurrentStaff) -> Response:
     if rules_id not in available():
         raise NotFound()
     data = workbook.to_bytes(workbook.template(get_rules(rules_id)))
-    return Response(data, media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{rules_id}.xlsx"'})
+    return Response(
+        data,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{rules_id}.xlsx"'},
+    )
 
 
 @router.post("/assessments/{assessment_id}/import", dependencies=[CsrfChecked])
 @body_limit(files.IMPORT_BODY_BYTES)
-async def import_page(assessment_id: PathId, request: Request, db: DbSession,
-                      staff: CurrentAuditor) -> Response:
+async def import_page(
+    assessment_id: PathId, request: Request, db: DbSession, staff: CurrentAuditor
+) -> Response:
     """Replace the answers with a filled workbook (.xlsx) or answers file (.yaml, .json)."""
     assessment = await service.get(db, staff, assessment_id)
     form = await request.form(max_fields=10, max_files=1)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationFailed("Pilih berkas lembar kerja.", "Choose a worksheet file.",
-                               details={"field": "file"})
+        raise ValidationFailed(
+            "Pilih berkas lembar kerja.", "Choose a worksheet file.", details={"field": "file"}
+        )
     data = await upload.read(files.MAX_BYTES + 1)
     suffix = PurePath(upload.filename).suffix.lower()
     try:
         # Parsing a workbook is CPU work: off the event loop (bounded by the row cap).
         sheet = await run_in_threadpool(files.parse_bytes, data, suffix)
         if sheet.rules != assessment.rules_id:
-            raise AnswerError("rules", f"berkas memakai {sheet.rules}, penilaian ini "
-                              f"{assessment.rules_id}", f"the file uses {sheet.rules}, this "
-                              f"assessment {assessment.rules_id}")
+            raise AnswerError(
+                "rules",
+                f"berkas memakai {sheet.rules}, penilaian ini {assessment.rules_id}",
+                f"the file uses {sheet.rules}, this assessment {assessment.rules_id}",
+            )
         await service.import_worksheet(db, staff, assessment, sheet)
     except (AnswerError, service.ChangedMeanwhile) as exc:
         return await _assessment_page(request, db, staff, assessment, error=exc)
@@ -233,14 +308,17 @@ async def import_page(assessment_id: PathId, request: Request, db: DbSession,
 
 
 @router.get("/assessments/{assessment_id}/gap", response_class=HTMLResponse)
-async def gap_page(assessment_id: PathId, request: Request, db: DbSession,
-                   staff: CurrentStaff) -> Response:
+async def gap_page(
+    assessment_id: PathId, request: Request, db: DbSession, staff: CurrentStaff
+) -> Response:
     assessment = await service.get(db, staff, assessment_id)
     scored = await service.scored(db, assessment)
     gap = analyse(scored.rules, scored.worksheet, scored.evaluation)
-    return render(request, "zi/gap.html", {
-        "a": assessment, "ev": scored.evaluation, "gap": gap, "f2": _f2,
-        "predicates": PREDICATES})
+    return render(
+        request,
+        "zi/gap.html",
+        {"a": assessment, "ev": scored.evaluation, "gap": gap, "f2": _f2, "predicates": PREDICATES},
+    )
 
 
 @router.get("/assessments/{assessment_id}/export.xlsx")
@@ -249,19 +327,29 @@ async def export_page(assessment_id: PathId, db: DbSession, staff: CurrentStaff)
     scored = await service.scored(db, assessment)
     data = workbook.to_bytes(workbook.export(scored.worksheet, scored.evaluation))
     name = f"lke-{assessment.unit.code}-{assessment.year}-{assessment.assessor.value}.xlsx"
-    return Response(data, media_type=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/units/{code}/compare/{year}", response_class=HTMLResponse)
-async def compare_page(code: str, year: int, request: Request, db: DbSession,
-                       staff: CurrentStaff) -> Response:
+async def compare_page(
+    code: str, year: int, request: Request, db: DbSession, staff: CurrentStaff
+) -> Response:
     unit = await service.readable_unit(db, staff, code)
     comparison = await service.compare(db, staff, unit, year)
     lang = request_language(request)
     rules = comparison.columns[0].rules
-    return render(request, "zi/compare.html", {
-        "c": comparison, "rules": rules, "f2": _f2,
-        "names": [_assessor_name(col.assessment.assessor, lang) for col in comparison.columns],
-        "answer_of": service.answer_of,
-    })
+    return render(
+        request,
+        "zi/compare.html",
+        {
+            "c": comparison,
+            "rules": rules,
+            "f2": _f2,
+            "names": [_assessor_name(col.assessment.assessor, lang) for col in comparison.columns],
+            "answer_of": service.answer_of,
+        },
+    )

@@ -49,22 +49,26 @@ def readable_evidence(actor: Staff) -> Select[Evidence]:
 
 async def answers_of(db: AsyncSession, assessment_id: int) -> list[Answer]:
     rows = await db.scalars(
-        select(Answer).where(Answer.assessment_id == assessment_id).order_by(Answer.id))
+        select(Answer).where(Answer.assessment_id == assessment_id).order_by(Answer.id)
+    )
     return list(rows)
 
 
 async def evidence_of(db: AsyncSession, assessment_id: int) -> list[Evidence]:
     rows = await db.scalars(
-        select(Evidence).where(Evidence.assessment_id == assessment_id).order_by(Evidence.id))
+        select(Evidence).where(Evidence.assessment_id == assessment_id).order_by(Evidence.id)
+    )
     return list(rows)
 
 
 async def history_of(db: AsyncSession, assessment: Assessment) -> list[AuditEvent]:
     rows = await db.scalars(
         select(AuditEvent)
-        .where(AuditEvent.unit_id == assessment.unit_id,
-               AuditEvent.object_type == OBJECT_TYPE,
-               AuditEvent.object_id == str(assessment.id))
+        .where(
+            AuditEvent.unit_id == assessment.unit_id,
+            AuditEvent.object_type == OBJECT_TYPE,
+            AuditEvent.object_id == str(assessment.id),
+        )
         .order_by(AuditEvent.seq)
     )
     return list(rows)

@@ -50,19 +50,30 @@ router = APIRouter(prefix="/api/v1/zi", tags=["zi"])
 
 
 def _assessment_out(a: Assessment) -> AssessmentOut:
-    return AssessmentOut(id=a.id, unit=a.unit.code, year=a.year, assessor=a.assessor,
-                         rules=a.rules_id, version=a.version,
-                         updated_at=a.updated_at.isoformat())
+    return AssessmentOut(
+        id=a.id,
+        unit=a.unit.code,
+        year=a.year,
+        assessor=a.assessor,
+        rules=a.rules_id,
+        version=a.version,
+        updated_at=a.updated_at.isoformat(),
+    )
 
 
 def _evidence_out(e: Evidence) -> EvidenceOut:
     file = None
     if e.is_file:
-        file = EvidenceFileOut(name=e.file_name, content_type=e.content_type,
-                               size=e.size_bytes, sha256=e.sha256,
-                               url=f"/zi/evidence/{e.id}/file")
-    return EvidenceOut(id=e.id, code=e.item_code, link=e.link, file_ref=e.file_ref,
-                       note=e.note, file=file)
+        file = EvidenceFileOut(
+            name=e.file_name,
+            content_type=e.content_type,
+            size=e.size_bytes,
+            sha256=e.sha256,
+            url=f"/zi/evidence/{e.id}/file",
+        )
+    return EvidenceOut(
+        id=e.id, code=e.item_code, link=e.link, file_ref=e.file_ref, note=e.note, file=file
+    )
 
 
 @router.get("/rules", response_model=list[RuleSetOut])
@@ -70,10 +81,16 @@ async def rules_api(staff: CurrentStaff) -> Response:
     body = []
     for rules_id in available():
         rules = get_rules(rules_id)
-        body.append(RuleSetOut(id=rules.id, title=rules.title,
-                               items=sum(1 for _ in rules.items()),
-                               thresholds_known=all(r.total_minimum is not None
-                                                    for r in rules.predicates.values())))
+        body.append(
+            RuleSetOut(
+                id=rules.id,
+                title=rules.title,
+                items=sum(1 for _ in rules.items()),
+                thresholds_known=all(
+                    r.total_minimum is not None for r in rules.predicates.values()
+                ),
+            )
+        )
     return exact_json(body)
 
 
@@ -83,19 +100,30 @@ async def list_api(code: str, db: DbSession, staff: CurrentStaff) -> Response:
     body = []
     for assessment in await service.list_assessments(db, staff, unit):
         ev = (await service.scored(db, assessment)).evaluation
-        body.append(AssessmentRowOut(
-            **_assessment_out(assessment).model_dump(), total=to_decimal(ev.total),
-            predicate=ev.predicate, predicate_determined=ev.predicate_determined))
+        body.append(
+            AssessmentRowOut(
+                **_assessment_out(assessment).model_dump(),
+                total=to_decimal(ev.total),
+                predicate=ev.predicate,
+                predicate_determined=ev.predicate_determined,
+            )
+        )
     return exact_json(body)
 
 
-@router.post("/units/{code}/assessments", response_model=AssessmentOut, status_code=201,
-             dependencies=[CsrfChecked])
-async def create_api(code: str, body: AssessmentIn, db: DbSession,
-                     staff: CurrentAuditor) -> Response:
+@router.post(
+    "/units/{code}/assessments",
+    response_model=AssessmentOut,
+    status_code=201,
+    dependencies=[CsrfChecked],
+)
+async def create_api(
+    code: str, body: AssessmentIn, db: DbSession, staff: CurrentAuditor
+) -> Response:
     unit = await service.readable_unit(db, staff, code)
-    assessment = await service.create(db, staff, unit, year=body.year, assessor=body.assessor,
-                                      rules_id=body.rules)
+    assessment = await service.create(
+        db, staff, unit, year=body.year, assessor=body.assessor, rules_id=body.rules
+    )
     return exact_json(_assessment_out(assessment), status_code=201)
 
 
@@ -103,13 +131,13 @@ async def _full(db: AsyncSession, assessment: Assessment) -> AssessmentFullOut:
     scored = await service.scored(db, assessment)
     return AssessmentFullOut(
         assessment=_assessment_out(assessment),
-        answers={a.item_code: AnswerOut(value=a.value, source=a.source,
-                                        computed_from=a.computed_from)
-                 for a in scored.answers},
+        answers={
+            a.item_code: AnswerOut(value=a.value, source=a.source, computed_from=a.computed_from)
+            for a in scored.answers
+        },
         result=ResultOut.model_validate(result(scored.evaluation)),
         evidence=[_evidence_out(e) for e in scored.evidence],
-        missing_evidence=service.missing_evidence(scored.rules, scored.worksheet,
-                                                  scored.evidence),
+        missing_evidence=service.missing_evidence(scored.rules, scored.worksheet, scored.evidence),
     )
 
 
@@ -118,11 +146,16 @@ async def get_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> 
     return exact_json(await _full(db, await service.get(db, staff, assessment_id)))
 
 
-@router.put("/assessments/{assessment_id}/answers", response_model=AnswersSavedOut,
-            dependencies=[CsrfChecked])
+@router.put(
+    "/assessments/{assessment_id}/answers",
+    response_model=AnswersSavedOut,
+    dependencies=[CsrfChecked],
+)
 @body_limit(forms.ANSWERS_BODY_BYTES)
 async def put_answers_api(
-    assessment_id: PathId, db: DbSession, staff: CurrentAuditor,
+    assessment_id: PathId,
+    db: DbSession,
+    staff: CurrentAuditor,
     body: Annotated[dict[str, Any], Body()],
 ) -> Response:
     """Replace the answers: {"answers": {...}, "hasil": {...}} as in the answers contract."""
@@ -137,30 +170,51 @@ async def put_answers_api(
     if not isinstance(answers, dict) or not isinstance(hasil, dict):
         raise ValidationFailed(details={"field": "answers"})
     if isinstance(hasil, dict):
-        hasil = {k: (format(Decimal(repr(v)), "f") if isinstance(v, float) else v)
-                 for k, v in hasil.items()}
-    changes = await service.save_answers(db, staff, assessment, answers, hasil, replace=True,
-                                         expected_version=version)
+        hasil = {
+            k: (format(Decimal(repr(v)), "f") if isinstance(v, float) else v)
+            for k, v in hasil.items()
+        }
+    changes = await service.save_answers(
+        db, staff, assessment, answers, hasil, replace=True, expected_version=version
+    )
     full = await _full(db, assessment)
     return exact_json(AnswersSavedOut(**dict(full), changes=changes))
 
 
-@router.post("/assessments/{assessment_id}/evidence", response_model=EvidenceOut,
-             status_code=201, dependencies=[CsrfChecked])
+@router.post(
+    "/assessments/{assessment_id}/evidence",
+    response_model=EvidenceOut,
+    status_code=201,
+    dependencies=[CsrfChecked],
+)
 @body_limit(forms.EVIDENCE_BODY_BYTES)
-async def evidence_api(assessment_id: PathId, body: EvidenceIn, db: DbSession,
-                       staff: CurrentAuditor) -> Response:
+async def evidence_api(
+    assessment_id: PathId, body: EvidenceIn, db: DbSession, staff: CurrentAuditor
+) -> Response:
     assessment = await service.get(db, staff, assessment_id)
-    evidence = await service.add_evidence(db, staff, assessment, item_code=body.code,
-                                          link=body.link, file_ref=body.file_ref, note=body.note)
+    evidence = await service.add_evidence(
+        db,
+        staff,
+        assessment,
+        item_code=body.code,
+        link=body.link,
+        file_ref=body.file_ref,
+        note=body.note,
+    )
     return exact_json(_evidence_out(evidence), status_code=201)
 
 
-@router.post("/assessments/{assessment_id}/evidence/files", response_model=EvidenceOut,
-             status_code=201)
+@router.post(
+    "/assessments/{assessment_id}/evidence/files", response_model=EvidenceOut, status_code=201
+)
 @body_limit(evidence_files.upload_body_limit)
-async def evidence_file_api(assessment_id: PathId, request: Request, db: DbSession,
-                            staff: CurrentAuditor, files: EvidenceCtx) -> Response:
+async def evidence_file_api(
+    assessment_id: PathId,
+    request: Request,
+    db: DbSession,
+    staff: CurrentAuditor,
+    files: EvidenceCtx,
+) -> Response:
     """Upload a document for an item: multipart with `code`, `file` and optional `note`."""
     assessment = await service.get(db, staff, assessment_id)
     evidence = await forms.upload_evidence(request, db, staff, assessment, files)
@@ -177,9 +231,14 @@ async def gap_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> 
 @router.get("/assessments/{assessment_id}/history", response_model=list[HistoryEntryOut])
 async def history_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
     assessment = await service.get(db, staff, assessment_id)
-    return exact_json([HistoryEntryOut(seq=e.seq, at=e.at.isoformat(), actor=e.actor,
-                                       action=e.action, details=e.details)
-                       for e in await service.history(db, assessment)])
+    return exact_json(
+        [
+            HistoryEntryOut(
+                seq=e.seq, at=e.at.isoformat(), actor=e.actor, action=e.action, details=e.details
+            )
+            for e in await service.history(db, assessment)
+        ]
+    )
 
 
 @router.get("/units/{code}/compare/{year}", response_model=CompareOut)
@@ -187,23 +246,36 @@ async def compare_api(code: str, year: int, db: DbSession, staff: CurrentStaff) 
     unit = await service.readable_unit(db, staff, code)
     comparison = await service.compare(db, staff, unit, year)
     columns = [
-        CompareColumnOut(assessor=col.assessment.assessor, id=col.assessment.id,
-                         total=to_decimal(col.evaluation.total),
-                         predicate=col.evaluation.predicate,
-                         areas={k: to_decimal(v) for k, v in col.evaluation.areas.items()})
+        CompareColumnOut(
+            assessor=col.assessment.assessor,
+            id=col.assessment.id,
+            total=to_decimal(col.evaluation.total),
+            predicate=col.evaluation.predicate,
+            areas={k: to_decimal(v) for k, v in col.evaluation.areas.items()},
+        )
         for col in comparison.columns
     ]
     differences = [
         DifferenceOut(
             code=code_,
-            answers={col.assessment.assessor.value: _plain(service.answer_of(col.worksheet, code_))
-                     for col in comparison.columns},
-            scores={col.assessment.assessor.value: to_decimal(
-                col.evaluation.item_scores.get(code_, col.evaluation.hasil_indicators.get(
-                    code_, Fraction(0)))) for col in comparison.columns})
-        for code_ in comparison.differing]
-    return exact_json(CompareOut(unit=unit.code, year=year, columns=columns,
-                                 differences=differences))
+            answers={
+                col.assessment.assessor.value: _plain(service.answer_of(col.worksheet, code_))
+                for col in comparison.columns
+            },
+            scores={
+                col.assessment.assessor.value: to_decimal(
+                    col.evaluation.item_scores.get(
+                        code_, col.evaluation.hasil_indicators.get(code_, Fraction(0))
+                    )
+                )
+                for col in comparison.columns
+            },
+        )
+        for code_ in comparison.differing
+    ]
+    return exact_json(
+        CompareOut(unit=unit.code, year=year, columns=columns, differences=differences)
+    )
 
 
 def _plain(value: object) -> object:

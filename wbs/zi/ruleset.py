@@ -216,8 +216,9 @@ def _check_options(
         yield code, f"unknown scale {scale!r}"
         return
     if options is not None and set(options) != set(rules.scales[scale]):
-        yield code, (
-            f"options {sorted(options)} do not match scale {scale} {sorted(rules.scales[scale])}"
+        yield (
+            code,
+            (f"options {sorted(options)} do not match scale {scale} {sorted(rules.scales[scale])}"),
         )
 
 
@@ -275,9 +276,12 @@ def _check_area(rules: RuleSet, part: Part, area: AreaPart) -> Iterator[tuple[st
         if not area.discrepancy.note.strip():
             yield area.code, "declared discrepancy without a note"
         if not _close(total, area.discrepancy.indicators_sum):
-            yield area.code, (
-                f"declared discrepancy says indicators add up to "
-                f"{area.discrepancy.indicators_sum}, they add up to {total}"
+            yield (
+                area.code,
+                (
+                    f"declared discrepancy says indicators add up to "
+                    f"{area.discrepancy.indicators_sum}, they add up to {total}"
+                ),
             )
         if total > area.weight:
             yield area.code, "indicators weigh more than their area"
@@ -296,12 +300,14 @@ def _check_area(rules: RuleSet, part: Part, area: AreaPart) -> Iterator[tuple[st
 
 def _check_hasil(rules: RuleSet) -> Iterator[tuple[str, str]]:
     known = set(rules.predicates)
-    yield from _check_weights("hasil", rules.hasil.weight, [g.weight for g in rules.hasil.groups],
-                              "group")
+    yield from _check_weights(
+        "hasil", rules.hasil.weight, [g.weight for g in rules.hasil.groups], "group"
+    )
     for group in rules.hasil.groups:
         yield from _check_minimum(group.code, group.minimum, group.weight, known)
-        yield from _check_weights(group.code, group.weight,
-                                  [i.weight for i in group.indicators], "indicator")
+        yield from _check_weights(
+            group.code, group.weight, [i.weight for i in group.indicators], "indicator"
+        )
         for ind in group.indicators:
             yield from _check_minimum(ind.code, ind.minimum, ind.weight, known)
             if (ind.input is None) == (ind.scale is None):

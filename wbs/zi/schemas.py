@@ -26,8 +26,9 @@ def exact_json(body: BaseModel | list[Any], status_code: int = 200) -> Response:
         if isinstance(body, list)
         else body.model_dump(mode="python")
     )
-    return Response(dumps(data, indent=None), status_code=status_code,
-                    media_type="application/json")
+    return Response(
+        dumps(data, indent=None), status_code=status_code, media_type="application/json"
+    )
 
 
 # ------------------------------------------------------------------------------------ input

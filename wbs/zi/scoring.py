@@ -70,20 +70,29 @@ def _count(code: str, value: Any) -> int:
     if number > MAX_COUNT:
         raise AnswerError(code, f"jumlah di atas {MAX_COUNT}", f"count above {MAX_COUNT}")
     if number != number.to_integral_value():
-        raise AnswerError(code, f"jumlah harus bilangan bulat ({number})",
-                          f"count must be a whole number ({number})")
+        raise AnswerError(
+            code,
+            f"jumlah harus bilangan bulat ({number})",
+            f"count must be a whole number ({number})",
+        )
     return int(number)
 
 
 def _label(rules: RuleSet, code: str, scale: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise AnswerError(code, f"jawaban harus berupa pilihan ({', '.join(rules.scales[scale])})",
-                          f"answer must be an option ({', '.join(rules.scales[scale])})")
+        raise AnswerError(
+            code,
+            f"jawaban harus berupa pilihan ({', '.join(rules.scales[scale])})",
+            f"answer must be an option ({', '.join(rules.scales[scale])})",
+        )
     label = value.strip().upper()
     if label not in rules.scales[scale]:
         allowed = ", ".join(rules.scales[scale])
-        raise AnswerError(code, f"pilihan '{value}' tidak dikenal (boleh: {allowed})",
-                          f"unknown option '{value}' (allowed: {allowed})")
+        raise AnswerError(
+            code,
+            f"pilihan '{value}' tidak dikenal (boleh: {allowed})",
+            f"unknown option '{value}' (allowed: {allowed})",
+        )
     return label
 
 
@@ -115,8 +124,11 @@ def _index(rules: RuleSet) -> _Index:
 
 def _formula_inputs(code: str, item: Item, value: Any) -> Inputs:
     if not isinstance(value, Mapping):
-        raise AnswerError(code, "butir rumus diisi dengan angka per masukan",
-                          "a formula item takes a number per input")
+        raise AnswerError(
+            code,
+            "butir rumus diisi dengan angka per masukan",
+            "a formula item takes a number per input",
+        )
     inputs: Inputs = {}
     for key, raw in value.items():
         key = str(key).strip().upper()
@@ -133,8 +145,9 @@ def parse_answers(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, An
     if raw is None:
         return answers
     if not isinstance(raw, Mapping):
-        raise AnswerError("answers", "harus berupa pemetaan kode -> jawaban",
-                          "must be a mapping code -> answer")
+        raise AnswerError(
+            "answers", "harus berupa pemetaan kode -> jawaban", "must be a mapping code -> answer"
+        )
     for key, value in raw.items():
         code = str(key).strip().upper()
         if value is None or value == "":
@@ -153,8 +166,9 @@ def parse_answers(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, An
             assert isinstance(merged, dict)  # noqa: S101
             answers[owner.code] = {**merged, code: _count(code, value)}
         else:
-            raise AnswerError(code, f"kode tidak dikenal di {rules.id}",
-                              f"unknown code in {rules.id}")
+            raise AnswerError(
+                code, f"kode tidak dikenal di {rules.id}", f"unknown code in {rules.id}"
+            )
     return answers
 
 
@@ -165,16 +179,18 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
     if raw is None:
         return hasil
     if not isinstance(raw, Mapping):
-        raise AnswerError("hasil", "harus berupa pemetaan kode -> nilai",
-                          "must be a mapping code -> value")
+        raise AnswerError(
+            "hasil", "harus berupa pemetaan kode -> nilai", "must be a mapping code -> value"
+        )
     for key, value in raw.items():
         code = str(key).strip().upper()
         if value is None or value == "":
             continue
         indicator = index.hasil.get(code)
         if indicator is None:
-            raise AnswerError(code, f"kode hasil tidak dikenal di {rules.id}",
-                              f"unknown hasil code in {rules.id}")
+            raise AnswerError(
+                code, f"kode hasil tidak dikenal di {rules.id}", f"unknown hasil code in {rules.id}"
+            )
         if indicator.scale is not None:
             hasil[code] = _label(rules, code, indicator.scale, value)
             continue
@@ -182,8 +198,11 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
         number = _number(code, value)
         low, high = indicator.input.min, indicator.input.max
         if not low <= number <= high:
-            raise AnswerError(code, f"nilai {number} di luar rentang {low}..{high}",
-                              f"value {number} outside {low}..{high}")
+            raise AnswerError(
+                code,
+                f"nilai {number} di luar rentang {low}..{high}",
+                f"value {number} outside {low}..{high}",
+            )
         hasil[code] = number
     return hasil
 
@@ -191,8 +210,11 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
 def parse_worksheet(raw: Any, rules: RuleSet | None = None) -> Worksheet:
     """Validate an answers document (the reference contract) into a Worksheet."""
     if not isinstance(raw, Mapping):
-        raise AnswerError("dokumen", "harus berupa pemetaan (rules, answers, hasil)",
-                          "must be a mapping (rules, answers, hasil)")
+        raise AnswerError(
+            "dokumen",
+            "harus berupa pemetaan (rules, answers, hasil)",
+            "must be a mapping (rules, answers, hasil)",
+        )
     unknown = set(raw) - {"rules", "unit", "year", "answers", "hasil", "evidence"}
     if unknown:
         first = sorted(map(str, unknown))[0]
@@ -203,8 +225,12 @@ def parse_worksheet(raw: Any, rules: RuleSet | None = None) -> Worksheet:
             raise AnswerError("rules", "wajib diisi (mis. lke-2021)", "required (e.g. lke-2021)")
         rules = get_rules(rules_id.strip())
     year = raw.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int | str)
-                             or not str(year).strip().isdigit() or len(str(year).strip()) > 4):
+    if year is not None and (
+        isinstance(year, bool)
+        or not isinstance(year, int | str)
+        or not str(year).strip().isdigit()
+        or len(str(year).strip()) > 4
+    ):
         raise AnswerError("year", "harus berupa tahun", "must be a year")
     unit = raw.get("unit")
     return Worksheet(
@@ -226,8 +252,9 @@ def _parse_evidence(rules: RuleSet, raw: Any) -> tuple[EvidenceLink, ...]:
     found = []
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("code"), str):
-            raise AnswerError("evidence", "setiap entri perlu code dan link",
-                              "every entry needs code and link")
+            raise AnswerError(
+                "evidence", "setiap entri perlu code dan link", "every entry needs code and link"
+            )
         code = entry["code"].strip().upper()
         if code not in index.items and code not in index.hasil:
             raise AnswerError(code, "kode data dukung tidak dikenal", "unknown evidence code")
@@ -263,8 +290,9 @@ def _frac(value: Decimal) -> Fraction:
     return Fraction(value)
 
 
-def item_value(rules: RuleSet, item: Item, answer: AnswerValue | None,
-               warnings: list[str]) -> Fraction | None:
+def item_value(
+    rules: RuleSet, item: Item, answer: AnswerValue | None, warnings: list[str]
+) -> Fraction | None:
     """The item's value in 0..1, or None when it is unanswered."""
     if answer is None:
         return None
@@ -302,7 +330,8 @@ def hasil_value(rules: RuleSet, indicator: HasilIndicator, value: HasilValue | N
         assert indicator.formula is not None  # noqa: S101
         return _frac(value) / _frac(indicator.formula.divisor)
     return (_frac(value) - _frac(indicator.input.min)) / (
-        _frac(indicator.input.max) - _frac(indicator.input.min))
+        _frac(indicator.input.max) - _frac(indicator.input.min)
+    )
 
 
 @dataclass(frozen=True)
@@ -353,7 +382,7 @@ class Evaluation:
     def predicate_determined(self) -> bool:
         """False when a predicate above the reported one is undetermined."""
         reached = self.predicate
-        above = PREDICATES[PREDICATES.index(reached) + 1:] if reached else PREDICATES
+        above = PREDICATES[PREDICATES.index(reached) + 1 :] if reached else PREDICATES
         return not any(self.status.get(name) == "undetermined" for name in above)
 
 
@@ -399,7 +428,8 @@ def judge(rules: RuleSet, ev: Evaluation) -> None:
             note = rule.note if rule and rule.note else "threshold not in the rule set"
             ev.undetermined[name] = (
                 f"{rules.id}: nilai minimum total {name} tidak diketahui / "
-                f"{name} total minimum unknown. {note}")
+                f"{name} total minimum unknown. {note}"
+            )
         else:
             ev.status[name] = "met"
 
@@ -511,8 +541,9 @@ def dumps(value: Any, indent: int | None = 2, _level: int = 0) -> str:
     if isinstance(value, Mapping):
         if not value:
             return "{}"
-        body = sep.join(f"{pad}{json.dumps(str(k))}: {dumps(v, indent, _level + 1)}"
-                        for k, v in value.items())
+        body = sep.join(
+            f"{pad}{json.dumps(str(k))}: {dumps(v, indent, _level + 1)}" for k, v in value.items()
+        )
         return "{" + body + end + "}"
     if isinstance(value, list | tuple):
         if not value:

@@ -58,52 +58,82 @@ async def readable_unit(db: AsyncSession, actor: Staff, code: str) -> Unit:
 
 
 async def list_assessments(db: AsyncSession, actor: Staff, unit: Unit) -> list[Assessment]:
-    rows = await db.scalars(repository.readable_statement(actor).where(
-        Assessment.unit_id == unit.id))
+    rows = await db.scalars(
+        repository.readable_statement(actor).where(Assessment.unit_id == unit.id)
+    )
     return list(rows)
 
 
 async def get(db: AsyncSession, actor: Staff, assessment_id: int) -> Assessment:
-    found = await db.scalar(repository.readable_statement(actor).where(
-        Assessment.id == assessment_id))
+    found = await db.scalar(
+        repository.readable_statement(actor).where(Assessment.id == assessment_id)
+    )
     if found is None:
         raise NotFound()
     return found
 
 
 async def create(
-    db: AsyncSession, actor: Staff, unit: Unit, *, year: int, assessor: Assessor,
+    db: AsyncSession,
+    actor: Staff,
+    unit: Unit,
+    *,
+    year: int,
+    assessor: Assessor,
     rules_id: str,
 ) -> Assessment:
     _require_writer(actor)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed(f"Tahun {year} di luar {MIN_YEAR}..{MAX_YEAR}.",
-                               f"Year {year} outside {MIN_YEAR}..{MAX_YEAR}.",
-                               details={"field": "year"})
+        raise ValidationFailed(
+            f"Tahun {year} di luar {MIN_YEAR}..{MAX_YEAR}.",
+            f"Year {year} outside {MIN_YEAR}..{MAX_YEAR}.",
+            details={"field": "year"},
+        )
     if rules_id not in available():
-        raise ValidationFailed(f"Aturan '{rules_id}' tidak dikenal.",
-                               f"Unknown rule set '{rules_id}'.", details={"field": "rules"})
-    exists = await db.scalar(select(Assessment.id).where(
-        Assessment.unit_id == unit.id, Assessment.year == year, Assessment.assessor == assessor))
+        raise ValidationFailed(
+            f"Aturan '{rules_id}' tidak dikenal.",
+            f"Unknown rule set '{rules_id}'.",
+            details={"field": "rules"},
+        )
+    exists = await db.scalar(
+        select(Assessment.id).where(
+            Assessment.unit_id == unit.id, Assessment.year == year, Assessment.assessor == assessor
+        )
+    )
     if exists is not None:
-        raise Conflict(f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
-                       f"A {assessor.value} assessment for {year} already exists for this unit.",
-                       details={"assessment": exists})
-    assessment = Assessment(unit_id=unit.id, year=year, rules_id=rules_id, assessor=assessor,
-                            created_by_id=actor.id, version=1)
+        raise Conflict(
+            f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
+            f"A {assessor.value} assessment for {year} already exists for this unit.",
+            details={"assessment": exists},
+        )
+    assessment = Assessment(
+        unit_id=unit.id,
+        year=year,
+        rules_id=rules_id,
+        assessor=assessor,
+        created_by_id=actor.id,
+        version=1,
+    )
     assessment.unit = unit
     try:
         async with db.begin_nested():  # a concurrent twin hits the unique constraint
             db.add(assessment)
             await db.flush()
     except IntegrityError:
-        raise Conflict(f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
-                       f"A {assessor.value} assessment for {year} already exists for this unit.",
-                       ) from None
-    await audit.append(db, unit=unit, actor_id=actor.id, actor=actor.email,
-                       action="zi.assessment.create", object_type=repository.OBJECT_TYPE,
-                       object_id=assessment.id,
-                       details={"year": year, "assessor": assessor.value, "rules": rules_id})
+        raise Conflict(
+            f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
+            f"A {assessor.value} assessment for {year} already exists for this unit.",
+        ) from None
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action="zi.assessment.create",
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details={"year": year, "assessor": assessor.value, "rules": rules_id},
+    )
     return assessment
 
 
@@ -114,18 +144,26 @@ def _stored(value: AnswerValue | HasilValue) -> Any:
     return value
 
 
-def worksheet(assessment: Assessment, answers: list[Answer],
-              evidence: list[Evidence] | None = None) -> Worksheet:
+def worksheet(
+    assessment: Assessment, answers: list[Answer], evidence: list[Evidence] | None = None
+) -> Worksheet:
     """The stored answers as a validated Worksheet."""
     rules = get_rules(assessment.rules_id)
     hasil_codes = {ind.code for _g, ind in rules.hasil_indicators()}
     raw_answers = {a.item_code: a.value for a in answers if a.item_code not in hasil_codes}
     raw_hasil = {a.item_code: a.value for a in answers if a.item_code in hasil_codes}
-    links = tuple(EvidenceLink(e.item_code, e.link or e.file_ref or e.file_name or "", e.note)
-                  for e in evidence or [])
-    return Worksheet(rules=rules.id, answers=parse_answers(rules, raw_answers),
-                     hasil=parse_hasil(rules, raw_hasil), unit=assessment.unit.code,
-                     year=assessment.year, evidence=links)
+    links = tuple(
+        EvidenceLink(e.item_code, e.link or e.file_ref or e.file_name or "", e.note)
+        for e in evidence or []
+    )
+    return Worksheet(
+        rules=rules.id,
+        answers=parse_answers(rules, raw_answers),
+        hasil=parse_hasil(rules, raw_hasil),
+        unit=assessment.unit.code,
+        year=assessment.year,
+        evidence=links,
+    )
 
 
 @dataclass
@@ -148,10 +186,14 @@ async def scored(db: AsyncSession, assessment: Assessment) -> Scored:
 
 class ChangedMeanwhile(Conflict):
     code = "zi_changed_meanwhile"
-    message_id = ("Lembar kerja ini telah diubah orang lain sejak Anda membukanya. Jawaban Anda "
-                  "belum disimpan: periksa perubahan terbaru lalu simpan lagi.")
-    message_en = ("Someone else changed this worksheet since you opened it. Your answers were "
-                  "not saved: check the latest changes and save again.")
+    message_id = (
+        "Lembar kerja ini telah diubah orang lain sejak Anda membukanya. Jawaban Anda "
+        "belum disimpan: periksa perubahan terbaru lalu simpan lagi."
+    )
+    message_en = (
+        "Someone else changed this worksheet since you opened it. Your answers were "
+        "not saved: check the latest changes and save again."
+    )
 
 
 async def _claim(db: AsyncSession, assessment: Assessment, expected: int | None) -> None:
@@ -159,16 +201,24 @@ async def _claim(db: AsyncSession, assessment: Assessment, expected: int | None)
     stmt = update(Assessment).where(Assessment.id == assessment.id)
     if expected is not None:
         stmt = stmt.where(Assessment.version == expected)
-    done = await db.execute(stmt.values(version=Assessment.version + 1, updated_at=utcnow())
-                            .execution_options(synchronize_session=False))
+    done = await db.execute(
+        stmt.values(version=Assessment.version + 1, updated_at=utcnow()).execution_options(
+            synchronize_session=False
+        )
+    )
     if getattr(done, "rowcount", 0) != 1:
         raise ChangedMeanwhile(details={"expected_version": expected})
     await db.refresh(assessment, ["version", "updated_at"])
 
 
 async def save_answers(
-    db: AsyncSession, actor: Staff, assessment: Assessment,
-    answers: Mapping[str, Any], hasil: Mapping[str, Any], *, replace: bool,
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    answers: Mapping[str, Any],
+    hasil: Mapping[str, Any],
+    *,
+    replace: bool,
     expected_version: int | None = None,
 ) -> list[dict[str, Any]]:
     """Validate and store answers (replace: codes left out are cleared); returns the changes.
@@ -186,8 +236,16 @@ async def save_answers(
     for code, value in new.items():
         row = existing.get(code)
         if row is None:
-            db.add(Answer(assessment_id=assessment.id, item_code=code, value=value,
-                          source=AnswerSource.entered, updated_at=now, updated_by_id=actor.id))
+            db.add(
+                Answer(
+                    assessment_id=assessment.id,
+                    item_code=code,
+                    value=value,
+                    source=AnswerSource.entered,
+                    updated_at=now,
+                    updated_by_id=actor.id,
+                )
+            )
             changes.append({"code": code, "from": None, "to": value})
         elif row.value != value or row.source != AnswerSource.entered:
             changes.append({"code": code, "from": row.value, "to": value})
@@ -200,14 +258,22 @@ async def save_answers(
                 await db.delete(row)
     if changes:
         await db.flush()
-        await audit.append(db, unit=assessment.unit, actor_id=actor.id, actor=actor.email,
-                           action="zi.answers.save", object_type=repository.OBJECT_TYPE,
-                           object_id=assessment.id, details={"changes": changes})
+        await audit.append(
+            db,
+            unit=assessment.unit,
+            actor_id=actor.id,
+            actor=actor.email,
+            action="zi.answers.save",
+            object_type=repository.OBJECT_TYPE,
+            object_id=assessment.id,
+            details={"changes": changes},
+        )
     return changes
 
 
-async def import_worksheet(db: AsyncSession, actor: Staff, assessment: Assessment,
-                           sheet: Worksheet) -> list[dict[str, Any]]:
+async def import_worksheet(
+    db: AsyncSession, actor: Staff, assessment: Assessment, sheet: Worksheet
+) -> list[dict[str, Any]]:
     """Replace the answers with an imported worksheet and add its evidence links."""
     answers: dict[str, Any] = dict(sheet.answers)
     hasil: dict[str, Any] = {k: _stored(v) for k, v in sheet.hasil.items()}
@@ -216,27 +282,42 @@ async def import_worksheet(db: AsyncSession, actor: Staff, assessment: Assessmen
     for link in sheet.evidence:
         if (link.code, link.link) not in known:
             is_url = urlsplit(link.link).scheme in ("http", "https")
-            await add_evidence(db, actor, assessment, item_code=link.code,
-                               link=link.link if is_url else None,
-                               file_ref=None if is_url else link.link, note=link.note)
+            await add_evidence(
+                db,
+                actor,
+                assessment,
+                item_code=link.code,
+                link=link.link if is_url else None,
+                file_ref=None if is_url else link.link,
+                note=link.note,
+            )
             known.add((link.code, link.link))
     return changes
 
 
 async def record_computed(
-    db: AsyncSession, assessment: Assessment, item_code: str, inputs: Mapping[str, int],
-    figures: Mapping[str, Any], *, actor: str = "system",
+    db: AsyncSession,
+    assessment: Assessment,
+    item_code: str,
+    inputs: Mapping[str, int],
+    figures: Mapping[str, Any],
+    *,
+    actor: str = "system",
 ) -> Answer:
     """Store a formula item computed from case data, with the figures it came from."""
     rules = get_rules(assessment.rules_id)
     parsed = parse_answers(rules, {item_code: dict(inputs)})
     value = parsed.get(item_code.upper())
     if not isinstance(value, dict):
-        raise AnswerError(item_code, "hanya butir rumus dapat dihitung",
-                          "only formula items can be computed")
+        raise AnswerError(
+            item_code, "hanya butir rumus dapat dihitung", "only formula items can be computed"
+        )
     await _claim(db, assessment, None)
-    row = await db.scalar(select(Answer).where(Answer.assessment_id == assessment.id,
-                                               Answer.item_code == item_code.upper()))
+    row = await db.scalar(
+        select(Answer).where(
+            Answer.assessment_id == assessment.id, Answer.item_code == item_code.upper()
+        )
+    )
     before = None if row is None else row.value
     if row is None:
         row = Answer(assessment_id=assessment.id, item_code=item_code.upper())
@@ -244,11 +325,19 @@ async def record_computed(
     row.value, row.source, row.computed_from = value, AnswerSource.computed, dict(figures)
     row.updated_at, row.updated_by_id = utcnow(), None
     await db.flush()
-    await audit.append(db, unit=assessment.unit, actor_id=None, actor=actor,
-                       action="zi.answers.compute", object_type=repository.OBJECT_TYPE,
-                       object_id=assessment.id,
-                       details={"changes": [{"code": row.item_code, "from": before,
-                                             "to": value}], "figures": dict(figures)})
+    await audit.append(
+        db,
+        unit=assessment.unit,
+        actor_id=None,
+        actor=actor,
+        action="zi.answers.compute",
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details={
+            "changes": [{"code": row.item_code, "from": before, "to": value}],
+            "figures": dict(figures),
+        },
+    )
     return row
 
 
@@ -256,9 +345,11 @@ def _check_link(link: str) -> str:
     link = link.strip()
     parts = urlsplit(link)
     if len(link) > MAX_LINK or parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValidationFailed("Tautan data dukung harus berupa alamat http(s) yang sah.",
-                               "The evidence link must be a valid http(s) address.",
-                               details={"field": "link"})
+        raise ValidationFailed(
+            "Tautan data dukung harus berupa alamat http(s) yang sah.",
+            "The evidence link must be a valid http(s) address.",
+            details={"field": "link"},
+        )
     return link
 
 
@@ -266,62 +357,106 @@ def _item_code(assessment: Assessment, item_code: str) -> str:
     """An item or hasil indicator code of the assessment's rule set, upper case."""
     rules = get_rules(assessment.rules_id)
     code = item_code.strip().upper()
-    known = {i.code for _a, _n, i in rules.items()} | {h.code for _g, h in
-                                                       rules.hasil_indicators()}
+    known = {i.code for _a, _n, i in rules.items()} | {h.code for _g, h in rules.hasil_indicators()}
     if code not in known:
         raise AnswerError(code or "item", "kode butir tidak dikenal", "unknown item code")
     return code
 
 
 async def add_evidence(
-    db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str,
-    link: str | None = None, file_ref: str | None = None, note: str = "",
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    *,
+    item_code: str,
+    link: str | None = None,
+    file_ref: str | None = None,
+    note: str = "",
 ) -> Evidence:
     _require_writer(actor)
     code = _item_code(assessment, item_code)
     if not link and not file_ref:
-        raise ValidationFailed("Isi tautan atau berkas data dukung.",
-                               "Give a link or a file for the evidence.", details={"field": "link"})
-    evidence = Evidence(assessment_id=assessment.id, item_code=code,
-                        link=_check_link(link) if link else None,
-                        file_ref=file_ref[:200] if file_ref else None,
-                        note=note.strip()[:MAX_NOTE], created_by_id=actor.id)
+        raise ValidationFailed(
+            "Isi tautan atau berkas data dukung.",
+            "Give a link or a file for the evidence.",
+            details={"field": "link"},
+        )
+    evidence = Evidence(
+        assessment_id=assessment.id,
+        item_code=code,
+        link=_check_link(link) if link else None,
+        file_ref=file_ref[:200] if file_ref else None,
+        note=note.strip()[:MAX_NOTE],
+        created_by_id=actor.id,
+    )
     db.add(evidence)
     await db.flush()
-    await audit.append(db, unit=assessment.unit, actor_id=actor.id, actor=actor.email,
-                       action="zi.evidence.add", object_type=repository.OBJECT_TYPE,
-                       object_id=assessment.id,
-                       details={"code": code, "evidence": evidence.id,
-                                "kind": "link" if link else "file"})
+    await audit.append(
+        db,
+        unit=assessment.unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action="zi.evidence.add",
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details={"code": code, "evidence": evidence.id, "kind": "link" if link else "file"},
+    )
     return evidence
 
 
 async def add_evidence_file(
-    db: AsyncSession, actor: Staff, assessment: Assessment, *, item_code: str, note: str,
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    *,
+    item_code: str,
+    note: str,
     incoming: documents.IncomingDocument,
 ) -> Evidence:
     """Keep an uploaded document (type checked, stored by its sha256) as evidence for an item."""
     _require_writer(actor)
     code = _item_code(assessment, item_code)
     stored = await to_thread.run_sync(documents.keep, incoming)
-    evidence = Evidence(assessment_id=assessment.id, item_code=code, note=note.strip()[:MAX_NOTE],
-                        file_name=stored.name, content_type=stored.content_type,
-                        size_bytes=stored.size, sha256=stored.sha256, created_by_id=actor.id)
+    evidence = Evidence(
+        assessment_id=assessment.id,
+        item_code=code,
+        note=note.strip()[:MAX_NOTE],
+        file_name=stored.name,
+        content_type=stored.content_type,
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        created_by_id=actor.id,
+    )
     db.add(evidence)
     await db.flush()
-    await audit.append(db, unit=assessment.unit, actor_id=actor.id, actor=actor.email,
-                       action="zi.evidence.upload", object_type=repository.OBJECT_TYPE,
-                       object_id=assessment.id,
-                       details={"code": code, "evidence": evidence.id, "kind": "upload",
-                                "name": stored.name, "content_type": stored.content_type,
-                                "size": stored.size, "sha256": stored.sha256})
+    await audit.append(
+        db,
+        unit=assessment.unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action="zi.evidence.upload",
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details={
+            "code": code,
+            "evidence": evidence.id,
+            "kind": "upload",
+            "name": stored.name,
+            "content_type": stored.content_type,
+            "size": stored.size,
+            "sha256": stored.sha256,
+        },
+    )
     return evidence
 
 
 async def evidence_file(db: AsyncSession, actor: Staff, evidence_id: int) -> Evidence:
     """An uploaded evidence file of an assessment the actor may read; else NotFound."""
-    found = await db.scalar(repository.readable_evidence(actor).where(
-        Evidence.id == evidence_id, Evidence.sha256.is_not(None)))
+    found = await db.scalar(
+        repository.readable_evidence(actor).where(
+            Evidence.id == evidence_id, Evidence.sha256.is_not(None)
+        )
+    )
     if found is None:
         raise NotFound()
     return found
@@ -350,15 +485,17 @@ class Comparison:
 
 
 async def compare(db: AsyncSession, actor: Staff, unit: Unit, year: int) -> Comparison:
-    rows = await db.scalars(repository.readable_statement(actor).where(
-        Assessment.unit_id == unit.id, Assessment.year == year))
+    rows = await db.scalars(
+        repository.readable_statement(actor).where(
+            Assessment.unit_id == unit.id, Assessment.year == year
+        )
+    )
     found = sorted(rows, key=lambda a: list(Assessor).index(a.assessor))
     if not found:
         raise NotFound()
     comparison = Comparison(unit, year, [await scored(db, a) for a in found])
     rules = comparison.columns[0].rules
-    codes = [i.code for _a, _n, i in rules.items()] + [h.code for _g, h in
-                                                       rules.hasil_indicators()]
+    codes = [i.code for _a, _n, i in rules.items()] + [h.code for _g, h in rules.hasil_indicators()]
     for code in codes:
         values = [answer_of(col.worksheet, code) for col in comparison.columns]
         if any(value != values[0] for value in values[1:]):

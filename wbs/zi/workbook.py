@@ -23,10 +23,19 @@ SHEET = "LKE"
 EVIDENCE_SHEET = "Data Dukung"
 SUMMARY_SHEET = "Ringkasan"
 HEADER_ROW = 6
-COLUMNS = ("Kode", "Komponen / Pertanyaan", "Bobot", "Pilihan jawaban", "Jawaban", "Nilai",
-           "Skor", "Jenis")
+COLUMNS = (
+    "Kode",
+    "Komponen / Pertanyaan",
+    "Bobot",
+    "Pilihan jawaban",
+    "Jawaban",
+    "Nilai",
+    "Skor",
+    "Jenis",
+)
 COL_CODE, COL_TEXT, COL_WEIGHT, COL_OPTIONS, COL_ANSWER, COL_VALUE, COL_SCORE, COL_KIND = range(
-    1, 9)
+    1, 9
+)
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -70,17 +79,26 @@ def template(rules: RuleSet) -> Workbook:
     for col in range(1, len(COLUMNS) + 1):
         sheet.cell(HEADER_ROW, col).font = BOLD
     lists: dict[str, DataValidation] = {}
-    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                            allow_blank=True, showErrorMessage=True,
-                            error="Jumlah bilangan bulat >= 0 / whole number >= 0")
+    counts = DataValidation(
+        type="whole",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Jumlah bilangan bulat >= 0 / whole number >= 0",
+    )
     sheet.add_data_validation(counts)
 
     def option_cell(row: int, scale: str) -> None:
         if scale not in lists:
             labels = ",".join(rules.ranked_labels(scale))
-            lists[scale] = DataValidation(type="list", formula1=f'"{labels}"', allow_blank=True,
-                                          showErrorMessage=True,
-                                          error=f"Pilih salah satu / choose one of {labels}")
+            lists[scale] = DataValidation(
+                type="list",
+                formula1=f'"{labels}"',
+                allow_blank=True,
+                showErrorMessage=True,
+                error=f"Pilih salah satu / choose one of {labels}",
+            )
             sheet.add_data_validation(lists[scale])
         lists[scale].add(sheet.cell(row, COL_ANSWER))
         sheet.cell(row, COL_ANSWER).fill = INPUT_FILL
@@ -91,12 +109,24 @@ def template(rules: RuleSet) -> Workbook:
         for area in part.areas:
             _row(sheet, [area.code, area.name, area.weight], "area", bold=True)
             for indicator in area.indicators:
-                _row(sheet, [indicator.code, indicator.name, indicator.weight], "indicator",
-                     bold=True)
+                _row(
+                    sheet,
+                    [indicator.code, indicator.name, indicator.weight],
+                    "indicator",
+                    bold=True,
+                )
                 for item in indicator.items:
                     if item.scale is not None:
-                        row = _row(sheet, [item.code, item.text, None,
-                                           _options_text(rules, item.scale, item.options)], "item")
+                        row = _row(
+                            sheet,
+                            [
+                                item.code,
+                                item.text,
+                                None,
+                                _options_text(rules, item.scale, item.options),
+                            ],
+                            "item",
+                        )
                         option_cell(row, item.scale)
                         continue
                     _row(sheet, [item.code, item.text, None, "Rumus / formula"], "formula")
@@ -109,17 +139,29 @@ def template(rules: RuleSet) -> Workbook:
         _row(sheet, [group.code, group.name, group.weight], "group", bold=True)
         for ind in group.indicators:
             if ind.scale is not None:
-                row = _row(sheet, [ind.code, ind.name, ind.weight,
-                                   _options_text(rules, ind.scale, ind.options)], "hasil-item")
+                row = _row(
+                    sheet,
+                    [ind.code, ind.name, ind.weight, _options_text(rules, ind.scale, ind.options)],
+                    "hasil-item",
+                )
                 option_cell(row, ind.scale)
                 continue
             assert ind.input is not None  # noqa: S101 (validated rule set)
             low, high = ind.input.min, ind.input.max
-            row = _row(sheet, [ind.code, ind.name, ind.weight,
-                               f"{ind.input.kind} {low}..{high}"], "hasil-item")
-            check = DataValidation(type="decimal", operator="between", formula1=str(low),
-                                   formula2=str(high), allow_blank=True, showErrorMessage=True,
-                                   error=f"{low}..{high}")
+            row = _row(
+                sheet,
+                [ind.code, ind.name, ind.weight, f"{ind.input.kind} {low}..{high}"],
+                "hasil-item",
+            )
+            check = DataValidation(
+                type="decimal",
+                operator="between",
+                formula1=str(low),
+                formula2=str(high),
+                allow_blank=True,
+                showErrorMessage=True,
+                error=f"{low}..{high}",
+            )
             sheet.add_data_validation(check)
             check.add(sheet.cell(row, COL_ANSWER))
             sheet.cell(row, COL_ANSWER).fill = INPUT_FILL
@@ -175,12 +217,12 @@ def _check_unpacked_size(data: bytes) -> None:
     if unpacked > MAX_UNPACKED:
         raise AnswerError("xlsx", "isi berkas terlalu besar", "workbook content too large")
     for info in infos:
-        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1):
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise AnswerError(
-                "xlsx", f"bagian {info.filename[:80]} memuai lebih dari {MAX_RATIO} kali "
-                "(zip bomb?)",
-                f"part {info.filename[:80]} inflates more than {MAX_RATIO} times (zip bomb?)")
+                "xlsx",
+                f"bagian {info.filename[:80]} memuai lebih dari {MAX_RATIO} kali (zip bomb?)",
+                f"part {info.filename[:80]} inflates more than {MAX_RATIO} times (zip bomb?)",
+            )
 
 
 # Rows a filled workbook may hold beyond what the template writes (notes, blank lines).
@@ -193,8 +235,7 @@ def row_caps(rules_id: str) -> tuple[int, int]:
     """The last row `read` accepts on the LKE and evidence sheets of this rule set: the rows
     the template writes for it plus a margin. Derived from the template itself."""
     book = template(get_rules(rules_id))
-    return (book[SHEET].max_row + ROW_MARGIN,
-            book[EVIDENCE_SHEET].max_row + EVIDENCE_ROW_MARGIN)
+    return (book[SHEET].max_row + ROW_MARGIN, book[EVIDENCE_SHEET].max_row + EVIDENCE_ROW_MARGIN)
 
 
 class TooManyRows(AnswerError):
@@ -214,8 +255,9 @@ class TooManyRows(AnswerError):
         self.cap = cap
 
 
-def _capped_rows(sheet: Any, name: str, min_row: int, max_col: int,
-                 cap: int) -> Iterator[tuple[Any, ...]]:
+def _capped_rows(
+    sheet: Any, name: str, min_row: int, max_col: int, cap: int
+) -> Iterator[tuple[Any, ...]]:
     """Cell values of rows min_row..cap; refused as soon as the sheet goes past `cap`.
 
     `sheet` is read-only: rows stream from the XML and nothing past the cap is read. The
@@ -241,15 +283,21 @@ def read(data: bytes) -> Worksheet:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise AnswerError("xlsx", f"berkas tidak dapat dibaca ({type(exc).__name__})",
-                          f"file cannot be read ({type(exc).__name__})") from None
+        raise AnswerError(
+            "xlsx",
+            f"berkas tidak dapat dibaca ({type(exc).__name__})",
+            f"file cannot be read ({type(exc).__name__})",
+        ) from None
     try:
         return _read_book(book)
     except AnswerError:
         raise
     except Exception as exc:  # damaged sheet XML shows up while the rows stream
-        raise AnswerError("xlsx", f"berkas tidak dapat dibaca ({type(exc).__name__})",
-                          f"file cannot be read ({type(exc).__name__})") from None
+        raise AnswerError(
+            "xlsx",
+            f"berkas tidak dapat dibaca ({type(exc).__name__})",
+            f"file cannot be read ({type(exc).__name__})",
+        ) from None
     finally:
         book.close()
 
@@ -258,20 +306,22 @@ def _read_book(book: Any) -> Worksheet:
     if SHEET not in book.sheetnames:
         raise AnswerError(SHEET, "lembar LKE tidak ada", "sheet LKE is missing")
     sheet = book[SHEET]
-    head = [tuple(getattr(c, "value", None) for c in row)
-            for row in sheet.iter_rows(min_row=1, max_row=HEADER_ROW, max_col=2)]
+    head = [
+        tuple(getattr(c, "value", None) for c in row)
+        for row in sheet.iter_rows(min_row=1, max_row=HEADER_ROW, max_col=2)
+    ]
     head += [(None, None)] * (HEADER_ROW - len(head))
     rules_id = _cell_value(head[1][1])
     if not isinstance(rules_id, str):
-        raise AnswerError("B2", "kode aturan (mis. lke-2021) tidak ada",
-                          "rule set id (e.g. lke-2021) is missing")
+        raise AnswerError(
+            "B2", "kode aturan (mis. lke-2021) tidak ada", "rule set id (e.g. lke-2021) is missing"
+        )
     rules = get_rules(rules_id)
     cap, evidence_cap = row_caps(rules.id)
     answers: dict[str, Any] = {}
     hasil: dict[str, Any] = {}
     for row in _capped_rows(sheet, SHEET, HEADER_ROW + 1, COL_KIND, cap):
-        code, kind, answer = row[COL_CODE - 1], row[COL_KIND - 1], _cell_value(
-            row[COL_ANSWER - 1])
+        code, kind, answer = row[COL_CODE - 1], row[COL_KIND - 1], _cell_value(row[COL_ANSWER - 1])
         if not isinstance(code, str) or answer is None:
             continue
         if kind in ("item", "input"):
@@ -279,17 +329,25 @@ def _read_book(book: Any) -> Worksheet:
         elif kind == "hasil-item":
             hasil[code] = answer
         elif kind is not None:
-            raise AnswerError(code, "baris ini tidak diisi (hanya kolom Jawaban butir)",
-                              "this row takes no answer (only item answer cells)")
+            raise AnswerError(
+                code,
+                "baris ini tidak diisi (hanya kolom Jawaban butir)",
+                "this row takes no answer (only item answer cells)",
+            )
     evidence = []
     if EVIDENCE_SHEET in book.sheetnames:
         for row in _capped_rows(book[EVIDENCE_SHEET], EVIDENCE_SHEET, 2, 3, evidence_cap):
             code, link, note = (_cell_value(v) for v in row)
             if code is not None and link is not None:
                 evidence.append({"code": str(code), "link": str(link), "note": note})
-    raw = {"rules": rules.id, "unit": _cell_value(head[2][1]),
-           "year": _cell_value(head[3][1]), "answers": answers, "hasil": hasil,
-           "evidence": evidence}
+    raw = {
+        "rules": rules.id,
+        "unit": _cell_value(head[2][1]),
+        "year": _cell_value(head[3][1]),
+        "answers": answers,
+        "hasil": hasil,
+        "evidence": evidence,
+    }
     if isinstance(raw["year"], Decimal):
         raw["year"] = int(raw["year"])
     return parse_worksheet(raw, rules)
@@ -306,11 +364,19 @@ def export(ws: Worksheet, ev: Evaluation) -> Workbook:
     book = template(rules)
     sheet = book[SHEET]
     sheet["B3"], sheet["B4"] = ws.unit, ws.year
-    inputs = {code: value for answer in ws.answers.values() if isinstance(answer, dict)
-              for code, value in answer.items()}
+    inputs = {
+        code: value
+        for answer in ws.answers.values()
+        if isinstance(answer, dict)
+        for code, value in answer.items()
+    }
     level = {
-        "pengungkit": {"pengungkit": ev.pengungkit}, "part": ev.parts, "area": ev.areas,
-        "indicator": ev.indicators, "hasil": {"hasil": ev.hasil}, "group": ev.hasil_groups,
+        "pengungkit": {"pengungkit": ev.pengungkit},
+        "part": ev.parts,
+        "area": ev.areas,
+        "indicator": ev.indicators,
+        "hasil": {"hasil": ev.hasil},
+        "group": ev.hasil_groups,
         "total": {"total": ev.total},
     }
     for row in range(HEADER_ROW + 1, sheet.max_row + 1):
@@ -350,24 +416,66 @@ def export(ws: Worksheet, ev: Evaluation) -> Workbook:
 def _summary(sheet: Sheet, rules: RuleSet, ev: Evaluation) -> None:
     sheet.append([rules.title])
     sheet.append(["Unit", ev.unit, "Tahun", ev.year])
-    sheet.append(["Predikat / predicate", ev.predicate or "-",
-                  "" if ev.predicate_determined else "belum dapat ditentukan / undetermined"])
+    sheet.append(
+        [
+            "Predikat / predicate",
+            ev.predicate or "-",
+            "" if ev.predicate_determined else "belum dapat ditentukan / undetermined",
+        ]
+    )
     sheet.append([])
     sheet.append(["Kode", "Uraian", "Skor", "Bobot", *(f"Min {p}" for p in PREDICATES)])
-    sheet.append(["total", "Total", _number(ev.total), rules.total_weight,
-                  *(rules.predicates[p].total_minimum if p in rules.predicates else None
-                    for p in PREDICATES)])
-    sheet.append(["pengungkit", "Pengungkit", _number(ev.pengungkit), rules.pengungkit.weight,
-                  *((rules.pengungkit.minimum or {}).get(p) for p in PREDICATES)])
+    sheet.append(
+        [
+            "total",
+            "Total",
+            _number(ev.total),
+            rules.total_weight,
+            *(
+                rules.predicates[p].total_minimum if p in rules.predicates else None
+                for p in PREDICATES
+            ),
+        ]
+    )
+    sheet.append(
+        [
+            "pengungkit",
+            "Pengungkit",
+            _number(ev.pengungkit),
+            rules.pengungkit.weight,
+            *((rules.pengungkit.minimum or {}).get(p) for p in PREDICATES),
+        ]
+    )
     for part, area in rules.area_parts():
-        sheet.append([area.code, f"{part.name}: {area.name}", _number(ev.areas[area.code]),
-                      area.weight, *((area.minimum or {}).get(p) for p in PREDICATES)])
+        sheet.append(
+            [
+                area.code,
+                f"{part.name}: {area.name}",
+                _number(ev.areas[area.code]),
+                area.weight,
+                *((area.minimum or {}).get(p) for p in PREDICATES),
+            ]
+        )
     for group in rules.hasil.groups:
-        sheet.append([group.code, group.name, _number(ev.hasil_groups[group.code]), group.weight,
-                      *((group.minimum or {}).get(p) for p in PREDICATES)])
+        sheet.append(
+            [
+                group.code,
+                group.name,
+                _number(ev.hasil_groups[group.code]),
+                group.weight,
+                *((group.minimum or {}).get(p) for p in PREDICATES),
+            ]
+        )
         for ind in group.indicators:
-            sheet.append([ind.code, ind.name, _number(ev.hasil_indicators[ind.code]), ind.weight,
-                          *((ind.minimum or {}).get(p) for p in PREDICATES)])
+            sheet.append(
+                [
+                    ind.code,
+                    ind.name,
+                    _number(ev.hasil_indicators[ind.code]),
+                    ind.weight,
+                    *((ind.minimum or {}).get(p) for p in PREDICATES),
+                ]
+            )
     sheet.append([])
     for name in PREDICATES:
         for s in ev.shortfalls.get(name, []):

@@ -19,22 +19,28 @@ from alembic import op
 
 import wbs.core.db
 
-revision: str = 'sec_keys_0001'
-down_revision: str | None = 'sec_pow_0001'
+revision: str = "sec_keys_0001"
+down_revision: str | None = "sec_pow_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('staff_key_ids',
-    sa.Column('key_id', sa.String(length=32), nullable=False),
-    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', wbs.core.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_staff_key_ids_staff_id_staff'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('key_id', name=op.f('pk_staff_key_ids'))
+    op.create_table(
+        "staff_key_ids",
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", wbs.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_staff_key_ids_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_staff_key_ids")),
     )
-    with op.batch_alter_table('staff_key_ids', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_staff_key_ids_staff_id'), ['staff_id'], unique=False)
+    with op.batch_alter_table("staff_key_ids", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_key_ids_staff_id"), ["staff_id"], unique=False)
     _backfill()
 
 
@@ -42,10 +48,15 @@ def _backfill() -> None:
     from crypto.keys import key_id_hex
 
     bind = op.get_bind()
-    staff = sa.table('staff', sa.column('id'), sa.column('public_key'),
-                     sa.column('key_approved_at'))
-    key_ids = sa.table('staff_key_ids', sa.column('key_id'), sa.column('staff_id'),
-                       sa.column('created_at', wbs.core.db.UtcDateTime(timezone=True)))
+    staff = sa.table(
+        "staff", sa.column("id"), sa.column("public_key"), sa.column("key_approved_at")
+    )
+    key_ids = sa.table(
+        "staff_key_ids",
+        sa.column("key_id"),
+        sa.column("staff_id"),
+        sa.column("created_at", wbs.core.db.UtcDateTime(timezone=True)),
+    )
     holders: dict[str, list[int]] = defaultdict(list)
     for staff_id, public_key in bind.execute(
         sa.select(staff.c.id, staff.c.public_key).where(staff.c.public_key.is_not(None))
@@ -55,8 +66,11 @@ def _backfill() -> None:
         except Exception:  # noqa: S112 - an unreadable key claims nothing
             continue
     now = datetime.now(UTC)
-    rows = [{'key_id': k, 'staff_id': ids[0], 'created_at': now}
-            for k, ids in holders.items() if len(ids) == 1]
+    rows = [
+        {"key_id": k, "staff_id": ids[0], "created_at": now}
+        for k, ids in holders.items()
+        if len(ids) == 1
+    ]
     if rows:
         bind.execute(key_ids.insert(), rows)
     shared = sorted(i for ids in holders.values() if len(ids) > 1 for i in ids)
@@ -65,7 +79,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('staff_key_ids', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_staff_key_ids_staff_id'))
+    with op.batch_alter_table("staff_key_ids", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_key_ids_staff_id"))
 
-    op.drop_table('staff_key_ids')
+    op.drop_table("staff_key_ids")
