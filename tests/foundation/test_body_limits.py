@@ -49,7 +49,7 @@ async def test_oversized_content_length_is_refused_before_anything_is_read(clien
     # The review's request: 256 MiB of JSON to a case route, without a session.
     source = Source(chunks=64, size=64 * KIB)
     response = await client.post(
-        f"{CASE}/status",
+        f"{CASE}/assignee",
         content=source,
         headers={"content-type": "application/json", "content-length": str(256 * MIB)},
     )
@@ -115,11 +115,11 @@ async def test_larger_routes_get_their_own_limit_and_no_more(client):
 
 async def test_normal_requests_are_unaffected(client):
     # Without a CSRF token the case route refuses as it always did (after reading the body).
-    assert (await client.post(f"{CASE}/status", json={"status": "x"})).status_code == 403
+    assert (await client.post(f"{CASE}/actions", json={"action": "x"})).status_code == 403
     # A body at the limit, streamed without a length, reaches the route whole (blank JSON).
     source = Source(chunks=DEFAULT_BODY_LIMIT // KIB)
     response = await client.post(
-        f"{CASE}/status", content=source, headers={"content-type": "application/json"}
+        f"{CASE}/actions", content=source, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422 and source.pulled == DEFAULT_BODY_LIMIT // KIB
     assert (await client.get("/healthz")).status_code == 200
@@ -139,6 +139,8 @@ def expected_large() -> dict[tuple[str, str], int]:
         ("POST", "/kotak-surat/pesan"): r.form_body_bytes,
         ("POST", "/api/v1/cases/{report_id}/notes"): r.note_body_bytes,
         ("POST", "/api/v1/cases/{report_id}/recipients"): 16 * KIB,
+        # a workflow action: facts and an encrypted message to the reporter
+        ("POST", "/api/v1/cases/{report_id}/actions"): 256 * KIB,
         ("PUT", "/api/v1/staff/me/key"): 64 * KIB,
         ("PUT", "/api/v1/staff/me/passphrase"): 64 * KIB,
         ("PUT", "/api/v1/admin/units/{code}/directory"): 2 * MIB,
