@@ -92,7 +92,7 @@ async def unit_info(code: str, db: DbSession) -> UnitOut:
         channels=[
             ChannelOut(
                 case_type=c.case_type,
-                name=CHANNEL_NAMES[c.case_type][0],
+                name=CHANNEL_NAMES[c.case_type].id,
                 enabled=c.enabled,
                 ready=bool(c.enabled and doc and doc.channels.get(c.case_type.value)),
             )

@@ -39,8 +39,7 @@ def _f2(value: Fraction | Decimal | None) -> str:
 
 
 def _assessor_name(assessor: Assessor, lang: str) -> str:
-    id_name, en_name = ASSESSOR_NAMES[assessor]
-    return en_name if lang == "en" else id_name
+    return ASSESSOR_NAMES[assessor].get(lang)
 
 
 # ------------------------------------------------------------------------------------ pages
