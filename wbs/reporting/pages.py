@@ -259,15 +259,11 @@ async def form_context(
     }
 
 
-def error_list(
-    kind: CaseType, errors: dict[str, tuple[str, str]], lang: str
-) -> list[tuple[str, str, str]]:
+def error_list(kind: CaseType, errors: dict[str, Text], lang: str) -> list[tuple[str, str, str]]:
     """(input id, field label, message) for the summary that links to each field."""
-    labels = {f.input_id: f.label(lang) for f in report_fields.form_for(kind).fields}
-    labels |= {f"i-{f.name}": f.label(lang) for f in report_fields.IDENTITY}
-    return [
-        (fid, labels.get(fid, fid), Text(*message).get(lang)) for fid, message in errors.items()
-    ]
+    labels = {f.input_id: f.label.get(lang) for f in report_fields.form_for(kind).fields}
+    labels |= {f"i-{f.name}": f.label.get(lang) for f in report_fields.IDENTITY}
+    return [(fid, labels.get(fid, fid), message.get(lang)) for fid, message in errors.items()]
 
 
 @router.get("/lapor/{code}/{case_type}", response_class=HTMLResponse)
@@ -374,7 +370,7 @@ def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
     """The no-JavaScript mailbox as template data (already decrypted by the service)."""
     kind = CaseType(view.channel)
     return {
-        "labels": {f.name: f.label(lang) for f in report_fields.form_for(kind).fields},
+        "labels": {f.name: f.label.get(lang) for f in report_fields.form_for(kind).fields},
         "case_number": view.case_number,
         "channel": channel_name(kind, lang),
         "status": Text(*view.status_label).get(lang),
