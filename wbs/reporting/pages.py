@@ -373,7 +373,7 @@ def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
         "labels": {f.name: f.label.get(lang) for f in report_fields.form_for(kind).fields},
         "case_number": view.case_number,
         "channel": channel_name(kind, lang),
-        "status": Text(*view.status_label).get(lang),
+        "status": view.status_label.get(lang),
         "submitted_at": view.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
         "server_sealed": view.server_sealed,
         "fields": view.fields,

@@ -34,6 +34,7 @@ from wbs.core.errors import (
     ValidationFailed,
 )
 from wbs.core.files import StoreWriter
+from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
@@ -157,7 +158,7 @@ class MailboxView:
     messages: list[tuple[Message, list[str]]]
     attachments: list[tuple[Attachment, str | None]]
     proof: Proof
-    status_label: tuple[str, str] = field(default=("", ""))
+    status_label: Text = field(default=Text("", ""))
 
 
 # --------------------------------------------------------------------------- limits
