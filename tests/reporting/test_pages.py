@@ -99,13 +99,13 @@ def test_clean_checks_required_lengths_choices_and_named_reports():
     missing = fields.clean(CaseType.wbs, {"isi.apa": "x"})
     assert set(missing.errors) == {"f-siapa", "f-di_mana", "f-kapan", "f-bagaimana"}
     too_long = fields.clean(CaseType.wbs, {"isi.di_mana": "x" * 301})
-    assert too_long.errors["f-di_mana"][1] == "At most 300 characters."
+    assert too_long.errors["f-di_mana"].en == "At most 300 characters."
     gift = fields.clean(CaseType.gratifikasi, {"isi.jenis": "mobil", "identitas.nik": "123"})
-    assert gift.errors["f-jenis"][0] == "Pilih salah satu pilihan."
-    assert gift.errors["i-nik"][1] == "A NIK has 16 digits."
+    assert gift.errors["f-jenis"].id == "Pilih salah satu pilihan."
+    assert gift.errors["i-nik"].en == "A NIK has 16 digits."
     assert {"i-nama", "i-jabatan", "i-alamat", "i-telepon"} <= set(gift.errors)
     partial = fields.clean(CaseType.pengaduan, {"identitas.telepon": "0812"})
-    assert partial.errors["i-nama"][1] == "Give a name if you include your identity."
+    assert partial.errors["i-nama"].en == "Give a name if you include your identity."
 
 
 async def test_poster_page_and_pdf(client, make_unit):

@@ -36,13 +36,12 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
     rows = []
     for item in await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show):
         report = item.summary.report
-        name_id, name_en = CHANNEL_NAMES[report.case_type]
         rows.append(
             {
                 "report_id": report.public_id,
                 "case_number": report.case_number,
                 "unit": item.summary.unit_code,
-                "channel": name_en if lang == "en" else name_id,
+                "channel": CHANNEL_NAMES[report.case_type].get(lang),
                 "state": item.state_label.get(lang),
                 "status": item.status_label.get(lang),
                 "submitted_at": report.submitted_at,
@@ -92,14 +91,13 @@ async def case_page(
     seen = await handling.situation(
         db, workflows(request), staff, view.report.public_id, clock_of(request)
     )
-    name_id, name_en = CHANNEL_NAMES[view.report.case_type]
     return render(
         request,
         "cases/case.html",
         {
             "report": view.report,
             "unit": view.unit,
-            "channel": name_en if lang == "en" else name_id,
+            "channel": CHANNEL_NAMES[view.report.case_type].get(lang),
             "status": seen.flow.status_label.get(lang),
             "colleagues": await service.colleagues(db, view),
             "flow": panel(seen, lang),

@@ -15,6 +15,7 @@ from wbs.cases import repository
 from wbs.cases.models import Note
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.reporting import repository as reports
 from wbs.reporting import service as reporting
@@ -197,7 +198,7 @@ async def add_note(
     report = await writable(db, actor, report_id)
     kid = repository.current_key_id(actor)
     assert kid is not None  # noqa: S101 - readable implies an approved key
-    reporting.check_box_size(box, ctx.limits.report_max_message_bytes, "Catatan", "The note")
+    reporting.check_box_size(box, ctx.limits.report_max_message_bytes, Text("Catatan", "The note"))
     if await repository.note_exists(db, note_id):
         raise Conflict("Catatan ini sudah tersimpan.", "This note was already saved.")
     note = Note(

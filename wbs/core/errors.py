@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from wbs.core.text import Text
+
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
@@ -25,8 +27,13 @@ class DomainError(Exception):
         self.headers = headers or {}
         super().__init__(self.text_en)
 
+    @property
+    def text(self) -> Text:
+        """This error's message in both languages."""
+        return Text(self.text_id, self.text_en)
+
     def message(self, lang: str) -> str:
-        return self.text_en if lang == "en" else self.text_id
+        return self.text.get(lang)
 
     def as_json(self, lang: str) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from crypto.atrest import keyed_digest
 from wbs.core.files import FileStore
 from wbs.core.settings import Settings
+from wbs.core.text import Text
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
@@ -39,12 +40,11 @@ class Reporting:
     # The case workflows (labels of the status a reporter sees); set by the app.
     workflows: Workflows | None = None
 
-    def status_label(self, case_type: str, status: str) -> tuple[str, str]:
+    def status_label(self, case_type: str, status: str) -> Text:
         """The reporter-visible status label, from the case type's workflow file."""
         workflows = self.workflows or load_workflows(self.settings.workflows_dir)
         self.workflows = workflows
-        label = workflows.of(case_type).statuses[status]
-        return label.id, label.en
+        return workflows.of(case_type).statuses[status]
 
     @classmethod
     def build(

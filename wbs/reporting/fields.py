@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from wbs.core.text import Text
 from wbs.units.models import CaseType
+
+NO_TEXT = Text("", "")  # a field without help, a form without an identity note
 
 
 class Kind(StrEnum):
@@ -25,11 +28,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Choice:
     value: str
-    label_id: str
-    label_en: str
-
-    def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_id
+    label: Text
 
 
 @dataclass(frozen=True)
@@ -37,20 +36,12 @@ class Field:
     """One form field; `name` is the key in the encrypted content JSON."""
 
     name: str
-    label_id: str
-    label_en: str
+    label: Text
     kind: Kind = Kind.text
     required: bool = False
     max_length: int = 200
-    help_id: str = ""
-    help_en: str = ""
+    help: Text = NO_TEXT
     choices: tuple[Choice, ...] = ()
-
-    def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_id
-
-    def help(self, lang: str) -> str:
-        return self.help_en if lang == "en" else self.help_id
 
     @property
     def input_id(self) -> str:
@@ -60,27 +51,19 @@ class Field:
 @dataclass(frozen=True)
 class ReportForm:
     case_type: CaseType
-    intro_id: str
-    intro_en: str
+    intro: Text
     fields: tuple[Field, ...]
     identity_required: bool = False
-    identity_note_id: str = ""
-    identity_note_en: str = ""
-
-    def intro(self, lang: str) -> str:
-        return self.intro_en if lang == "en" else self.intro_id
-
-    def identity_note(self, lang: str) -> str:
-        return self.identity_note_en if lang == "en" else self.identity_note_id
+    identity_note: Text = NO_TEXT
 
 
 @dataclass
 class Cleaned:
-    """Checked values of a posted form; `errors` maps a field name to (id, en) messages."""
+    """Checked values of a posted form; `errors` maps a field name to its message."""
 
     fields: dict[str, str] = field(default_factory=dict)
     identity: dict[str, str] | None = None
-    errors: dict[str, tuple[str, str]] = field(default_factory=dict)
+    errors: dict[str, Text] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -92,269 +75,268 @@ SHORT = 300
 
 _WHEN = Field(
     "kapan",
-    "Kapan terjadi",
-    "When it happened",
+    Text("Kapan terjadi", "When it happened"),
     Kind.text,
     True,
     SHORT,
-    'Tanggal atau perkiraan waktu, misalnya "Maret 2026".',
-    'A date or an estimate, for example "March 2026".',
+    Text(
+        'Tanggal atau perkiraan waktu, misalnya "Maret 2026".',
+        'A date or an estimate, for example "March 2026".',
+    ),
 )
 
 WBS = ReportForm(
     CaseType.wbs,
-    "Laporkan dugaan pelanggaran oleh pegawai: apa yang terjadi, siapa yang terlibat, di mana, "
-    "kapan, dan bagaimana. Identitas Anda tidak diperlukan.",
-    "Report suspected wrongdoing by an employee: what happened, who was involved, where, when "
-    "and how. Your identity is not needed.",
+    Text(
+        "Laporkan dugaan pelanggaran oleh pegawai: apa yang terjadi, siapa yang terlibat, di mana, "
+        "kapan, dan bagaimana. Identitas Anda tidak diperlukan.",
+        "Report suspected wrongdoing by an employee: what happened, who was involved, where, when "
+        "and how. Your identity is not needed.",
+    ),
     (
         Field(
             "apa",
-            "Apa yang terjadi",
-            "What happened",
+            Text("Apa yang terjadi", "What happened"),
             Kind.textarea,
             True,
             LONG,
-            "Perbuatan yang diduga melanggar, sejelas mungkin.",
-            "The suspected act, as clearly as you can.",
+            Text(
+                "Perbuatan yang diduga melanggar, sejelas mungkin.",
+                "The suspected act, as clearly as you can.",
+            ),
         ),
         Field(
             "siapa",
-            "Siapa yang terlibat",
-            "Who was involved",
+            Text("Siapa yang terlibat", "Who was involved"),
             Kind.textarea,
             True,
             2_000,
-            "Nama, jabatan, atau unit kerja orang yang dilaporkan.",
-            "Name, position or work unit of the person reported.",
+            Text(
+                "Nama, jabatan, atau unit kerja orang yang dilaporkan.",
+                "Name, position or work unit of the person reported.",
+            ),
         ),
-        Field("di_mana", "Di mana", "Where", Kind.text, True, SHORT),
+        Field("di_mana", Text("Di mana", "Where"), Kind.text, True, SHORT),
         _WHEN,
         Field(
             "bagaimana",
-            "Bagaimana caranya",
-            "How it was done",
+            Text("Bagaimana caranya", "How it was done"),
             Kind.textarea,
             True,
             LONG,
-            "Cara perbuatan itu dilakukan dan bukti awal yang Anda ketahui.",
-            "How it was done and any initial evidence you know of.",
+            Text(
+                "Cara perbuatan itu dilakukan dan bukti awal yang Anda ketahui.",
+                "How it was done and any initial evidence you know of.",
+            ),
         ),
         Field(
             "berapa",
-            "Perkiraan nilai kerugian (jika ada)",
-            "Estimated loss (if any)",
+            Text("Perkiraan nilai kerugian (jika ada)", "Estimated loss (if any)"),
             Kind.money,
             False,
             100,
-            "Dalam rupiah.",
-            "In rupiah.",
+            Text("Dalam rupiah.", "In rupiah."),
         ),
     ),
 )
 
 PENGADUAN = ReportForm(
     CaseType.pengaduan,
-    "Sampaikan keluhan atas layanan unit ini: layanan apa, apa yang tidak sesuai standar, "
-    "kerugian yang Anda alami, dan penyelesaian yang Anda harapkan.",
-    "Complain about a service of this unit: which service, what fell short of the service "
-    "standard, what you lost, and the resolution you ask for.",
+    Text(
+        "Sampaikan keluhan atas layanan unit ini: layanan apa, apa yang tidak sesuai standar, "
+        "kerugian yang Anda alami, dan penyelesaian yang Anda harapkan.",
+        "Complain about a service of this unit: which service, what fell short of the service "
+        "standard, what you lost, and the resolution you ask for.",
+    ),
     (
         Field(
             "layanan",
-            "Layanan",
-            "Service",
+            Text("Layanan", "Service"),
             Kind.text,
             True,
             SHORT,
-            "Nama layanan yang Anda terima.",
-            "The service you received.",
+            Text("Nama layanan yang Anda terima.", "The service you received."),
         ),
         Field(
             "masalah",
-            "Apa yang tidak sesuai",
-            "What went wrong",
+            Text("Apa yang tidak sesuai", "What went wrong"),
             Kind.textarea,
             True,
             LONG,
-            "Apa yang terjadi dan apa yang seharusnya menurut standar layanan.",
-            "What happened and what the service standard says should have happened.",
+            Text(
+                "Apa yang terjadi dan apa yang seharusnya menurut standar layanan.",
+                "What happened and what the service standard says should have happened.",
+            ),
         ),
-        Field("kerugian", "Kerugian yang dialami", "Loss suffered", Kind.textarea, False, 5_000),
+        Field(
+            "kerugian", Text("Kerugian yang dialami", "Loss suffered"), Kind.textarea, False, 5_000
+        ),
         Field(
             "penyelesaian",
-            "Penyelesaian yang diharapkan",
-            "Resolution sought",
+            Text("Penyelesaian yang diharapkan", "Resolution sought"),
             Kind.textarea,
             True,
             5_000,
         ),
-        Field("tempat", "Tempat layanan", "Place of the service", Kind.text, True, SHORT),
+        Field("tempat", Text("Tempat layanan", "Place of the service"), Kind.text, True, SHORT),
         Field(
             "waktu",
-            "Waktu layanan",
-            "Time of the service",
+            Text("Waktu layanan", "Time of the service"),
             Kind.text,
             True,
             SHORT,
-            "Pengaduan dapat disampaikan paling lambat 30 hari setelah layanan.",
-            "A complaint may be filed within 30 days of the service.",
+            Text(
+                "Pengaduan dapat disampaikan paling lambat 30 hari setelah layanan.",
+                "A complaint may be filed within 30 days of the service.",
+            ),
         ),
     ),
 )
 
 GRATIFIKASI = ReportForm(
     CaseType.gratifikasi,
-    "Laporkan pemberian (gratifikasi) yang Anda terima atau tolak, paling lambat 10 hari kerja "
-    "sejak diterima. Laporan gratifikasi wajib mencantumkan identitas pelapor; identitas tetap "
-    "dienkripsi dan hanya dibuka oleh UPG.",
-    "Report a gift (gratification) you received or refused, within 10 working days of "
-    "receiving it. Gratification reports must name the reporter; the identity is still "
-    "encrypted and opened only by the gratification control unit (UPG).",
+    Text(
+        "Laporkan pemberian (gratifikasi) yang Anda terima atau tolak, paling lambat 10 hari kerja "
+        "sejak diterima. Laporan gratifikasi wajib mencantumkan identitas pelapor; identitas tetap "
+        "dienkripsi dan hanya dibuka oleh UPG.",
+        "Report a gift (gratification) you received or refused, within 10 working days of "
+        "receiving it. Gratification reports must name the reporter; the identity is still "
+        "encrypted and opened only by the gratification control unit (UPG).",
+    ),
     (
         Field(
             "penerima",
-            "Penerima dan jabatannya",
-            "Recipient and position",
+            Text("Penerima dan jabatannya", "Recipient and position"),
             Kind.text,
             True,
             SHORT,
         ),
         Field(
             "pemberi",
-            "Nama dan alamat pemberi",
-            "Giver's name and address",
+            Text("Nama dan alamat pemberi", "Giver's name and address"),
             Kind.textarea,
             True,
             1_000,
         ),
         Field(
             "hubungan",
-            "Hubungan dengan pemberi",
-            "Relation to the giver",
+            Text("Hubungan dengan pemberi", "Relation to the giver"),
             Kind.text,
             True,
             SHORT,
-            "Misalnya rekanan, pengguna layanan, keluarga, rekan kerja.",
-            "For example supplier, service user, family, coworker.",
+            Text(
+                "Misalnya rekanan, pengguna layanan, keluarga, rekan kerja.",
+                "For example supplier, service user, family, coworker.",
+            ),
         ),
         Field(
             "jenis",
-            "Jenis pemberian",
-            "Type of gift",
+            Text("Jenis pemberian", "Type of gift"),
             Kind.select,
             True,
             40,
             choices=(
-                Choice("uang", "Uang", "Money"),
-                Choice("barang", "Barang", "Goods"),
-                Choice("makanan", "Makanan/minuman", "Food or drink"),
+                Choice("uang", Text("Uang", "Money")),
+                Choice("barang", Text("Barang", "Goods")),
+                Choice("makanan", Text("Makanan/minuman", "Food or drink")),
                 Choice(
                     "fasilitas",
-                    "Fasilitas, perjalanan, atau hiburan",
-                    "Facilities, travel or entertainment",
+                    Text(
+                        "Fasilitas, perjalanan, atau hiburan", "Facilities, travel or entertainment"
+                    ),
                 ),
-                Choice("lainnya", "Lainnya", "Other"),
+                Choice("lainnya", Text("Lainnya", "Other")),
             ),
         ),
         Field(
             "uraian",
-            "Uraian pemberian",
-            "Description of the gift",
+            Text("Uraian pemberian", "Description of the gift"),
             Kind.textarea,
             True,
             5_000,
         ),
-        Field(
-            "nilai",
-            "Perkiraan nilai (Rp)",
-            "Estimated value (Rp)",
-            Kind.money,
-            True,
-            100,
-        ),
-        Field("tanggal", "Tanggal penerimaan", "Date received", Kind.date, True, 10),
-        Field("tempat", "Tempat penerimaan", "Place received", Kind.text, True, SHORT),
+        Field("nilai", Text("Perkiraan nilai (Rp)", "Estimated value (Rp)"), Kind.money, True, 100),
+        Field("tanggal", Text("Tanggal penerimaan", "Date received"), Kind.date, True, 10),
+        Field("tempat", Text("Tempat penerimaan", "Place received"), Kind.text, True, SHORT),
         Field(
             "kronologi",
-            "Kronologi",
-            "Chronology",
+            Text("Kronologi", "Chronology"),
             Kind.textarea,
             True,
             LONG,
-            "Bagaimana pemberian itu terjadi.",
-            "How the gift came about.",
+            Text("Bagaimana pemberian itu terjadi.", "How the gift came about."),
         ),
         Field(
             "status",
-            "Status pemberian",
-            "What happened to the gift",
+            Text("Status pemberian", "What happened to the gift"),
             Kind.select,
             True,
             40,
             choices=(
-                Choice("ditolak", "Ditolak", "Refused"),
-                Choice("dititipkan", "Dititipkan ke UPG", "Deposited with the UPG"),
-                Choice("disimpan", "Masih disimpan penerima", "Still kept by the recipient"),
+                Choice("ditolak", Text("Ditolak", "Refused")),
+                Choice("dititipkan", Text("Dititipkan ke UPG", "Deposited with the UPG")),
+                Choice("disimpan", Text("Masih disimpan penerima", "Still kept by the recipient")),
                 Choice(
-                    "disalurkan", "Disalurkan (makanan mudah rusak)", "Donated (perishable food)"
+                    "disalurkan",
+                    Text("Disalurkan (makanan mudah rusak)", "Donated (perishable food)"),
                 ),
             ),
         ),
     ),
     identity_required=True,
-    identity_note_id="Wajib untuk laporan gratifikasi (UU 30/2002 pasal 16).",
-    identity_note_en="Required for gratification reports (Law 30/2002 art. 16).",
+    identity_note=Text(
+        "Wajib untuk laporan gratifikasi (UU 30/2002 pasal 16).",
+        "Required for gratification reports (Law 30/2002 art. 16).",
+    ),
 )
 
 BENTURAN = ReportForm(
     CaseType.benturan_kepentingan,
-    "Nyatakan atau laporkan benturan kepentingan: kepentingan apa, keputusan apa yang "
-    "dipengaruhi, dan siapa saja yang terlibat. Atasan yang berwenang akan menetapkan "
-    "pengendaliannya.",
-    "Declare or report a conflict of interest: what interest, which decision it affects, "
-    "and who is involved. The competent superior decides how to control it.",
+    Text(
+        "Nyatakan atau laporkan benturan kepentingan: kepentingan apa, keputusan apa yang "
+        "dipengaruhi, dan siapa saja yang terlibat. Atasan yang berwenang akan menetapkan "
+        "pengendaliannya.",
+        "Declare or report a conflict of interest: what interest, which decision it affects, "
+        "and who is involved. The competent superior decides how to control it.",
+    ),
     (
         Field(
             "kepentingan",
-            "Kepentingan",
-            "The interest",
+            Text("Kepentingan", "The interest"),
             Kind.textarea,
             True,
             LONG,
-            "Misalnya kepentingan pribadi, bisnis, keluarga, atau hubungan dengan pihak tertentu.",
-            "For example a personal, business or family interest, or ties to a party.",
+            Text(
+                "Misalnya kepentingan pribadi, bisnis, keluarga, atau hubungan dengan "
+                "pihak tertentu.",
+                "For example a personal, business or family interest, or ties to a party.",
+            ),
         ),
         Field(
             "keputusan",
-            "Keputusan yang dipengaruhi",
-            "The decision at stake",
+            Text("Keputusan yang dipengaruhi", "The decision at stake"),
             Kind.textarea,
             True,
             LONG,
         ),
-        Field(
-            "pihak",
-            "Pihak yang terlibat",
-            "People involved",
-            Kind.textarea,
-            True,
-            2_000,
-        ),
+        Field("pihak", Text("Pihak yang terlibat", "People involved"), Kind.textarea, True, 2_000),
         Field(
             "sifat",
-            "Sifat benturan",
-            "Kind of conflict",
+            Text("Sifat benturan", "Kind of conflict"),
             Kind.select,
             True,
             40,
             choices=(
-                Choice("aktual", "Aktual", "Actual"),
-                Choice("potensial", "Potensial", "Potential"),
+                Choice("aktual", Text("Aktual", "Actual")),
+                Choice("potensial", Text("Potensial", "Potential")),
             ),
         ),
         Field(
-            "kapan", "Kapan keputusan diambil", "When the decision is due", Kind.text, False, SHORT
+            "kapan",
+            Text("Kapan keputusan diambil", "When the decision is due"),
+            Kind.text,
+            False,
+            SHORT,
         ),
     ),
 )
@@ -364,26 +346,26 @@ FORMS: dict[CaseType, ReportForm] = {
 }
 
 IDENTITY: tuple[Field, ...] = (
-    Field("nama", "Nama lengkap", "Full name", Kind.text, True, SHORT),
+    Field("nama", Text("Nama lengkap", "Full name"), Kind.text, True, SHORT),
     Field(
         "nik",
-        "NIK",
-        "National identity number (NIK)",
+        Text("NIK", "National identity number (NIK)"),
         Kind.text,
         False,
         16,
-        "16 angka.",
-        "16 digits.",
+        Text("16 angka.", "16 digits."),
     ),
-    Field("jabatan", "Jabatan / pekerjaan", "Position or occupation", Kind.text, False, SHORT),
-    Field("alamat", "Alamat", "Address", Kind.textarea, False, 1_000),
-    Field("telepon", "Nomor telepon", "Phone number", Kind.text, False, 30),
-    Field("email", "E-mail", "E-mail", Kind.text, False, 254),
+    Field(
+        "jabatan", Text("Jabatan / pekerjaan", "Position or occupation"), Kind.text, False, SHORT
+    ),
+    Field("alamat", Text("Alamat", "Address"), Kind.textarea, False, 1_000),
+    Field("telepon", Text("Nomor telepon", "Phone number"), Kind.text, False, 30),
+    Field("email", Text("E-mail", "E-mail"), Kind.text, False, 254),
 )
 # Gratification reports are named: these identity fields are then required too.
 IDENTITY_REQUIRED_NAMED = frozenset({"nama", "nik", "jabatan", "alamat", "telepon"})
 
-REQUIRED = ("Wajib diisi.", "This field is required.")
+REQUIRED = Text("Wajib diisi.", "This field is required.")
 
 
 def form_for(case_type: CaseType) -> ReportForm:
@@ -394,19 +376,21 @@ def identity_required(form: ReportForm, name: str) -> bool:
     return form.identity_required and name in IDENTITY_REQUIRED_NAMED
 
 
-def _check(f: Field, value: str, required: bool) -> tuple[str, str] | None:
+def _check(f: Field, value: str, required: bool) -> Text | None:
     if not value:
         return REQUIRED if required else None
     if len(value) > f.max_length:
-        return (f"Paling banyak {f.max_length} karakter.", f"At most {f.max_length} characters.")
+        return Text(
+            f"Paling banyak {f.max_length} karakter.", f"At most {f.max_length} characters."
+        )
     if f.kind is Kind.select and value not in {c.value for c in f.choices}:
-        return ("Pilih salah satu pilihan.", "Choose one of the options.")
+        return Text("Pilih salah satu pilihan.", "Choose one of the options.")
     if f.kind is Kind.money and not value.replace(".", "").replace(",", "").isdigit():
-        return ("Tulis angka saja, misalnya 1500000.", "Digits only, for example 1500000.")
+        return Text("Tulis angka saja, misalnya 1500000.", "Digits only, for example 1500000.")
     if f.kind is Kind.date and not _is_date(value):
-        return ("Tanggal tidak valid (TTTT-BB-HH).", "Not a valid date (YYYY-MM-DD).")
+        return Text("Tanggal tidak valid (TTTT-BB-HH).", "Not a valid date (YYYY-MM-DD).")
     if f.name == "nik" and not (value.isdigit() and len(value) == 16):
-        return ("NIK terdiri dari 16 angka.", "A NIK has 16 digits.")
+        return Text("NIK terdiri dari 16 angka.", "A NIK has 16 digits.")
     return None
 
 
@@ -448,7 +432,7 @@ def clean(case_type: CaseType, posted: Mapping[str, str]) -> Cleaned:
     if identity:
         missing_name = "nama" not in identity
         if missing_name and "i-nama" not in out.errors:
-            out.errors["i-nama"] = (
+            out.errors["i-nama"] = Text(
                 "Isi nama jika Anda mencantumkan identitas.",
                 "Give a name if you include your identity.",
             )

@@ -29,6 +29,7 @@ from wbs.core.security import (
     csrf_token,
 )
 from wbs.core.templating import render
+from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.reporting import fields as report_fields
 from wbs.reporting import plain, service
@@ -75,8 +76,7 @@ class UnitPage:
 
 
 def channel_name(case_type: CaseType, lang: str) -> str:
-    name_id, name_en = CHANNEL_NAMES[case_type]
-    return name_en if lang == "en" else name_id
+    return CHANNEL_NAMES[case_type].get(lang)
 
 
 async def unit_page(db: DbSession, code: str, lang: str) -> UnitPage:
@@ -259,16 +259,11 @@ async def form_context(
     }
 
 
-def error_list(
-    kind: CaseType, errors: dict[str, tuple[str, str]], lang: str
-) -> list[tuple[str, str, str]]:
+def error_list(kind: CaseType, errors: dict[str, Text], lang: str) -> list[tuple[str, str, str]]:
     """(input id, field label, message) for the summary that links to each field."""
-    labels = {f.input_id: f.label(lang) for f in report_fields.form_for(kind).fields}
-    labels |= {f"i-{f.name}": f.label(lang) for f in report_fields.IDENTITY}
-    return [
-        (fid, labels.get(fid, fid), message[1] if lang == "en" else message[0])
-        for fid, message in errors.items()
-    ]
+    labels = {f.input_id: f.label.get(lang) for f in report_fields.form_for(kind).fields}
+    labels |= {f"i-{f.name}": f.label.get(lang) for f in report_fields.IDENTITY}
+    return [(fid, labels.get(fid, fid), message.get(lang)) for fid, message in errors.items()]
 
 
 @router.get("/lapor/{code}/{case_type}", response_class=HTMLResponse)
@@ -375,10 +370,10 @@ def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
     """The no-JavaScript mailbox as template data (already decrypted by the service)."""
     kind = CaseType(view.channel)
     return {
-        "labels": {f.name: f.label(lang) for f in report_fields.form_for(kind).fields},
+        "labels": {f.name: f.label.get(lang) for f in report_fields.form_for(kind).fields},
         "case_number": view.case_number,
         "channel": channel_name(kind, lang),
-        "status": view.status_label[1] if lang == "en" else view.status_label[0],
+        "status": view.status_label.get(lang),
         "submitted_at": view.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
         "server_sealed": view.server_sealed,
         "fields": view.fields,

@@ -25,6 +25,7 @@ from crypto.boxes import DataKey, ReportContext
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from wbs.core.errors import PayloadTooLarge, ValidationFailed
+from wbs.core.text import Text
 from wbs.reporting import service
 from wbs.reporting.context import Reporting
 from wbs.reporting.models import Message, Report
@@ -56,7 +57,7 @@ class PlainMessage:
 class PlainMailbox:
     case_number: str
     channel: str
-    status_label: tuple[str, str]
+    status_label: Text
     submitted_at: datetime
     server_sealed: bool
     fields: dict[str, str] = field(repr=False)

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import io
 
-POSTER_TEXT = {
-    "id": (
+from wbs.core.text import Text
+
+# The poster's texts: title, scan line, anonymity note, key label, unsigned-key note.
+POSTER_TEXT = (
+    Text(
         "Laporkan pelanggaran, keluhan, gratifikasi, dan benturan kepentingan",
+        "Report wrongdoing, complaints, gratification and conflicts of interest",
+    ),
+    Text(
         "Pindai kode QR atau buka alamat ini:",
+        "Scan the QR code or open this address:",
+    ),
+    Text(
         "Identitas Anda tidak diminta (kecuali laporan gratifikasi). Laporan dienkripsi di "
         "perangkat Anda; simpan tanda terima untuk melihat tanggapan.",
-        "Sidik jari kunci unit (cocokkan dengan yang ditampilkan saat melapor):",
-        "Kunci unit belum ditandatangani.",
-    ),
-    "en": (
-        "Report wrongdoing, complaints, gratification and conflicts of interest",
-        "Scan the QR code or open this address:",
         "Your identity is not asked for (except for gratification reports). Reports are "
         "encrypted on your device; keep the receipt to read the answers.",
+    ),
+    Text(
+        "Sidik jari kunci unit (cocokkan dengan yang ditampilkan saat melapor):",
         "Unit key fingerprint (compare with the one shown when you report):",
+    ),
+    Text(
+        "Kunci unit belum ditandatangani.",
         "The unit key is not signed yet.",
     ),
-}
+)
 
 
 def make_poster_pdf(
@@ -41,7 +50,7 @@ def make_poster_pdf(
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
-    title, scan, anonymity, key_label, no_key = POSTER_TEXT["en" if lang == "en" else "id"]
+    title, scan, anonymity, key_label, no_key = (text.get(lang) for text in POSTER_TEXT)
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4, invariant=True)
     pdf.setTitle(f"wbs {unit_code}")

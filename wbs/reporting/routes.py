@@ -92,7 +92,7 @@ async def unit_info(code: str, db: DbSession) -> UnitOut:
         channels=[
             ChannelOut(
                 case_type=c.case_type,
-                name=CHANNEL_NAMES[c.case_type][0],
+                name=CHANNEL_NAMES[c.case_type].id,
                 enabled=c.enabled,
                 ready=bool(c.enabled and doc and doc.channels.get(c.case_type.value)),
             )
@@ -257,7 +257,7 @@ async def mailbox(report: MailboxReport, db: DbSession, ctx: ReportingCtx) -> Ma
         submitted_at=report.submitted_at,
         server_sealed=report.server_sealed,
         status=report.status.value,
-        status_label=StatusLabel(id=view.status_label[0], en=view.status_label[1]),
+        status_label=StatusLabel(id=view.status_label.id, en=view.status_label.en),
         envelope=EnvelopeOut.model_validate(view.envelope),
         messages=messages_out(view.messages),
         attachments=attachments_out(view.attachments),

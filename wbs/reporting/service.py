@@ -34,6 +34,7 @@ from wbs.core.errors import (
     ValidationFailed,
 )
 from wbs.core.files import StoreWriter
+from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
@@ -157,7 +158,7 @@ class MailboxView:
     messages: list[tuple[Message, list[str]]]
     attachments: list[tuple[Attachment, str | None]]
     proof: Proof
-    status_label: tuple[str, str] = field(default=("", ""))
+    status_label: Text = field(default=Text("", ""))
 
 
 # --------------------------------------------------------------------------- limits
@@ -167,11 +168,11 @@ def _b64u_bytes(text_len: int) -> int:
     return text_len * 3 // 4
 
 
-def check_box_size(box: str, limit: int, what_id: str, what_en: str) -> None:
+def check_box_size(box: str, limit: int, what: Text) -> None:
     if _b64u_bytes(len(box)) > limit + 64:
         raise FieldTooLarge(
-            f"{what_id} terlalu panjang (maks. {limit // 1024} KiB).",
-            f"{what_en} is too long (at most {limit // 1024} KiB).",
+            f"{what.id} terlalu panjang (maks. {limit // 1024} KiB).",
+            f"{what.en} is too long (at most {limit // 1024} KiB).",
         )
 
 
@@ -213,7 +214,7 @@ def store_files(
     stored: list[StoredBlob] = []
     with discard_on_error(ctx, stored):
         for item in declared:
-            check_box_size(item.metadata, 4096, "Keterangan lampiran", "Attachment metadata")
+            check_box_size(item.metadata, 4096, Text("Keterangan lampiran", "Attachment metadata"))
             put = ctx.blobs.put(by_id[item.id].source, ctx.limits.report_max_file_bytes)
             stored.append(StoredBlob(item.id, item.metadata, put.name, put.size, put.created))
             if put.size != item.size:
@@ -446,10 +447,12 @@ async def submit(
     if len(lookup) != 32:
         raise ValidationFailed("Tanda terima tidak valid.", "The receipt is not valid.")
     limits = ctx.limits
-    check_box_size(envelope.content, limits.report_max_content_bytes, "Isi laporan", "The report")
+    check_box_size(
+        envelope.content, limits.report_max_content_bytes, Text("Isi laporan", "The report")
+    )
     if envelope.identity is not None:
         check_box_size(
-            envelope.identity, limits.report_max_identity_bytes, "Data identitas", "Identity"
+            envelope.identity, limits.report_max_identity_bytes, Text("Data identitas", "Identity")
         )
     wrap_ids = _wrap_key_ids(envelope)
     reporter_kid = _reporter_key_id(envelope)
@@ -685,7 +688,7 @@ async def add_message(
     files: Sequence[IncomingAttachment] = (),
 ) -> Message:
     """A message in the mailbox thread (either direction), with its encrypted attachments."""
-    check_box_size(box, ctx.limits.report_max_message_bytes, "Pesan", "The message")
+    check_box_size(box, ctx.limits.report_max_message_bytes, Text("Pesan", "The message"))
     check_files(ctx, attachments, [f.id for f in files])
     if sender == SenderRole.reporter:
         size = _b64u_bytes(len(box)) + sum(a.size for a in attachments)

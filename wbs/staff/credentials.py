@@ -17,6 +17,7 @@ from crypto.errors import CryptoError, WeakParametersError
 from crypto.keys import PublicKey
 from crypto.staffkeys import weak_kdf_allowed
 from wbs.core.errors import ValidationFailed
+from wbs.core.text import Text
 from wbs.staff.passwords import check_length
 
 # Test suites create hundreds of accounts; they may ask for cheap parameters, which the
@@ -78,7 +79,7 @@ def _bad_kdf() -> ValidationFailed:
 def checked_wrap(text: str, public_key: str, *, recovery: bool) -> staffkeys.WrappedPrivateKey:
     """A wrapped private key (JSON text) for `public_key`: under a passphrase, or under the
     recovery key when `recovery`. Nothing here can open it; only its shape is checked."""
-    what_id, what_en = ("pemulihan", "recovery") if recovery else ("kata sandi", "passphrase")
+    what = Text("pemulihan", "recovery") if recovery else Text("kata sandi", "passphrase")
     try:
         wrapped = staffkeys.WrappedPrivateKey.from_json(text, weak_for_tests=weak_kdf_allowed())
         public = PublicKey.from_text(public_key)
@@ -89,17 +90,17 @@ def checked_wrap(text: str, public_key: str, *, recovery: bool) -> staffkeys.Wra
         ) from None
     except (CryptoError, ValueError, TypeError):
         raise ValidationFailed(
-            f"Kunci privat terbungkus ({what_id}) tidak valid.",
-            f"The wrapped private key ({what_en}) is not valid.",
+            f"Kunci privat terbungkus ({what.id}) tidak valid.",
+            f"The wrapped private key ({what.en}) is not valid.",
         ) from None
     if (wrapped.kdf is None) is not recovery:
         raise ValidationFailed(
-            f"Kunci privat terbungkus ({what_id}) memakai jenis pembungkus yang salah.",
-            f"The wrapped private key ({what_en}) uses the wrong kind of wrap.",
+            f"Kunci privat terbungkus ({what.id}) memakai jenis pembungkus yang salah.",
+            f"The wrapped private key ({what.en}) uses the wrong kind of wrap.",
         )
     if not hmac.compare_digest(wrapped.public.wire, public.wire):
         raise ValidationFailed(
-            f"Kunci privat terbungkus ({what_id}) bukan untuk kunci publik akun ini.",
-            f"The wrapped private key ({what_en}) is not for this account's public key.",
+            f"Kunci privat terbungkus ({what.id}) bukan untuk kunci publik akun ini.",
+            f"The wrapped private key ({what.en}) is not for this account's public key.",
         )
     return wrapped

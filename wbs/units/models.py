@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wbs.core.db import Base, BigId, CreatedMixin, IdMixin
+from wbs.core.text import Text
 
 
 class CaseType(enum.StrEnum):
@@ -19,11 +20,11 @@ class CaseType(enum.StrEnum):
     benturan_kepentingan = "benturan_kepentingan"
 
 
-CHANNEL_NAMES: dict[CaseType, tuple[str, str]] = {
-    CaseType.pengaduan: ("Pengaduan Masyarakat", "Public Complaints"),
-    CaseType.wbs: ("Whistle-Blowing System", "Whistle-Blowing System"),
-    CaseType.gratifikasi: ("Laporan Gratifikasi", "Gratification Reports"),
-    CaseType.benturan_kepentingan: ("Benturan Kepentingan", "Conflicts of Interest"),
+CHANNEL_NAMES: dict[CaseType, Text] = {
+    CaseType.pengaduan: Text("Pengaduan Masyarakat", "Public Complaints"),
+    CaseType.wbs: Text("Whistle-Blowing System", "Whistle-Blowing System"),
+    CaseType.gratifikasi: Text("Laporan Gratifikasi", "Gratification Reports"),
+    CaseType.benturan_kepentingan: Text("Benturan Kepentingan", "Conflicts of Interest"),
 }
 
 

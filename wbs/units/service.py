@@ -50,7 +50,7 @@ async def create_unit(
     db.add(unit)
     await db.flush()
     for case_type in CaseType:
-        db.add(Channel(unit_id=unit.id, case_type=case_type, name=CHANNEL_NAMES[case_type][0]))
+        db.add(Channel(unit_id=unit.id, case_type=case_type, name=CHANNEL_NAMES[case_type].id))
     await db.flush()
     await audit.append(
         db,

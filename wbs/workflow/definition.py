@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from wbs.calendar.workdays import MAX_DAYS, DayCount
+from wbs.core.text import Text as Text  # re-exported: wbs.workflow.definition.Text
 
 REPORTER_STATUSES = ("diterima", "diverifikasi", "ditindaklanjuti", "selesai", "ditolak")
 ROLES = ("admin", "verifikator", "investigator", "upg", "atasan", "auditor", "custodian")
@@ -37,17 +38,6 @@ class WorkflowError(ValueError):
     def __init__(self, file: str, where: str, problem: str) -> None:
         self.file, self.where, self.problem = file, where, problem
         super().__init__(f"{file}: {where}: {problem}")
-
-
-@dataclass(frozen=True)
-class Text:
-    """A label in Bahasa Indonesia and English."""
-
-    id: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.id
 
 
 class FactType(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wbs.core.text import Text
 from wbs.workflow.definition import Fact, FactType, Workflow
 from wbs.workflow.handling import Situation
 
@@ -56,7 +57,7 @@ def _shown(workflow: Workflow, fact: Fact, value: Any, lang: str) -> str:
     if fact.type is FactType.choice and isinstance(value, str) and value in fact.options:
         return fact.options[value].label.get(lang)
     if fact.type is FactType.boolean:
-        return ("Yes" if value else "No") if lang == "en" else ("Ya" if value else "Tidak")
+        return (Text("Ya", "Yes") if value else Text("Tidak", "No")).get(lang)
     return str(value)
 
 

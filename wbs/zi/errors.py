@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
+from wbs.core.text import Text
 
 
 class RuleSetError(DomainError):
@@ -39,10 +40,10 @@ class AnswerError(ValidationFailed):
 
     code = "zi_answer_invalid"
 
-    def __init__(self, item: str, problem_id: str, problem_en: str) -> None:
+    def __init__(self, item: str, problem: Text) -> None:
         self.item = item
         super().__init__(
-            f"{item}: {problem_id}",
-            f"{item}: {problem_en}",
+            f"{item}: {problem.id}",
+            f"{item}: {problem.en}",
             details={"code": item},
         )

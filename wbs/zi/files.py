@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from wbs.core.text import Text
 from wbs.zi import workbook
 from wbs.zi.errors import AnswerError
 from wbs.zi.ruleset import load_yaml
@@ -22,30 +23,34 @@ def parse_bytes(data: bytes, suffix: str) -> Worksheet:
     """Parse an answers document given its file suffix."""
     suffix = suffix.lower()
     if len(data) > MAX_BYTES:
-        raise AnswerError("file", "berkas terlalu besar", "file too large")
+        raise AnswerError("file", Text("berkas terlalu besar", "file too large"))
     if suffix == ".xlsx":
         return workbook.read(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AnswerError("file", "berkas bukan UTF-8", "file is not UTF-8") from None
+        raise AnswerError("file", Text("berkas bukan UTF-8", "file is not UTF-8")) from None
     if suffix in (".yaml", ".yml"):
         try:
             raw = load_yaml(text)
         except yaml.YAMLError as exc:
             where = getattr(exc, "problem_mark", None)
             line = f"line {where.line + 1}" if where is not None else "file"
-            raise AnswerError(line, "YAML tidak valid", "not valid YAML") from None
+            raise AnswerError(line, Text("YAML tidak valid", "not valid YAML")) from None
     elif suffix == ".json":
         try:
             raw = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            raise AnswerError(f"line {exc.lineno}", "JSON tidak valid", "not valid JSON") from None
+            raise AnswerError(
+                f"line {exc.lineno}", Text("JSON tidak valid", "not valid JSON")
+            ) from None
     else:
         raise AnswerError(
             "file",
-            f"jenis berkas tidak didukung ({suffix})",
-            f"unsupported file type ({suffix}); use {', '.join(SUFFIXES)}",
+            Text(
+                f"jenis berkas tidak didukung ({suffix})",
+                f"unsupported file type ({suffix}); use {', '.join(SUFFIXES)}",
+            ),
         )
     return parse_worksheet(raw)
 
@@ -53,5 +58,5 @@ def parse_bytes(data: bytes, suffix: str) -> Worksheet:
 def load(path: Path) -> Worksheet:
     """Read an answers file from disk."""
     if path.stat().st_size > MAX_BYTES:
-        raise AnswerError(path.name, "berkas terlalu besar", "file too large")
+        raise AnswerError(path.name, Text("berkas terlalu besar", "file too large"))
     return parse_bytes(path.read_bytes(), path.suffix)

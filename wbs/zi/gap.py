@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from wbs.core.text import Text
 from wbs.zi.ruleset import PREDICATES, RuleSet
 from wbs.zi.scoring import (
     ONE,
@@ -64,14 +65,8 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(Text):
     """Why a predicate cannot be reached (or decided), in Indonesian and English."""
-
-    id: str
-    en: str
-
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.id
 
     def __str__(self) -> str:
         return f"{self.id} / {self.en}"

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wbs.core.db import Base, BigId, CreatedMixin, IdMixin, utcnow
+from wbs.core.text import Text as Bilingual  # sqlalchemy.Text is imported above
 from wbs.units.models import Unit
 
 
@@ -30,10 +31,10 @@ class Assessor(enum.StrEnum):
     tpn = "tpn"
 
 
-ASSESSOR_NAMES: dict[Assessor, tuple[str, str]] = {
-    Assessor.unit: ("Penilaian mandiri unit", "Unit self-assessment"),
-    Assessor.tpi: ("Tim Penilai Internal (TPI)", "Internal assessment team (TPI)"),
-    Assessor.tpn: ("Tim Penilai Nasional (TPN)", "National assessment team (TPN)"),
+ASSESSOR_NAMES: dict[Assessor, Bilingual] = {
+    Assessor.unit: Bilingual("Penilaian mandiri unit", "Unit self-assessment"),
+    Assessor.tpi: Bilingual("Tim Penilai Internal (TPI)", "Internal assessment team (TPI)"),
+    Assessor.tpn: Bilingual("Tim Penilai Nasional (TPN)", "National assessment team (TPN)"),
 }
 
 

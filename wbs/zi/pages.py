@@ -17,6 +17,7 @@ from wbs.core.db import DbSession, PathId
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
 from wbs.core.i18n import request_language
 from wbs.core.templating import render
+from wbs.core.text import Text
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.staff.models import Staff
 from wbs.zi import documents, files, forms, repository, service, workbook
@@ -39,8 +40,7 @@ def _f2(value: Fraction | Decimal | None) -> str:
 
 
 def _assessor_name(assessor: Assessor, lang: str) -> str:
-    id_name, en_name = ASSESSOR_NAMES[assessor]
-    return en_name if lang == "en" else id_name
+    return ASSESSOR_NAMES[assessor].get(lang)
 
 
 # ------------------------------------------------------------------------------------ pages
@@ -298,8 +298,10 @@ async def import_page(
         if sheet.rules != assessment.rules_id:
             raise AnswerError(
                 "rules",
-                f"berkas memakai {sheet.rules}, penilaian ini {assessment.rules_id}",
-                f"the file uses {sheet.rules}, this assessment {assessment.rules_id}",
+                Text(
+                    f"berkas memakai {sheet.rules}, penilaian ini {assessment.rules_id}",
+                    f"the file uses {sheet.rules}, this assessment {assessment.rules_id}",
+                ),
             )
         await service.import_worksheet(db, staff, assessment, sheet)
     except (AnswerError, service.ChangedMeanwhile) as exc:

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from wbs.core.text import Text
 from wbs.zi.errors import AnswerError
 from wbs.zi.ruleset import PREDICATES, HasilIndicator, Item, RuleSet, get_rules
 
@@ -50,13 +51,13 @@ class Worksheet:
 
 def _number(code: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float | str):
-        raise AnswerError(code, "harus berupa angka", "must be a number")
+        raise AnswerError(code, Text("harus berupa angka", "must be a number"))
     try:
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except ArithmeticError:
-        raise AnswerError(code, "harus berupa angka", "must be a number") from None
+        raise AnswerError(code, Text("harus berupa angka", "must be a number")) from None
     if not number.is_finite():
-        raise AnswerError(code, "harus berupa angka terhingga", "must be a finite number")
+        raise AnswerError(code, Text("harus berupa angka terhingga", "must be a finite number"))
     return number
 
 
@@ -66,14 +67,16 @@ MAX_COUNT = 10**9
 def _count(code: str, value: Any) -> int:
     number = _number(code, value)
     if number < 0:
-        raise AnswerError(code, f"jumlah negatif ({number})", f"negative count ({number})")
+        raise AnswerError(code, Text(f"jumlah negatif ({number})", f"negative count ({number})"))
     if number > MAX_COUNT:
-        raise AnswerError(code, f"jumlah di atas {MAX_COUNT}", f"count above {MAX_COUNT}")
+        raise AnswerError(code, Text(f"jumlah di atas {MAX_COUNT}", f"count above {MAX_COUNT}"))
     if number != number.to_integral_value():
         raise AnswerError(
             code,
-            f"jumlah harus bilangan bulat ({number})",
-            f"count must be a whole number ({number})",
+            Text(
+                f"jumlah harus bilangan bulat ({number})",
+                f"count must be a whole number ({number})",
+            ),
         )
     return int(number)
 
@@ -82,16 +85,20 @@ def _label(rules: RuleSet, code: str, scale: str, value: Any) -> str:
     if not isinstance(value, str):
         raise AnswerError(
             code,
-            f"jawaban harus berupa pilihan ({', '.join(rules.scales[scale])})",
-            f"answer must be an option ({', '.join(rules.scales[scale])})",
+            Text(
+                f"jawaban harus berupa pilihan ({', '.join(rules.scales[scale])})",
+                f"answer must be an option ({', '.join(rules.scales[scale])})",
+            ),
         )
     label = value.strip().upper()
     if label not in rules.scales[scale]:
         allowed = ", ".join(rules.scales[scale])
         raise AnswerError(
             code,
-            f"pilihan '{value}' tidak dikenal (boleh: {allowed})",
-            f"unknown option '{value}' (allowed: {allowed})",
+            Text(
+                f"pilihan '{value}' tidak dikenal (boleh: {allowed})",
+                f"unknown option '{value}' (allowed: {allowed})",
+            ),
         )
     return label
 
@@ -126,14 +133,18 @@ def _formula_inputs(code: str, item: Item, value: Any) -> Inputs:
     if not isinstance(value, Mapping):
         raise AnswerError(
             code,
-            "butir rumus diisi dengan angka per masukan",
-            "a formula item takes a number per input",
+            Text(
+                "butir rumus diisi dengan angka per masukan",
+                "a formula item takes a number per input",
+            ),
         )
     inputs: Inputs = {}
     for key, raw in value.items():
         key = str(key).strip().upper()
         if key not in (item.inputs or {}):
-            raise AnswerError(key, f"bukan masukan butir {code}", f"not an input of item {code}")
+            raise AnswerError(
+                key, Text(f"bukan masukan butir {code}", f"not an input of item {code}")
+            )
         inputs[key] = _count(key, raw)
     return inputs
 
@@ -146,7 +157,8 @@ def parse_answers(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, An
         return answers
     if not isinstance(raw, Mapping):
         raise AnswerError(
-            "answers", "harus berupa pemetaan kode -> jawaban", "must be a mapping code -> answer"
+            "answers",
+            Text("harus berupa pemetaan kode -> jawaban", "must be a mapping code -> answer"),
         )
     for key, value in raw.items():
         code = str(key).strip().upper()
@@ -167,7 +179,7 @@ def parse_answers(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, An
             answers[owner.code] = {**merged, code: _count(code, value)}
         else:
             raise AnswerError(
-                code, f"kode tidak dikenal di {rules.id}", f"unknown code in {rules.id}"
+                code, Text(f"kode tidak dikenal di {rules.id}", f"unknown code in {rules.id}")
             )
     return answers
 
@@ -180,7 +192,7 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
         return hasil
     if not isinstance(raw, Mapping):
         raise AnswerError(
-            "hasil", "harus berupa pemetaan kode -> nilai", "must be a mapping code -> value"
+            "hasil", Text("harus berupa pemetaan kode -> nilai", "must be a mapping code -> value")
         )
     for key, value in raw.items():
         code = str(key).strip().upper()
@@ -189,7 +201,10 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
         indicator = index.hasil.get(code)
         if indicator is None:
             raise AnswerError(
-                code, f"kode hasil tidak dikenal di {rules.id}", f"unknown hasil code in {rules.id}"
+                code,
+                Text(
+                    f"kode hasil tidak dikenal di {rules.id}", f"unknown hasil code in {rules.id}"
+                ),
             )
         if indicator.scale is not None:
             hasil[code] = _label(rules, code, indicator.scale, value)
@@ -200,8 +215,10 @@ def parse_hasil(rules: RuleSet, raw: Mapping[str, Any] | None) -> dict[str, Hasi
         if not low <= number <= high:
             raise AnswerError(
                 code,
-                f"nilai {number} di luar rentang {low}..{high}",
-                f"value {number} outside {low}..{high}",
+                Text(
+                    f"nilai {number} di luar rentang {low}..{high}",
+                    f"value {number} outside {low}..{high}",
+                ),
             )
         hasil[code] = number
     return hasil
@@ -212,17 +229,21 @@ def parse_worksheet(raw: Any, rules: RuleSet | None = None) -> Worksheet:
     if not isinstance(raw, Mapping):
         raise AnswerError(
             "dokumen",
-            "harus berupa pemetaan (rules, answers, hasil)",
-            "must be a mapping (rules, answers, hasil)",
+            Text(
+                "harus berupa pemetaan (rules, answers, hasil)",
+                "must be a mapping (rules, answers, hasil)",
+            ),
         )
     unknown = set(raw) - {"rules", "unit", "year", "answers", "hasil", "evidence"}
     if unknown:
         first = sorted(map(str, unknown))[0]
-        raise AnswerError(first, "kunci tidak dikenal", "unknown key")
+        raise AnswerError(first, Text("kunci tidak dikenal", "unknown key"))
     if rules is None:
         rules_id = raw.get("rules")
         if not isinstance(rules_id, str):
-            raise AnswerError("rules", "wajib diisi (mis. lke-2021)", "required (e.g. lke-2021)")
+            raise AnswerError(
+                "rules", Text("wajib diisi (mis. lke-2021)", "required (e.g. lke-2021)")
+            )
         rules = get_rules(rules_id.strip())
     year = raw.get("year")
     if year is not None and (
@@ -231,7 +252,7 @@ def parse_worksheet(raw: Any, rules: RuleSet | None = None) -> Worksheet:
         or not str(year).strip().isdigit()
         or len(str(year).strip()) > 4
     ):
-        raise AnswerError("year", "harus berupa tahun", "must be a year")
+        raise AnswerError("year", Text("harus berupa tahun", "must be a year"))
     unit = raw.get("unit")
     return Worksheet(
         rules=rules.id,
@@ -247,20 +268,21 @@ def _parse_evidence(rules: RuleSet, raw: Any) -> tuple[EvidenceLink, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise AnswerError("evidence", "harus berupa daftar", "must be a list")
+        raise AnswerError("evidence", Text("harus berupa daftar", "must be a list"))
     index = _index(rules)
     found = []
     for entry in raw:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("code"), str):
             raise AnswerError(
-                "evidence", "setiap entri perlu code dan link", "every entry needs code and link"
+                "evidence",
+                Text("setiap entri perlu code dan link", "every entry needs code and link"),
             )
         code = entry["code"].strip().upper()
         if code not in index.items and code not in index.hasil:
-            raise AnswerError(code, "kode data dukung tidak dikenal", "unknown evidence code")
+            raise AnswerError(code, Text("kode data dukung tidak dikenal", "unknown evidence code"))
         link = str(entry.get("link") or "").strip()
         if not link:
-            raise AnswerError(code, "tautan data dukung kosong", "empty evidence link")
+            raise AnswerError(code, Text("tautan data dukung kosong", "empty evidence link"))
         found.append(EvidenceLink(code, link, str(entry.get("note") or "")))
     return tuple(found)
 

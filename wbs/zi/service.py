@@ -17,6 +17,7 @@ from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, NotFound, ValidationFailed
+from wbs.core.text import Text
 from wbs.staff.models import Staff
 from wbs.staff.service import has_role
 from wbs.units.models import Unit
@@ -310,7 +311,8 @@ async def record_computed(
     value = parsed.get(item_code.upper())
     if not isinstance(value, dict):
         raise AnswerError(
-            item_code, "hanya butir rumus dapat dihitung", "only formula items can be computed"
+            item_code,
+            Text("hanya butir rumus dapat dihitung", "only formula items can be computed"),
         )
     await _claim(db, assessment, None)
     row = await db.scalar(
@@ -359,7 +361,7 @@ def _item_code(assessment: Assessment, item_code: str) -> str:
     code = item_code.strip().upper()
     known = {i.code for _a, _n, i in rules.items()} | {h.code for _g, h in rules.hasil_indicators()}
     if code not in known:
-        raise AnswerError(code or "item", "kode butir tidak dikenal", "unknown item code")
+        raise AnswerError(code or "item", Text("kode butir tidak dikenal", "unknown item code"))
     return code
 
 

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet as Sheet
 
+from wbs.core.text import Text
 from wbs.zi.errors import AnswerError
 from wbs.zi.ruleset import PREDICATES, RuleSet, get_rules
 from wbs.zi.scoring import Evaluation, Worksheet, parse_worksheet, to_decimal
@@ -210,18 +211,24 @@ def _check_unpacked_size(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError):
-        raise AnswerError("xlsx", "berkas bukan xlsx", "file is not an xlsx workbook") from None
+        raise AnswerError(
+            "xlsx", Text("berkas bukan xlsx", "file is not an xlsx workbook")
+        ) from None
     if len(infos) > MAX_MEMBERS:
-        raise AnswerError("xlsx", "isi berkas terlalu banyak", "too many parts in the workbook")
+        raise AnswerError(
+            "xlsx", Text("isi berkas terlalu banyak", "too many parts in the workbook")
+        )
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNPACKED:
-        raise AnswerError("xlsx", "isi berkas terlalu besar", "workbook content too large")
+        raise AnswerError("xlsx", Text("isi berkas terlalu besar", "workbook content too large"))
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise AnswerError(
                 "xlsx",
-                f"bagian {info.filename[:80]} memuai lebih dari {MAX_RATIO} kali (zip bomb?)",
-                f"part {info.filename[:80]} inflates more than {MAX_RATIO} times (zip bomb?)",
+                Text(
+                    f"bagian {info.filename[:80]} memuai lebih dari {MAX_RATIO} kali (zip bomb?)",
+                    f"part {info.filename[:80]} inflates more than {MAX_RATIO} times (zip bomb?)",
+                ),
             )
 
 
@@ -246,10 +253,12 @@ class TooManyRows(AnswerError):
         where_en = f"row {row}" if row is not None else f"rows after {cap}"
         super().__init__(
             f"{sheet}!{row}" if row is not None else sheet,
-            f"lembar {sheet} berisi {where}, padahal aturan ini paling banyak {cap} baris; "
-            f"hapus baris di bawah tabel",
-            f"sheet {sheet} has {where_en}, but this rule set takes at most {cap} rows; "
-            f"delete the rows below the table",
+            Text(
+                f"lembar {sheet} berisi {where}, padahal aturan ini paling banyak {cap} baris; "
+                f"hapus baris di bawah tabel",
+                f"sheet {sheet} has {where_en}, but this rule set takes at most {cap} rows; "
+                f"delete the rows below the table",
+            ),
         )
         self.row = row
         self.cap = cap
@@ -285,8 +294,10 @@ def read(data: bytes) -> Worksheet:
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise AnswerError(
             "xlsx",
-            f"berkas tidak dapat dibaca ({type(exc).__name__})",
-            f"file cannot be read ({type(exc).__name__})",
+            Text(
+                f"berkas tidak dapat dibaca ({type(exc).__name__})",
+                f"file cannot be read ({type(exc).__name__})",
+            ),
         ) from None
     try:
         return _read_book(book)
@@ -295,8 +306,10 @@ def read(data: bytes) -> Worksheet:
     except Exception as exc:  # damaged sheet XML shows up while the rows stream
         raise AnswerError(
             "xlsx",
-            f"berkas tidak dapat dibaca ({type(exc).__name__})",
-            f"file cannot be read ({type(exc).__name__})",
+            Text(
+                f"berkas tidak dapat dibaca ({type(exc).__name__})",
+                f"file cannot be read ({type(exc).__name__})",
+            ),
         ) from None
     finally:
         book.close()
@@ -304,7 +317,7 @@ def read(data: bytes) -> Worksheet:
 
 def _read_book(book: Any) -> Worksheet:
     if SHEET not in book.sheetnames:
-        raise AnswerError(SHEET, "lembar LKE tidak ada", "sheet LKE is missing")
+        raise AnswerError(SHEET, Text("lembar LKE tidak ada", "sheet LKE is missing"))
     sheet = book[SHEET]
     head = [
         tuple(getattr(c, "value", None) for c in row)
@@ -314,7 +327,8 @@ def _read_book(book: Any) -> Worksheet:
     rules_id = _cell_value(head[1][1])
     if not isinstance(rules_id, str):
         raise AnswerError(
-            "B2", "kode aturan (mis. lke-2021) tidak ada", "rule set id (e.g. lke-2021) is missing"
+            "B2",
+            Text("kode aturan (mis. lke-2021) tidak ada", "rule set id (e.g. lke-2021) is missing"),
         )
     rules = get_rules(rules_id)
     cap, evidence_cap = row_caps(rules.id)
@@ -331,8 +345,10 @@ def _read_book(book: Any) -> Worksheet:
         elif kind is not None:
             raise AnswerError(
                 code,
-                "baris ini tidak diisi (hanya kolom Jawaban butir)",
-                "this row takes no answer (only item answer cells)",
+                Text(
+                    "baris ini tidak diisi (hanya kolom Jawaban butir)",
+                    "this row takes no answer (only item answer cells)",
+                ),
             )
     evidence = []
     if EVIDENCE_SHEET in book.sheetnames:
