@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,11 +29,6 @@ from wbs.workflow.registry import Workflows
 
 log = logging.getLogger("wbs.worker")
 DUE_SOON = timedelta(days=3)
-
-
-def today_in(settings: Settings) -> date:
-    """The date at the deployment's timezone (deadlines are counted in local days)."""
-    return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,27 @@ from wbs.core.errors import Conflict, NotFound, ValidationFailed
 from wbs.units.models import Unit
 
 MAX_CLOSURES = 366
+
+
+async def _audit(
+    db: AsyncSession,
+    unit: Unit,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    details: dict[str, Any],
+) -> None:
+    """A change to the unit's calendar, in the unit's audit chain."""
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        object_type="unit",
+        object_id=unit.code,
+        details=details,
+    )
 
 
 async def calendar_for(db: AsyncSession, unit: Unit) -> WorkCalendar:
@@ -36,16 +58,7 @@ async def set_cuti_bersama(
     else:
         policy.cuti_bersama_libur = libur
     await db.flush()
-    await audit.append(
-        db,
-        unit=unit,
-        actor_id=actor_id,
-        actor=actor,
-        action="calendar.cuti_bersama",
-        object_type="unit",
-        object_id=unit.code,
-        details={"libur": libur},
-    )
+    await _audit(db, unit, actor_id, actor, "calendar.cuti_bersama", {"libur": libur})
 
 
 def _check_day(day: date) -> None:
@@ -80,15 +93,13 @@ async def add_closure(
     row = UnitClosure(unit_id=unit.id, day=day, reason=reason)
     db.add(row)
     await db.flush()
-    await audit.append(
+    await _audit(
         db,
-        unit=unit,
-        actor_id=actor_id,
-        actor=actor,
-        action="calendar.closure_add",
-        object_type="unit",
-        object_id=unit.code,
-        details={"day": day.isoformat(), "reason": reason},
+        unit,
+        actor_id,
+        actor,
+        "calendar.closure_add",
+        {"day": day.isoformat(), "reason": reason},
     )
     return row
 
@@ -104,13 +115,4 @@ async def remove_closure(
         )
     await db.delete(row)
     await db.flush()
-    await audit.append(
-        db,
-        unit=unit,
-        actor_id=actor_id,
-        actor=actor,
-        action="calendar.closure_remove",
-        object_type="unit",
-        object_id=unit.code,
-        details={"day": day.isoformat()},
-    )
+    await _audit(db, unit, actor_id, actor, "calendar.closure_remove", {"day": day.isoformat()})

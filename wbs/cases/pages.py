@@ -88,8 +88,8 @@ async def case_page(
     """One case; 404 unless this officer's key is a recipient. Decrypted in the browser."""
     view = await service.get_case(db, staff, report_id[:64], record=False)
     lang = request_language(request)
-    seen = await handling.situation(
-        db, workflows(request), staff, view.report.public_id, clock_of(request)
+    seen = await handling.situation_of(
+        db, workflows(request), staff, view.report, clock_of(request)
     )
     return render(
         request,

@@ -81,7 +81,7 @@ async def case(
 ) -> CaseOut:
     view = await service.get_case(db, staff, report_id)
     r = view.report
-    seen = await handling.situation(db, flows, staff, r.public_id, clock_of(request))
+    seen = await handling.situation_of(db, flows, staff, r, clock_of(request))
     return CaseOut(
         report_id=r.public_id,
         case_number=r.case_number,

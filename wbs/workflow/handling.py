@@ -49,12 +49,13 @@ async def situation(
     db: AsyncSession, workflows: Workflows, actor: Staff, report_id: str, clock: engine.Clock
 ) -> Situation:
     report = await cases.readable(db, actor, report_id)
-    return await _situation(db, workflows, actor, report, clock)
+    return await situation_of(db, workflows, actor, report, clock)
 
 
-async def _situation(
+async def situation_of(
     db: AsyncSession, workflows: Workflows, actor: Staff, report: Report, clock: engine.Clock
 ) -> Situation:
+    """The situation of a case the caller already loaded through `cases.readable`."""
     unit = await reports.unit_of(db, report)
     calendar = await calendar_for(db, unit)
     await engine.sync(db, workflows, calendar, report, unit, clock.tz)
@@ -110,7 +111,7 @@ async def act(
             message_id=message.message_id,
             box=message.box,
         )
-    return await _situation(db, workflows, actor, report, clock)
+    return await situation_of(db, workflows, actor, report, clock)
 
 
 ASSIGNING_ROLES = frozenset({"atasan", "verifikator", "upg"})
@@ -167,7 +168,7 @@ async def assign(
         details={"from": previous, "to": target.id},
     )
     await engine.notify(db, report, "assigned", staff_id=target.id, skip_staff_id=actor.id)
-    return await _situation(db, workflows, actor, report, clock)
+    return await situation_of(db, workflows, actor, report, clock)
 
 
 @dataclass(frozen=True)

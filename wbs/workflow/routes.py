@@ -13,7 +13,7 @@ from wbs.reporting.context import ReportingCtx
 from wbs.staff.deps import CsrfChecked, CurrentStaff
 from wbs.workflow import handling
 from wbs.workflow.definition import Fact, Text, Transition, Workflow
-from wbs.workflow.registry import Workflows, load_all
+from wbs.workflow.registry import Workflows
 from wbs.workflow.schemas import (
     ActionIn,
     ActionOut,
@@ -34,9 +34,7 @@ CASE = "/api/v1/cases/{report_id}"
 
 def workflows(request: Request) -> Workflows:
     """The workflows loaded and validated at start (`create_app`)."""
-    loaded = getattr(request.app.state, "workflows", None)
-    if loaded is None:
-        loaded = request.app.state.workflows = load_all()
+    loaded: Workflows = request.app.state.workflows
     return loaded
 
 

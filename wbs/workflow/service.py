@@ -581,11 +581,18 @@ async def _timers_on_enter(
                 timer = CaseTimer(report_id=report.id, name=spec.name)
                 db.add(timer)
             timer.rule, timer.count, timer.days = spec.rule, spec.count.value, days
-            timer.base_on, timer.pauses, timer.paused_on = base, [], None
-            timer.stopped_on = timer.expired_on = timer.reminded_on = None
-            timer.escalated_to = None
-            timer.due_on = calendar.add(base, days, spec.count)
+            timer.stopped_on = None
+            _restart(timer, calendar, base)
     await db.flush()
+
+
+def _restart(timer: CaseTimer, calendar: WorkCalendar, base: date) -> None:
+    """Count the timer's whole budget again from `base`: no pause, expiry, reminder or
+    escalation carried over."""
+    timer.base_on, timer.pauses, timer.paused_on = base, [], None
+    timer.expired_on = timer.reminded_on = None
+    timer.escalated_to = None
+    timer.due_on = calendar.add(base, timer.days, DayCount(timer.count))
 
 
 def _due(calendar: WorkCalendar, timer: CaseTimer) -> date:
@@ -665,10 +672,7 @@ async def sync(
             day = local_day(last, tz)
             for timer in await timers_of(db, report.id):
                 if timer.name in restartable and timer.stopped_on is None and day > timer.base_on:
-                    timer.base_on, timer.pauses, timer.paused_on = day, [], None
-                    timer.expired_on = timer.reminded_on = None
-                    timer.escalated_to = None
-                    timer.due_on = calendar.add(day, timer.days, DayCount(timer.count))
+                    _restart(timer, calendar, day)
             await db.flush()
     return row
 
@@ -873,8 +877,3 @@ def _first_role(spec: Timer, workflow: Workflow, state: str) -> str | None:
         if t.roles:
             return sorted(t.roles)[0]
     return spec.on_expiry.escalate
-
-
-def pending_roles(workflow: Workflow, state: str) -> Sequence[str]:
-    """The roles that can take the next step from a state."""
-    return sorted({r for t in workflow.actions_from(state) for r in t.roles})
