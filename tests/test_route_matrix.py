@@ -204,6 +204,24 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/staff/cases/00000000-0000-4000-8000-000000000000", 303, 404
     ),
     ("GET", "/admin/units/{code}/keys"): Row("/admin/units/{unit}/keys", 303, 404, ADMIN_ONLY),
+    # Indicators: admins, auditors and atasan of the unit (or above); public figures for a
+    # complete year, for anyone.
+    ("GET", "/api/v1/units/{code}/indicators"): Row(
+        "/api/v1/units/{unit}/indicators?period=2026",
+        401,
+        404,
+        {"admin": 200, "auditor": 200, "atasan": 200},
+    ),
+    ("GET", "/api/v1/public/units/{code}/indicators"): Row(
+        "/api/v1/public/units/{unit}/indicators?period=2025", 200, 200
+    ),
+    ("GET", "/admin/units/{code}/indicators"): Row(
+        "/admin/units/{unit}/indicators?period=2026",
+        303,
+        404,
+        {"admin": 200, "auditor": 200, "atasan": 200},
+    ),
+    ("GET", "/transparansi/{code}"): Row("/transparansi/{unit}?period=2025", 200, 200),
 }
 
 

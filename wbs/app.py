@@ -17,6 +17,8 @@ from wbs.core.app import build_app
 from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
+from wbs.indicators.pages import router as indicators_pages
+from wbs.indicators.routes import router as indicators_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -48,6 +50,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     workflow_routes,
     calendar_pages,
     outbox_pages,
+    indicators_routes,
+    indicators_pages,
 )
 
 

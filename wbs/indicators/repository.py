@@ -280,10 +280,12 @@ async def monthly(
     db: AsyncSession, scope: Scope, bounds: Sequence[datetime]
 ) -> list[tuple[Any, ...]]:
     """(case_type, month index, received) with months split at the UTC `bounds`."""
-    month = case(
-        *[(Report.submitted_at < b, literal(i)) for i, b in enumerate(bounds)],
-        else_=literal(len(bounds)),
-    )
+    month: ColumnElement[int] = literal(0)
+    if bounds:
+        month = case(
+            *[(Report.submitted_at < b, literal(i)) for i, b in enumerate(bounds)],
+            else_=literal(len(bounds)),
+        )
     stmt = (
         select(Report.case_type, month, func.count())
         .where(scope.where())

@@ -502,3 +502,55 @@ async def compute_tree(
     if public:
         return await _public(db, unit, ctx, k, with_children=True)
     return await _staff(db, unit, ctx, with_children=True)
+
+
+# ------------------------------------------------------------------------------ entry points
+
+
+@dataclass(frozen=True)
+class Options:
+    """Deployment settings the figures depend on."""
+
+    k: int
+    tz: str
+    flows: Workflows
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.tz)).date()
+
+
+def period_or_default(text: str | None, today: date, *, public: bool) -> Period:
+    """The period asked for; by default the current year (staff) or the last complete one."""
+    if text:
+        return parse_period(text)
+    return parse_period(str(today.year - 1 if public else today.year))
+
+
+async def for_staff(
+    db: AsyncSession,
+    actor: Staff,
+    code: str,
+    period: str | None,
+    opts: Options,
+    *,
+    public: bool = False,
+    children: bool = False,
+) -> dict[str, Any]:
+    unit = await readable_unit(db, actor, code)
+    today = opts.today()
+    chosen = period_or_default(period, today, public=public)
+    run = compute_tree if children else compute
+    return await run(
+        db, unit, chosen, public=public, k=opts.k, today=today, tz=opts.tz, workflows=opts.flows
+    )
+
+
+async def for_public(
+    db: AsyncSession, code: str, period: str | None, opts: Options
+) -> dict[str, Any]:
+    unit = await public_unit(db, code)
+    today = opts.today()
+    chosen = period_or_default(period, today, public=True)
+    return await compute_tree(
+        db, unit, chosen, public=True, k=opts.k, today=today, tz=opts.tz, workflows=opts.flows
+    )
