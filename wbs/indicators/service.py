@@ -514,9 +514,10 @@ class Options:
     k: int
     tz: str
     flows: Workflows
+    fixed_today: date | None = None  # tests and tools: the as-of day
 
     def today(self) -> date:
-        return datetime.now(ZoneInfo(self.tz)).date()
+        return self.fixed_today or datetime.now(ZoneInfo(self.tz)).date()
 
 
 def period_or_default(text: str | None, today: date, *, public: bool) -> Period:

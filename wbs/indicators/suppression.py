@@ -186,13 +186,21 @@ def _build(node: dict[str, Any], prefix: Path, b: _Builder) -> None:
             b.cells[b.index[(*prefix, "_own", *rest)]].base = b.index.get(own_base)
 
 
+def _members(b: _Builder, relation: int) -> tuple[int, ...]:
+    total, parts = b.relations[relation]
+    return (total, *parts)
+
+
 def _cap(high: int) -> int:
     """An upper bound near INF is no bound: keeps unbounded cells from descending forever."""
     return INF if high >= INF // 2 else high
 
 
-def _bounds(b: _Builder, shown: list[bool], primary: set[int], k: int) -> tuple[list[int], list[int]]:
-    """What an attacker can bound every cell to from the published figures and relations."""
+def _bounds(
+    b: _Builder, shown: list[bool], small: set[int], k: int
+) -> tuple[list[int], list[int]]:
+    """What an attacker can bound every cell to from the published figures and relations:
+    a "<k" count holds 1..k-1 (`small`), any other withheld cell at least 1."""
     lo, hi = [], []
     for i, cell in enumerate(b.cells):
         if shown[i]:
@@ -201,26 +209,21 @@ def _bounds(b: _Builder, shown: list[bool], primary: set[int], k: int) -> tuple[
         elif cell.kind in ("hidden", "slack"):
             lo.append(0)
             hi.append(INF)
-        elif i in primary:
-            lo.append(1)
-            hi.append(k - 1 if cell.kind == "count" else INF)
         else:
-            lo.append(k)
-            hi.append(INF)
+            lo.append(1)
+            hi.append(k - 1 if i in small and cell.kind == "count" else INF)
     touching: list[list[int]] = [[] for _ in b.cells]
     for r, (total, parts) in enumerate(b.relations):
         for cell in (total, *parts):
             touching[cell].append(r)
     queue = deque(r for r, (t, ps) in enumerate(b.relations) if not all(shown[c] for c in (t, *ps)))
     queued = set(queue)
-    steps = 0
-    while queue and steps < 1_000_000:
-        steps += 1
+    while queue:
         r = queue.popleft()
         queued.discard(r)
         total, parts = b.relations[r]
         low = sum(lo[p] for p in parts)
-        high = sum(min(hi[p], INF) for p in parts)
+        high = sum(hi[p] for p in parts)
         changed = []
         new = (max(lo[total], low), _cap(min(hi[total], high)))
         if new != (lo[total], hi[total]):
@@ -228,11 +231,11 @@ def _bounds(b: _Builder, shown: list[bool], primary: set[int], k: int) -> tuple[
             changed.append(total)
         for p in parts:
             others_low = low - lo[p]
-            others_high = high - min(hi[p], INF)
+            others_high = high - hi[p]
             new = (max(lo[p], lo[total] - others_high), _cap(min(hi[p], hi[total] - others_low)))
             if new != (lo[p], hi[p]):
                 low += new[0] - lo[p]
-                high += min(new[1], INF) - min(hi[p], INF)
+                high += new[1] - hi[p]
                 lo[p], hi[p] = new
                 changed.append(p)
         for cell in changed:
@@ -243,10 +246,13 @@ def _bounds(b: _Builder, shown: list[bool], primary: set[int], k: int) -> tuple[
     return lo, hi
 
 
-def _complement(b: _Builder, cell: int, shown: list[bool], touching: list[list[int]]) -> int | None:
-    """The smallest shown non-zero cell in the relations nearest to `cell`."""
+def _complement(
+    b: _Builder, cell: int, shown: list[bool], touching: list[list[int]], depth: int
+) -> int | None:
+    """The smallest shown non-zero cell in the relations nearest to `cell` (at most
+    `depth` relations away)."""
     frontier, seen_cells, seen_relations = {cell}, {cell}, set()
-    while frontier:
+    for _ in range(depth):
         candidates, nxt = [], set()
         for c in frontier:
             for r in touching[c]:
@@ -262,6 +268,8 @@ def _complement(b: _Builder, cell: int, shown: list[bool], touching: list[list[i
                         seen_cells.add(other)
         if candidates:
             return min(candidates)[1]
+        if not nxt:
+            return None
         frontier = nxt
     return None
 
@@ -295,22 +303,33 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
     for r, (total, parts) in enumerate(b.relations):
         for c in (total, *parts):
             touching[c].append(r)
-    complementary: set[int] = set()
+    small = set(primary)  # shown "<k"; a primary cell may be relabelled "x" below
     while True:
-        lo, hi = _bounds(b, shown, primary, k)
+        lo, hi = _bounds(b, shown, small, k)
         pinned = sorted(c for c in protected if lo[c] == hi[c])
-        added = False
+        progress = False
         for c in pinned:
-            extra = _complement(b, c, shown, touching)
+            # 1. withhold the smallest shown cell beside it; 2. if none, stop saying "<k"
+            # around it (an "x" may hold any positive count); 3. look further away.
+            extra = _complement(b, c, shown, touching, 1)
+            if extra is None:
+                near = {c} if c in small else {o for r in touching[c] for o in _members(b, r)}
+                loosen = {o for o in near if o in small and b.cells[o].kind == "count"}
+                if loosen:
+                    small -= loosen
+                    progress = True
+                    continue
+                extra = _complement(b, c, shown, touching, len(b.cells))
             if extra is not None:
                 shown[extra] = False
-                complementary.add(extra)
-                added = True
-        if not added:
+                progress = True
+        if not progress:
             break
+    withheld = {i for i, c in enumerate(b.cells) if c.kind in ("count", "message")}
+    withheld -= {i for i in withheld if shown[i]} | small
     return Pattern(
-        frozenset(b.cells[i].path for i in primary),
-        frozenset(b.cells[i].path for i in complementary),
+        frozenset(b.cells[i].path for i in small),
+        frozenset(b.cells[i].path for i in withheld),
         {c.path: c.value for c in b.cells},
     )
 
@@ -349,10 +368,12 @@ def _apply(node: dict[str, Any], prefix: Path, pat: Pattern, k: int) -> None:
 
 
 def _worst(a: str | None, b: str | None, value: Any) -> Any:
-    for mark in (a, b):
-        if mark is not None and mark != WITHHELD:
-            return mark
-    return a or b or value
+    """A derived figure shows "x" when an input is withheld as "x" (saying "<k" would
+    narrow that input), else "<k" when an input is small, else its value."""
+    marks = {a, b} - {None}
+    if WITHHELD in marks:
+        return WITHHELD
+    return marks.pop() if marks else value
 
 
 def suppress(report: dict[str, Any], k: int) -> dict[str, Any]:
