@@ -197,7 +197,7 @@ def _cap(high: int) -> int:
 
 
 def _bounds(
-    b: _Builder, shown: list[bool], small: set[int], k: int
+    b: _Builder, shown: list[bool], small: set[int], k: int, touching: list[list[int]]
 ) -> tuple[list[int], list[int]]:
     """What an attacker can bound every cell to from the published figures and relations:
     a "<k" count holds 1..k-1 (`small`), any other withheld cell at least 1."""
@@ -212,10 +212,6 @@ def _bounds(
         else:
             lo.append(1)
             hi.append(k - 1 if i in small and cell.kind == "count" else INF)
-    touching: list[list[int]] = [[] for _ in b.cells]
-    for r, (total, parts) in enumerate(b.relations):
-        for cell in (total, *parts):
-            touching[cell].append(r)
     queue = deque(r for r, (t, ps) in enumerate(b.relations) if not all(shown[c] for c in (t, *ps)))
     queued = set(queue)
     while queue:
@@ -248,9 +244,9 @@ def _bounds(
 
 def _complement(
     b: _Builder, cell: int, shown: list[bool], touching: list[list[int]], depth: int
-) -> int | None:
-    """The smallest shown non-zero cell in the relations nearest to `cell` (at most
-    `depth` relations away)."""
+) -> list[int]:
+    """Shown non-zero cells in the relations nearest to `cell` (at most `depth` relations
+    away), smallest first."""
     frontier, seen_cells, seen_relations = {cell}, {cell}, set()
     for _ in range(depth):
         candidates, nxt = [], set()
@@ -267,11 +263,11 @@ def _complement(
                         nxt.add(other)
                         seen_cells.add(other)
         if candidates:
-            return min(candidates)[1]
+            return [c for _v, c in sorted(candidates)]
         if not nxt:
-            return None
+            return []
         frontier = nxt
-    return None
+    return []
 
 
 @dataclass(frozen=True)
@@ -304,15 +300,24 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
         for c in (total, *parts):
             touching[c].append(r)
     small = set(primary)  # shown "<k"; a primary cell may be relabelled "x" below
+    # A quick pass first: a relation whose only withheld cell is protected gives it away.
+    for r in range(len(b.relations)):
+        unknown = [c for c in _members(b, r) if not shown[c]]
+        if len(unknown) == 1 and unknown[0] in protected:
+            for extra in _complement(b, unknown[0], shown, touching, 1)[:1]:
+                shown[extra] = False
+    stuck: dict[int, int] = {}
     while True:
-        lo, hi = _bounds(b, shown, small, k)
+        lo, hi = _bounds(b, shown, small, k, touching)
         pinned = sorted(c for c in protected if lo[c] == hi[c])
         progress = False
         for c in pinned:
             # 1. withhold the smallest shown cell beside it; 2. if none, stop saying "<k"
             # around it (an "x" may hold any positive count); 3. look further away.
-            extra = _complement(b, c, shown, touching, 1)
-            if extra is None:
+            # 3 withholds the smallest cell further away, every one at that distance once a
+            # cell stays pinned (rare; it keeps the number of rounds small).
+            extra = _complement(b, c, shown, touching, 1)[:1]
+            if not extra:
                 near = {c} if c in small else {o for r in touching[c] for o in _members(b, r)}
                 loosen = {o for o in near if o in small and b.cells[o].kind == "count"}
                 if loosen:
@@ -320,8 +325,10 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
                     progress = True
                     continue
                 extra = _complement(b, c, shown, touching, len(b.cells))
-            if extra is not None:
-                shown[extra] = False
+                stuck[c] = stuck.get(c, 0) + 1
+                extra = extra if stuck[c] > 2 else extra[:1]
+            for cell in extra:
+                shown[cell] = False
                 progress = True
         if not progress:
             break
