@@ -38,13 +38,13 @@ POPULATE = [
     # units: BENCH (root), BENCH-01..10, BENCH-01-01..10-19
     """INSERT INTO units (code, name, parent_id, created_at)
        VALUES ('BENCH', 'Bench root', NULL, now())""",
-    f"""INSERT INTO units (code, name, parent_id, created_at)
+    """INSERT INTO units (code, name, parent_id, created_at)
        SELECT 'BENCH-' || lpad(c::text, 2, '0'), 'Bench ' || c,
               (SELECT id FROM units WHERE code = 'BENCH'), now()
-       FROM generate_series(1, {CHILDREN}) c""",
-    f"""INSERT INTO units (code, name, parent_id, created_at)
+       FROM generate_series(1, :children) c""",
+    """INSERT INTO units (code, name, parent_id, created_at)
        SELECT p.code || '-' || lpad(g::text, 2, '0'), p.name || '.' || g, p.id, now()
-       FROM units p, generate_series(1, {GRANDCHILDREN}) g WHERE p.code LIKE 'BENCH-__'""",
+       FROM units p, generate_series(1, :grandchildren) g WHERE p.code LIKE 'BENCH-__'""",
     """INSERT INTO channels (unit_id, case_type, name, enabled, created_at)
        SELECT u.id, t.t, t.t, true, now() FROM units u,
        (VALUES ('pengaduan'), ('wbs'), ('gratifikasi'), ('benturan_kepentingan')) t(t)
@@ -125,7 +125,8 @@ async def run(url: str, cases: int, runs: int) -> None:
     async with engine.begin() as conn:
         start = time.perf_counter()
         for sql in POPULATE:
-            await conn.execute(text(sql), {"n": cases})
+            params = {"n": cases, "children": CHILDREN, "grandchildren": GRANDCHILDREN}
+            await conn.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
         print(f"populated {cases:,} cases in {time.perf_counter() - start:.0f} s")
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")

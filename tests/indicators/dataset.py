@@ -127,9 +127,7 @@ async def build(db: AsyncSession, make_unit: Any, make_staff: Any) -> Tree:
     # p2 (A1) 23:30 WIB on Wed 31 Dec 2025, plain form: a 2025 case. First response Mon
     # 5 Jan = 2 WD (1 Jan holiday, 2 Jan), forwarded (not within remit) Tue 6 Jan = 3 WD,
     # verifikasi (3 WD from 31 Dec: 2, 5, 6 Jan) stopped on its due day: on time.
-    p2 = await _case(
-        db, t, a1, "p2", "pengaduan", at(date(2025, 12, 31), 23, 30), form=True
-    )
+    p2 = await _case(db, t, a1, "p2", "pengaduan", at(date(2025, 12, 31), 23, 30), form=True)
     await _act(
         db,
         t,
@@ -204,7 +202,10 @@ async def build(db: AsyncSession, make_unit: Any, make_staff: Any) -> Tree:
             (
                 "nyatakan_tidak_dapat_ditindaklanjuti",
                 date(2026, 9, 4),
-                {"alasan_tidak_ditindaklanjuti": "bukti_tidak_cukup", "risiko_pembalasan": "rendah"},
+                {
+                    "alasan_tidak_ditindaklanjuti": "bukti_tidak_cukup",
+                    "risiko_pembalasan": "rendah",
+                },
             ),
         ],
     )
@@ -295,7 +296,11 @@ async def build(db: AsyncSession, make_unit: Any, make_staff: Any) -> Tree:
                     "nilai_estimasi": "lebih_100jt",
                 },
             ),
-            ("nyatakan_tidak_wajib_lapor", date(2027, 1, 4), {"kode_pengecualian": "karangan_bunga"}),
+            (
+                "nyatakan_tidak_wajib_lapor",
+                date(2027, 1, 4),
+                {"kode_pengecualian": "karangan_bunga"},
+            ),
         ],
     )
 
@@ -316,7 +321,11 @@ async def build(db: AsyncSession, make_unit: Any, make_staff: Any) -> Tree:
                 {"jenis": "deklarasi", "sifat": "potensial", "sumber_konflik": "keluarga"},
             ),
             ("mulai_analisis", date(2026, 5, 6), {}),
-            ("tetapkan_pengendalian", date(2026, 5, 7), {"bentuk_pengendalian": "recusal_delegasi"}),
+            (
+                "tetapkan_pengendalian",
+                date(2026, 5, 7),
+                {"bentuk_pengendalian": "recusal_delegasi"},
+            ),
             ("mulai_pemantauan", date(2026, 5, 8), {}),
             ("selesaikan", date(2026, 6, 2), {}),
         ],

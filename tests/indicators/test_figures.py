@@ -267,7 +267,9 @@ async def test_periods_follow_the_day_received_in_jakarta(db, tree):
 
 
 async def test_overdue_is_as_of_the_day_given(db, tree):
-    early = await compute(db, tree.p, parse_period("2026-Q4"), public=False, today=date(2026, 10, 20))
+    early = await compute(
+        db, tree.p, parse_period("2026-Q4"), public=False, today=date(2026, 10, 20)
+    )
     # On 20 Oct only g4 (teruskan_kpk due 19 Oct) is late; b3 (due 21 Oct) not yet, w3 and
     # g5 not received yet.
     assert early["total"]["overdue"] == 1 and early["channels"]["gratifikasi"]["overdue"] == 1
@@ -287,7 +289,9 @@ def test_periods_parse(text, start, end):
     assert (period.start, period.end) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["", "26", "2026-Q5", "2026-13", "2026-00", "1999", "2026-q1", "x"])
+@pytest.mark.parametrize(
+    "text", ["", "26", "2026-Q5", "2026-13", "2026-00", "1999", "2026-q1", "x"]
+)
 def test_bad_periods_are_a_bilingual_422(text):
     with pytest.raises(ValidationFailed) as caught:
         parse_period(text)

@@ -48,7 +48,9 @@ def own_figures(draw: Any) -> dict[str, Any]:
 def unit_trees(draw: Any, depth: int = 1) -> dict[str, Any]:
     own = draw(own_figures())
     children = draw(st.lists(unit_trees(depth - 1), max_size=3)) if depth else []
-    channels = {c: {k: (dict(v) if isinstance(v, dict) else v) for k, v in own[c].items()} for c in CHANNELS}
+    channels = {
+        c: {k: (dict(v) if isinstance(v, dict) else v) for k, v in own[c].items()} for c in CHANNELS
+    }
     for child in children:
         for c in CHANNELS:
             for key in FIELDS:
@@ -108,9 +110,9 @@ def _relations(node: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple
 
 
 def _published(original: dict[str, Any], shown: dict[str, Any]) -> dict[Any, Any]:
-    return {path: value for path, value in zip(
-        _cells(original), _cells(shown).values(), strict=True
-    )}
+    return {
+        path: value for path, value in zip(_cells(original), _cells(shown).values(), strict=True)
+    }
 
 
 class Attacker:
@@ -181,7 +183,10 @@ def _own_values(node: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[Any,
         mine = _cells({**node, "children": []}, prefix)
         for cell, value in mine.items():
             rest = cell[len(prefix) :]
-            below = sum(_cells(ch, (*prefix, str(n)))[(*prefix, str(n), *rest)] for n, ch in enumerate(children))
+            below = sum(
+                _cells(ch, (*prefix, str(n)))[(*prefix, str(n), *rest)]
+                for n, ch in enumerate(children)
+            )
             found[("own", *prefix, *rest)] = value - below
     for n, child in enumerate(children):
         found.update(_own_values(child, (*prefix, str(n))))
@@ -216,7 +221,9 @@ def test_no_small_cell_shows_or_can_be_recovered(report, k):
     check(report, k)
 
 
-def _unit(own: dict[str, dict[str, int]], children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _unit(
+    own: dict[str, dict[str, int]], children: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     channels = {}
     for c in CHANNELS:
         fig = {key: 0 for key in FIELDS}
@@ -245,7 +252,9 @@ def test_units_with_one_two_and_three_cases():
         alone = _unit({"wbs": {"received_e2e": n, "completed": n, "completed_on_time": n}})
         shown = check(alone, 5)
         assert shown["channels"]["wbs"]["received"] == "<5"
-        assert shown["total"]["received"] == "<5" and shown["channels"]["pengaduan"]["received"] == 0
+        assert (
+            shown["total"]["received"] == "<5" and shown["channels"]["pengaduan"]["received"] == 0
+        )
 
 
 def test_a_sibling_cannot_be_differenced_from_its_parent():

@@ -65,7 +65,12 @@ def _shown(value: Any) -> str:
 
 
 def bars(
-    rows: Sequence[tuple[str, Any]], *, title: str, ident: str, unit: str = "", top: float | None = None
+    rows: Sequence[tuple[str, Any]],
+    *,
+    title: str,
+    ident: str,
+    unit: str = "",
+    top: float | None = None,
 ) -> str:
     """One horizontal bar per row (label, value); non-numbers are written, not drawn."""
     numbers = [n for _, v in rows if (n := _number(v)) is not None]

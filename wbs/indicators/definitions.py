@@ -126,9 +126,7 @@ DEFINITIONS: dict[str, Text] = {
         "Laporan diterima per bulan per kanal (hanya angka petugas).",
         "Reports received per month per channel (staff figures only).",
     ),
-    "received": Text(
-        "Laporan yang diterima pada periode ini.", "Reports received in the period."
-    ),
+    "received": Text("Laporan yang diterima pada periode ini.", "Reports received in the period."),
     "received_form": Text(
         "Diterima lewat formulir tanpa JavaScript (disegel di server, di memori).",
         "Received by the no-JavaScript form (sealed in memory on the server).",
@@ -176,8 +174,7 @@ DEFINITIONS: dict[str, Text] = {
     ),
     "first_response_wd_median": Text(
         "Median hari kerja dari hari diterima sampai respons pertama, atas first_responded.",
-        "Median working days from the day received to the first response, over "
-        "first_responded.",
+        "Median working days from the day received to the first response, over first_responded.",
     ),
     "first_response_wd_p90": Text(
         "Persentil ke-90 hari kerja sampai respons pertama.",

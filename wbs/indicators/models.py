@@ -11,11 +11,12 @@ from sqlalchemy import Index
 
 from wbs.reporting.models import Report
 
+_reports = Report.__table__.c
 REPORTS_BY_UNIT_AND_DAY = Index(
     "ix_reports_unit_submitted",
-    Report.unit_id,
-    Report.submitted_at,
-    Report.case_type,
-    Report.server_sealed,
-    Report.id,
+    _reports.unit_id,
+    _reports.submitted_at,
+    _reports.case_type,
+    _reports.server_sealed,
+    _reports.id,
 )

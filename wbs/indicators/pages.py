@@ -64,7 +64,13 @@ TABLE_SOURCES = {
     "by_kpk_decision": "keputusan_kpk",
     "by_control": "bentuk_pengendalian",
 }
-CHILD_COLUMNS = ("received", "completed", "completed_on_time_pct", "overdue", "completion_wd_median")
+CHILD_COLUMNS = (
+    "received",
+    "completed",
+    "completed_on_time_pct",
+    "overdue",
+    "completion_wd_median",
+)
 
 
 def cell(block: dict[str, Any], key: str) -> Any:
@@ -143,5 +149,7 @@ async def transparency(
     figures = await service.for_public(db, code, period, opts)
     lang = request_language(request)
     context = _context(figures, opts.flows, lang, True)
-    context["years"] = [p.label for p in service.public_periods(opts.today(), opts.today().year - 5)]
+    context["years"] = [
+        p.label for p in service.public_periods(opts.today(), opts.today().year - 5)
+    ]
     return render(request, "indicators/public.html", context)

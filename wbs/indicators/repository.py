@@ -217,9 +217,7 @@ async def forwarded(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
     stmt = (
         select(Report.unit_id, Report.case_type, target_value, decision_value, func.count())
         .join(CaseMilestone, CaseMilestone.report_id == Report.id)
-        .outerjoin(
-            target, and_(target.report_id == Report.id, target.name == "tujuan_pelimpahan")
-        )
+        .outerjoin(target, and_(target.report_id == Report.id, target.name == "tujuan_pelimpahan"))
         .outerjoin(
             decision, and_(decision.report_id == Report.id, decision.name == "keputusan_kpk")
         )
@@ -312,9 +310,7 @@ def _rank_is(rank: Any, n: Any, num: int, den: int) -> ColumnElement[bool]:
     return and_(den * rank >= num * n, den * (rank - 1) < num * n)
 
 
-async def percentiles(
-    db: AsyncSession, scope: Scope, *, split: bool
-) -> list[tuple[Any, ...]]:
+async def percentiles(db: AsyncSession, scope: Scope, *, split: bool) -> list[tuple[Any, ...]]:
     """(branch unit id, case_type or 'total', milestone, n, median, p90) of the working days
     to first response and to completion, nearest rank."""
     tree = _branches(scope.root_id, split)

@@ -43,9 +43,7 @@ async def unit_indicators(
 ) -> Any:
     """A unit's indicators over its subtree: admins, auditors and atasan of the unit or above
     it; any other unit is 404."""
-    return await service.for_staff(
-        db, staff, code, period, opts, public=public, children=children
-    )
+    return await service.for_staff(db, staff, code, period, opts, public=public, children=children)
 
 
 @router.get("/api/v1/public/units/{code}/indicators", response_model=IndicatorsOut)

@@ -36,7 +36,11 @@ TARGETS = ("kpk", "apip", "aph", "other_unit")
 # Where a forwarded case went: by channel, from the referral fact when there is one.
 REFERRAL_FACT = "tujuan_pelimpahan"
 REFERRAL_TARGETS = {"kpk": "kpk", "aph": "aph", "apip": "apip", "itjen": "apip"}
-FORWARDED_TO = {"gratifikasi": "kpk", "pengaduan": "other_unit", "benturan_kepentingan": "other_unit"}
+FORWARDED_TO = {
+    "gratifikasi": "kpk",
+    "pengaduan": "other_unit",
+    "benturan_kepentingan": "other_unit",
+}
 COUNTS = (
     "received",
     "received_form",

@@ -169,7 +169,9 @@ def _build(node: dict[str, Any], prefix: Path, b: _Builder) -> None:
     for cell in mine:
         path = b.cells[cell].path
         if path[depth] == "total":
-            parts = [b.index.get((*prefix, "channels", c, *path[depth + 1 :])) for c in node["channels"]]
+            parts = [
+                b.index.get((*prefix, "channels", c, *path[depth + 1 :])) for c in node["channels"]
+            ]
             b.relate(cell, [p for p in parts if p is not None])
     children = node.get("children") or []
     for n, child in enumerate(children):
@@ -234,8 +236,8 @@ def _bounds(
                 high += new[1] - hi[p]
                 lo[p], hi[p] = new
                 changed.append(p)
-        for cell in changed:
-            for other in touching[cell]:
+        for moved in changed:
+            for other in touching[moved]:
                 if other != r and other not in queued:
                     queue.append(other)
                     queued.add(other)
@@ -287,11 +289,11 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
     protected: set[int] = set()
     for i, cell in enumerate(b.cells):
         n = cell.value if cell.base is None else b.cells[cell.base].value
-        small = 1 <= n < k
+        few = 1 <= n < k
         if cell.kind == "hidden":
-            if small:
+            if few:
                 protected.add(i)
-        elif small and cell.kind in ("count", "message"):
+        elif few and cell.kind in ("count", "message"):
             primary.add(i)
             protected.add(i)
     shown = [c.kind in ("count", "message") and i not in primary for i, c in enumerate(b.cells)]
@@ -304,8 +306,8 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
     for r in range(len(b.relations)):
         unknown = [c for c in _members(b, r) if not shown[c]]
         if len(unknown) == 1 and unknown[0] in protected:
-            for extra in _complement(b, unknown[0], shown, touching, 1)[:1]:
-                shown[extra] = False
+            for near_cell in _complement(b, unknown[0], shown, touching, 1)[:1]:
+                shown[near_cell] = False
     stuck: dict[int, int] = {}
     while True:
         lo, hi = _bounds(b, shown, small, k, touching)
@@ -313,9 +315,9 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
         progress = False
         for c in pinned:
             # 1. withhold the smallest shown cell beside it; 2. if none, stop saying "<k"
-            # around it (an "x" may hold any positive count); 3. look further away.
-            # 3 withholds the smallest cell further away, every one at that distance once a
-            # cell stays pinned (rare; it keeps the number of rounds small).
+            # around it (an "x" may hold any positive count); 3. withhold the smallest cell
+            # further away, or all at that distance once a cell stays pinned (rare; keeps
+            # the rounds few).
             extra = _complement(b, c, shown, touching, 1)[:1]
             if not extra:
                 near = {c} if c in small else {o for r in touching[c] for o in _members(b, r)}
@@ -327,8 +329,8 @@ def pattern(report: dict[str, Any], k: int) -> Pattern:
                 extra = _complement(b, c, shown, touching, len(b.cells))
                 stuck[c] = stuck.get(c, 0) + 1
                 extra = extra if stuck[c] > 2 else extra[:1]
-            for cell in extra:
-                shown[cell] = False
+            for other in extra:
+                shown[other] = False
                 progress = True
         if not progress:
             break
@@ -355,23 +357,23 @@ def _apply(node: dict[str, Any], prefix: Path, pat: Pattern, k: int) -> None:
         for key, value in original.items():
             if isinstance(value, dict):
                 for sub in value:
-                    shown = hidden((*at, key, sub))
-                    if shown is not None:
-                        value[sub] = shown
-            elif (shown := hidden((*at, key))) is not None:
-                block[key] = shown
-        for key, (num, den) in RATIOS.items():
-            if key in block and original.get(den):
-                block[key] = _worst(hidden((*at, num)), hidden((*at, den)), block[key])
+                    mark = hidden((*at, key, sub))
+                    if mark is not None:
+                        value[sub] = mark
+            elif (mark := hidden((*at, key))) is not None:
+                block[key] = mark
+        for key, (part, whole) in RATIOS.items():
+            if key in block and original.get(whole):
+                block[key] = _worst(hidden((*at, part)), hidden((*at, whole)), block[key])
         for key, (base, num, den) in QUANTILES.items():
-            n = original.get(base)
-            if key not in block or not isinstance(n, int) or n == 0:
+            size = original.get(base)
+            if key not in block or not isinstance(size, int) or size == 0:
                 continue
-            rank = -(-num * n // den)
-            small = n < k or rank < k or n - rank + 1 < k
-            block[key] = _worst(hidden((*at, base)), marker(k) if small else None, block[key])
-    for n, child in enumerate(node.get("children") or []):
-        _apply(child, (*prefix, "children", str(n)), pat, k)
+            rank = -(-num * size // den)
+            few = size < k or rank < k or size - rank + 1 < k
+            block[key] = _worst(hidden((*at, base)), marker(k) if few else None, block[key])
+    for index, child in enumerate(node.get("children") or []):
+        _apply(child, (*prefix, "children", str(index)), pat, k)
 
 
 def _worst(a: str | None, b: str | None, value: Any) -> Any:
