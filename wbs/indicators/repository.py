@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     Float,
     Select,
@@ -73,15 +72,16 @@ def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str
 
 @dataclass(frozen=True)
 class Scope:
-    """Reports of `root_id`'s subtree received in [start, end) (UTC)."""
+    """Reports of some units (a subtree, found with `units_below`) received in [start, end)
+    (UTC). The ids go into the statements as values, so the planner knows how few they are."""
 
-    root_id: int
+    unit_ids: tuple[int, ...]
     start: datetime
     end: datetime
 
     def where(self) -> ColumnElement[bool]:
         return and_(
-            Report.unit_id.in_(subtree_ids(self.root_id)),
+            Report.unit_id.in_(self.unit_ids),
             Report.submitted_at >= self.start,
             Report.submitted_at < self.end,
         )
@@ -292,34 +292,27 @@ async def monthly(
     return _rows(await db.execute(stmt))
 
 
-def _branches(root_id: int, split: bool) -> CTE:
-    """(unit id, branch) over the subtree: the branch is the child of the root a unit lies
-    under (the root itself for the root), or the root for every unit when not split."""
-    tree = (
-        select(Unit.id.label("id"), Unit.id.label("branch"))
-        .where(Unit.id == root_id)
-        .cte("ind_branches", recursive=True)
-    )
-    child = aliased(Unit)
-    branch = case((tree.c.id == root_id, child.id), else_=tree.c.branch) if split else tree.c.branch
-    return tree.union_all(select(child.id, branch).where(child.parent_id == tree.c.id))
-
-
 def _rank_is(rank: Any, n: Any, num: int, den: int) -> ColumnElement[bool]:
     """rank == ceil(num/den * n), in integers: den*rank >= num*n > den*(rank-1)."""
     return and_(den * rank >= num * n, den * (rank - 1) < num * n)
 
 
-async def percentiles(db: AsyncSession, scope: Scope, *, split: bool) -> list[tuple[Any, ...]]:
-    """(branch unit id, case_type or 'total', milestone, n, median, p90) of the working days
-    to first response and to completion, nearest rank."""
-    tree = _branches(scope.root_id, split)
+async def percentiles(
+    db: AsyncSession, scope: Scope, branches: dict[int, int]
+) -> list[tuple[Any, ...]]:
+    """(branch, case_type or 'total', milestone, n, median, p90) of the working days to first
+    response and to completion, nearest rank; `branches` maps each unit to the figure set
+    it counts in (one unit for a roll-up, each child for the side-by-side view)."""
+    targets = set(branches.values())
+    branch: ColumnElement[int] = (
+        literal(targets.pop()) if len(targets) == 1 else case(branches, value=Report.unit_id)
+    )
     wd = CaseMilestone.working_days
-    per_channel = (tree.c.branch, Report.case_type, CaseMilestone.name)
-    overall = (tree.c.branch, CaseMilestone.name)
+    per_channel = (branch, Report.case_type, CaseMilestone.name)
+    overall = (branch, CaseMilestone.name)
     ranked = (
         select(
-            tree.c.branch,
+            branch.label("branch"),
             cast(Report.case_type, String).label("channel"),
             CaseMilestone.name.label("milestone"),
             wd.label("v"),
@@ -328,11 +321,9 @@ async def percentiles(db: AsyncSession, scope: Scope, *, split: bool) -> list[tu
             func.row_number().over(partition_by=overall, order_by=wd).label("rn_all"),
             func.count().over(partition_by=overall).label("n_all"),
         )
-        .join(tree, tree.c.id == Report.unit_id)
         .join(CaseMilestone, CaseMilestone.report_id == Report.id)
         .where(
-            Report.submitted_at >= scope.start,
-            Report.submitted_at < scope.end,
+            scope.where(),
             CaseMilestone.name.in_(("first_response", "completed")),
         )
         .cte("ind_ranked")

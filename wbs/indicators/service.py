@@ -346,9 +346,9 @@ class Context:
     tz: str
     flows: Workflows
 
-    def scope(self, root_id: int) -> Scope:
+    def scope(self, units: Iterable[UnitRow]) -> Scope:
         start, end = self.period.utc(self.tz)
-        return Scope(root_id, start, end)
+        return Scope(tuple(u.id for u in units), start, end)
 
 
 def _context(
@@ -382,32 +382,64 @@ def _header(unit: UnitRow | Unit, ctx: Context, k: int | None) -> Figures:
     }
 
 
-async def _monthly(db: AsyncSession, ctx: Context, unit: Unit) -> Figures:
+async def _monthly(db: AsyncSession, ctx: Context, scope: Scope) -> Figures:
     months = ctx.period.months()
     bounds = [_midnight(m, ctx.tz) for m in months[1:]]
     counts = {c: [0] * len(months) for c in CHANNELS}
-    for ct, index, n in await repository.monthly(db, ctx.scope(unit.id), bounds):
+    for ct, index, n in await repository.monthly(db, scope, bounds):
         counts[_channel_name(ct)][int(index)] = n
     return {"months": [m.strftime("%Y-%m") for m in months], "received": counts}
 
 
+def _below(units: list[UnitRow], unit_id: int) -> list[UnitRow]:
+    """`unit_id` and the units under it, from a list holding a whole subtree."""
+    kids: dict[int | None, list[UnitRow]] = {}
+    for u in units:
+        kids.setdefault(u.parent_id, []).append(u)
+    found = [u for u in units if u.id == unit_id]
+    for u in found:
+        found.extend(kids.get(u.id, []))
+    return found
+
+
+def _branch_map(units: list[UnitRow], unit_id: int, split: bool) -> dict[int, int]:
+    """Each unit of `unit_id`'s subtree -> the figure set it counts in: `unit_id`, or
+    (split) the child of `unit_id` it lies under (`unit_id`'s own cases: itself)."""
+    found: dict[int, int] = {}
+    for u in _below(units, unit_id):  # parents come before their children
+        if u.id == unit_id or not split:
+            found[u.id] = unit_id
+        elif u.parent_id == unit_id:
+            found[u.id] = u.id
+        elif u.parent_id is not None:
+            found[u.id] = found[u.parent_id]
+    return found
+
+
+async def _percentiles(
+    db: AsyncSession, ctx: Context, units: list[UnitRow], unit_id: int, split: bool
+) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
+    branches = _branch_map(units, unit_id, split)
+    rows = await repository.percentiles(db, ctx.scope(_below(units, unit_id)), branches)
+    return _percentile_map(rows)
+
+
 async def _tree_figures(
-    db: AsyncSession, unit: Unit, ctx: Context, root_id: int
+    db: AsyncSession, ctx: Context, root_id: int
 ) -> tuple[list[UnitRow], dict[int, Figures]]:
     units = await repository.units_below(db, root_id)
-    own = await _own(db, ctx.scope(root_id), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
+    own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
     return units, _rollup(units, own, ctx.flows)
 
 
 async def _staff(db: AsyncSession, unit: Unit, ctx: Context, with_children: bool) -> Figures:
-    units, rolled = await _tree_figures(db, unit, ctx, unit.id)
-    scope = ctx.scope(unit.id)
-    whole = _percentile_map(await repository.percentiles(db, scope, split=False))
+    units, rolled = await _tree_figures(db, ctx, unit.id)
+    whole = await _percentiles(db, ctx, units, unit.id, split=False)
     body = _header(unit, ctx, None)
     body.update(_finish(rolled[unit.id], whole.get(unit.id, {})))
-    body["monthly"] = await _monthly(db, ctx, unit)
+    body["monthly"] = await _monthly(db, ctx, ctx.scope(units))
     if with_children:
-        split = _percentile_map(await repository.percentiles(db, scope, split=True))
+        split = await _percentiles(db, ctx, units, unit.id, split=True)
         body["children"] = [
             {**_header(u, ctx, None), **_finish(rolled[u.id], split.get(u.id, {}))}
             for u in units
@@ -446,10 +478,9 @@ async def _public(
     """Suppressed figures: the whole tree `unit` belongs to is suppressed at once, so no
     unit's public figures can be differenced against its parent's or siblings'."""
     root_id = await repository.root_of(db, unit.id)
-    units, rolled = await _tree_figures(db, unit, ctx, root_id)
-    scope = ctx.scope(unit.id)
-    whole = _percentile_map(await repository.percentiles(db, scope, split=False))
-    split = _percentile_map(await repository.percentiles(db, scope, split=True))
+    units, rolled = await _tree_figures(db, ctx, root_id)
+    whole = await _percentiles(db, ctx, units, unit.id, split=False)
+    split = await _percentiles(db, ctx, units, unit.id, split=True)
     by_id = {u.id: u for u in units}
     kids: dict[int, list[int]] = {}
     for u in units:
