@@ -60,19 +60,7 @@ async def test_export_gratifikasi_from_the_reference_client(tmp_path, fresh_db_u
     url = served.url
     officer = ("--url", url, "--email", UPG, "--password-stdin")
     try:
-        _json(served.wbs("client", "enroll", *officer, stdin=PASS + "\n"))
-        _json(
-            served.wbs(
-                "client",
-                "approve",
-                "--url",
-                url,
-                "--email",
-                "admin@kpk-uji.go.id",
-                "--password-stdin",
-                stdin=PASS + "\n",
-            )
-        )
+        served.enroll_and_approve([UPG], "admin@kpk-uji.go.id", PASS)
 
         def submit(channel: str, *extra: str) -> str:
             sent = _json(

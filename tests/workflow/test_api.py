@@ -198,7 +198,8 @@ async def test_assignment_respects_recusal(client, db, reporting_ctx, make_unit,
     assert mine.status_code == 200 and mine.json()["assignee"]["id"] == who["v"].staff.id
 
 
-async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit, make_staff):
+async def _gratifikasi_case(client, make_unit, make_staff):
+    """A unit with an enrolled UPG officer and one gratifikasi report sent to it."""
     unit = await make_unit()
     upg, admin = await make_staff(unit, "upg"), await make_staff(unit, "admin")
     made, _me = await enrol(client, upg)
@@ -206,7 +207,13 @@ async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, mak
     await publish_directory(client, unit, await sign_in(client, admin), KeyPair.generate().public)
     client.cookies.clear()
     body, receipt, _sealed = await submission(client, unit, [made.key_pair], channel="gratifikasi")
-    assert (await client.post("/api/v1/reports", json=body)).status_code == 201
+    created = await client.post("/api/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    return upg, receipt, created.json()
+
+
+async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit, make_staff):
+    _upg, receipt, _created = await _gratifikasi_case(client, make_unit, make_staff)
     login = await mailbox_login(client, lib_receipt.derive_from_receipt(receipt).lookup_b64u)
     assert login.status_code == 200
     mailbox = (await client.get("/api/v1/mailbox")).json()
@@ -216,16 +223,8 @@ async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, mak
 async def test_gratifikasi_facts_with_labels_rule_version_and_the_kpk_note(
     client, reporting_ctx, make_unit, make_staff
 ):
-    unit = await make_unit()
-    upg, admin = await make_staff(unit, "upg"), await make_staff(unit, "admin")
-    made, _me = await enrol(client, upg)
-    client.cookies.clear()
-    await publish_directory(client, unit, await sign_in(client, admin), KeyPair.generate().public)
-    client.cookies.clear()
-    body, _receipt, _sealed = await submission(client, unit, [made.key_pair], channel="gratifikasi")
-    created = await client.post("/api/v1/reports", json=body)
-    assert created.status_code == 201, created.text
-    case_id, number = created.json()["report_id"], created.json()["case_number"]
+    upg, _receipt, created = await _gratifikasi_case(client, make_unit, make_staff)
+    case_id, number = created["report_id"], created["case_number"]
     csrf = await sign_in(client, upg)
     page = (await client.get(f"/staff/cases/{case_id}")).text
     assert 'id="kpk-export"' in page and f"wbs client export-gratifikasi {number}" in page
