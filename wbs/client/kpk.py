@@ -3,8 +3,9 @@
 Runs on the officer's device (the server cannot read the report): it takes what the device
 decrypted, the identity when released, and the case data the server holds, and fills the
 form's sections (UU 30/2002 art. 16; Peraturan KPK 2/2019 as amended by 1/2026). Fields wbs
-does not collect stay empty, marked as such. Pure: no network, no files, no logging. Every
-value is cleaned and capped as the report form caps it; the same input gives the same bytes.
+does not collect stay empty, marked as such. Pure: no network, writes nothing, logs nothing.
+Every value is cleaned and capped as the report form caps it; the same input gives the same
+bytes.
 """
 
 from __future__ import annotations
