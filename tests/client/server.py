@@ -84,6 +84,32 @@ class Served:
             check=False,
         )
 
+    def enroll_and_approve(self, officers: list[str], admin: str, passphrase: str) -> None:
+        """Each officer makes a key with `wbs client enroll`; the admin signs the directory."""
+        for email in officers:
+            made = self.wbs(
+                "client",
+                "enroll",
+                "--url",
+                self.url,
+                "--email",
+                email,
+                "--password-stdin",
+                stdin=passphrase + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+        signed = self.wbs(
+            "client",
+            "approve",
+            "--url",
+            self.url,
+            "--email",
+            admin,
+            "--password-stdin",
+            stdin=passphrase + "\n",
+        )
+        assert signed.returncode == 0, signed.stderr
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")

@@ -44,19 +44,7 @@ def test_case_and_act_from_the_reference_client(tmp_path, fresh_db_url):
     url = served.url
     officer = ("--url", url, "--email", "v@alur.go.id", "--password-stdin")
     try:
-        _json(served.wbs("client", "enroll", *officer, stdin=PASS + "\n"))
-        _json(
-            served.wbs(
-                "client",
-                "approve",
-                "--url",
-                url,
-                "--email",
-                "admin@alur.go.id",
-                "--password-stdin",
-                stdin=PASS + "\n",
-            )
-        )
+        served.enroll_and_approve(["v@alur.go.id"], "admin@alur.go.id", PASS)
         sent = _json(
             served.wbs(
                 "client",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -262,5 +263,35 @@ def act_command(
     _run(
         lambda: flows.act(
             url, email, passphrase, case_number, action, facts=fact or [], message=message
+        )
+    )
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    pdf = "pdf"
+
+
+@app.command("export-gratifikasi")
+def export_gratifikasi_command(
+    case_number: Annotated[str, typer.Argument(help="Case number (or report id)")],
+    url: Url,
+    email: Email,
+    out: Annotated[
+        Path, typer.Option("--out", dir_okay=False, help="File to write (mode 0600, replaced)")
+    ],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx or pdf")] = ExportFormat.xlsx,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Fill KPK's gratification report form (Formulir Laporan Gratifikasi) from a gratifikasi
+    case, decrypted on this device, as XLSX or PDF; other case types are refused."""
+    passphrase = _passphrase(password_stdin)
+    target = out.expanduser()
+    if not target.parent.is_dir():
+        typer.echo(f"error: folder tidak ada / no such folder: {target.parent}", err=True)
+        raise typer.Exit(2)
+    _run(
+        lambda: flows.export_gratifikasi(
+            url, email, passphrase, case_number, fmt=fmt.value, out=target
         )
     )

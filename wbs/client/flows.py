@@ -1,8 +1,9 @@
 """The reference client's flows: enroll, passwd, recover, approve, submit, follow, reply,
-inbox, answer.
+inbox, answer, case, act, export-gratifikasi.
 
 Every key stays in memory for the run: staff keys are unwrapped from the passphrase each
-time, reporter keys are derived from the receipt each time. Plaintext never touches disk.
+time, reporter keys are derived from the receipt each time. Plaintext never touches disk,
+but for the file an officer asks `export-gratifikasi` to write.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.pow import solve
 from crypto.staffkeys import MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS
-from wbs.client import e2e
+from wbs.client import e2e, kpk
 from wbs.client.api import Api, ClientError
+from wbs.client.files import write_private
 from wbs.client.known import KeyChanged, KnownUnits, Rollback
 
 
@@ -720,3 +722,84 @@ def act(
             "state_label": moved["state_label"],
             "deadlines": moved["deadlines"],
         }
+
+
+NOT_GRATIFIKASI = (
+    "Ekspor formulir KPK hanya untuk kasus gratifikasi; kasus {number} adalah {channel}. / "
+    "The KPK form export is for gratifikasi cases only; case {number} is {channel}."
+)
+
+
+def identity_fields_if_released(
+    o: Officer, case: dict[str, Any], data_key: e2e.DataKey, ctx: e2e.Context
+) -> dict[str, str] | None:
+    """The reporter's identity fields when they have been released to this officer, else
+    None. Today the identity is withheld from every officer (the custodian releases it;
+    docs/crypto-format.md, "Release"), so this returns None; the release path plugs in here
+    (the released identity wrap opened with `o.private`, after `data_key` opened the content)."""
+    del o, case, data_key, ctx
+    return None
+
+
+def _label(value: Any) -> kpk.Label | None:
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return kpk.Label(value["id"], str(value.get("en", value["id"])))
+    return None
+
+
+def _facts(flow: dict[str, Any]) -> list[kpk.CaseFact]:
+    out = []
+    for item in flow.get("facts_shown") or []:
+        label, shown = _label(item.get("label")), _label(item.get("shown"))
+        if isinstance(item.get("name"), str) and label and shown:
+            out.append(kpk.CaseFact(item["name"], label, shown))
+    return out
+
+
+def gratifikasi_case(o: Officer, case_number: str, exported_at: datetime) -> kpk.GratifikasiCase:
+    """Fetch a gratifikasi case and decrypt it here, as the KPK form export needs it."""
+    report_id = _find_case(o.api, case_number)
+    case, data_key, ctx = _open_case(o, report_id)
+    if case["channel"] != "gratifikasi":
+        raise ClientError(
+            NOT_GRATIFIKASI.format(number=case["case_number"], channel=case["channel"]),
+            code="not_gratifikasi",
+        )
+    content = e2e.open_content(data_key, ctx, b64u_decode(case["envelope"]["content"]))
+    names = [
+        e2e.open_attachment_metadata(data_key, ctx, a["id"], b64u_decode(a["metadata"]))[0]
+        for a in case["attachments"]
+    ]
+    flow = case.get("workflow") or {}
+    return kpk.GratifikasiCase(
+        case_number=case["case_number"],
+        unit=case["unit"],
+        content=content,
+        identity=identity_fields_if_released(o, case, data_key, ctx),
+        exported_at=exported_at,
+        state=_label(flow.get("state_label")),
+        facts=_facts(flow),
+        rule_version=_label((flow.get("rule_version") or {}).get("label")),
+        attachments=names,
+        submitted_at=str(case.get("submitted_at", "")),
+    )
+
+
+def export_gratifikasi(
+    url: str, email: str, passphrase: str, case_number: str, *, fmt: str, out: Path
+) -> dict[str, Any]:
+    """Fill KPK's gratification form from a case, here, and write it to `out` (0600, all or
+    nothing). Prints only what was written: never the content."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase)
+        data = gratifikasi_case(o, case_number, datetime.now().astimezone())
+    made = kpk.to_xlsx(data) if fmt == "xlsx" else kpk.to_pdf(data)
+    write_private(out, made)
+    return {
+        "case_number": data.case_number,
+        "format": fmt,
+        "out": str(out),
+        "bytes": len(made),
+        "identity_released": data.identity is not None,
+        "exported_at": kpk.export_time(data.exported_at),
+    }
