@@ -46,7 +46,7 @@ def can_write(actor: Staff) -> bool:
     return has_role(actor, *repository.WRITERS)
 
 
-def _require_writer(actor: Staff) -> None:
+def require_writer(actor: Staff) -> None:
     if not can_write(actor):
         raise NotFound()
 
@@ -83,7 +83,7 @@ async def create(
     assessor: Assessor,
     rules_id: str,
 ) -> Assessment:
-    _require_writer(actor)
+    require_writer(actor)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed(
             f"Tahun {year} di luar {MIN_YEAR}..{MAX_YEAR}.",
@@ -197,7 +197,7 @@ class ChangedMeanwhile(Conflict):
     )
 
 
-async def _claim(db: AsyncSession, assessment: Assessment, expected: int | None) -> None:
+async def claim_version(db: AsyncSession, assessment: Assessment, expected: int | None) -> None:
     """Bump the version (row lock on PostgreSQL); refuse when it moved since `expected`."""
     stmt = update(Assessment).where(Assessment.id == assessment.id)
     if expected is not None:
@@ -226,11 +226,11 @@ async def save_answers(
 
     With `expected_version` the save is refused if anyone saved in between (no lost update).
     """
-    _require_writer(actor)
+    require_writer(actor)
     rules = get_rules(assessment.rules_id)
     new: dict[str, Any] = {code: _stored(v) for code, v in parse_answers(rules, answers).items()}
     new.update({code: _stored(v) for code, v in parse_hasil(rules, hasil).items()})
-    await _claim(db, assessment, expected_version)
+    await claim_version(db, assessment, expected_version)
     existing = {a.item_code: a for a in await repository.answers_of(db, assessment.id)}
     changes: list[dict[str, Any]] = []
     now = utcnow()
@@ -248,7 +248,7 @@ async def save_answers(
                 )
             )
             changes.append({"code": code, "from": None, "to": value})
-        elif row.value != value or row.source != AnswerSource.entered:
+        elif row.value != value:  # an unchanged answer keeps its source (computed, indicators)
             changes.append({"code": code, "from": row.value, "to": value})
             row.value, row.source, row.computed_from = value, AnswerSource.entered, None
             row.updated_at, row.updated_by_id = now, actor.id
@@ -314,19 +314,10 @@ async def record_computed(
             item_code,
             Text("hanya butir rumus dapat dihitung", "only formula items can be computed"),
         )
-    await _claim(db, assessment, None)
-    row = await db.scalar(
-        select(Answer).where(
-            Answer.assessment_id == assessment.id, Answer.item_code == item_code.upper()
-        )
+    await claim_version(db, assessment, None)
+    row, before = await put_answer(
+        db, assessment, item_code.upper(), value, AnswerSource.computed, dict(figures), None
     )
-    before = None if row is None else row.value
-    if row is None:
-        row = Answer(assessment_id=assessment.id, item_code=item_code.upper())
-        db.add(row)
-    row.value, row.source, row.computed_from = value, AnswerSource.computed, dict(figures)
-    row.updated_at, row.updated_by_id = utcnow(), None
-    await db.flush()
     await audit.append(
         db,
         unit=assessment.unit,
@@ -341,6 +332,30 @@ async def record_computed(
         },
     )
     return row
+
+
+async def put_answer(
+    db: AsyncSession,
+    assessment: Assessment,
+    code: str,
+    value: Any,
+    source: AnswerSource,
+    computed_from: dict[str, Any] | None,
+    actor_id: int | None,
+) -> tuple[Answer, Any]:
+    """Set one answer with its source (the caller claimed the version); returns it and the
+    value it had before (None when new)."""
+    row = await db.scalar(
+        select(Answer).where(Answer.assessment_id == assessment.id, Answer.item_code == code)
+    )
+    before = None if row is None else row.value
+    if row is None:
+        row = Answer(assessment_id=assessment.id, item_code=code)
+        db.add(row)
+    row.value, row.source, row.computed_from = value, source, computed_from
+    row.updated_at, row.updated_by_id = utcnow(), actor_id
+    await db.flush()
+    return row, before
 
 
 def _check_link(link: str) -> str:
@@ -375,7 +390,7 @@ async def add_evidence(
     file_ref: str | None = None,
     note: str = "",
 ) -> Evidence:
-    _require_writer(actor)
+    require_writer(actor)
     code = _item_code(assessment, item_code)
     if not link and not file_ref:
         raise ValidationFailed(
@@ -416,7 +431,7 @@ async def add_evidence_file(
     incoming: documents.IncomingDocument,
 ) -> Evidence:
     """Keep an uploaded document (type checked, stored by its sha256) as evidence for an item."""
-    _require_writer(actor)
+    require_writer(actor)
     code = _item_code(assessment, item_code)
     stored = await to_thread.run_sync(documents.keep, incoming)
     evidence = Evidence(
