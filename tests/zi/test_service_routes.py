@@ -72,7 +72,10 @@ async def test_fill_score_chart_evidence_history(client, make_unit, make_staff, 
     # Shortfalls named by area and indicator, with the points still needed (2.625 - 2.5).
     assert "<strong>Penataan Tatalaksana (Pemenuhan)</strong>" in html
     assert "<td>2.50</td><td>2.625</td><td><strong>0.13</strong></td>" in html
-    assert "(IPKP)</strong>" in html and "<td>14.00</td><td>15.75</td><td><strong>1.75</strong>" in html
+    assert (
+        "(IPKP)</strong>" in html
+        and "<td>14.00</td><td>15.75</td><td><strong>1.75</strong>" in html
+    )
     assert "(PPB2: 1.00 / 2.0)" in html  # where the PPB points can come from
     assert "<svg" in html and "<script" not in html and "style=" not in html
     assert 'value="Y" selected' in html and 'name="a.PRA1A1" type="number"' in html

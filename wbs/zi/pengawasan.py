@@ -428,9 +428,13 @@ def load_file(path: Path) -> Links:
     return parse_links(data, path.stem)
 
 
-@functools.cache
 def get_links(links_id: str = DEFAULT_LINKS) -> Links:
     """The packaged mapping (validated once, then cached)."""
+    return _packaged(links_id)
+
+
+@functools.cache
+def _packaged(links_id: str) -> Links:
     return load_file(LINKS_DIR / f"{links_id}.yaml")
 
 
