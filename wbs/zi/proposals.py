@@ -20,7 +20,6 @@ from anyio import to_thread
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.audit import service as audit
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, NotFound, ValidationFailed
 from wbs.core.files import FileStore
@@ -30,7 +29,6 @@ from wbs.zi import documents, repository, service
 from wbs.zi.models import (
     AnswerSource,
     Assessment,
-    Evidence,
     Proposal,
     ProposalRun,
     ProposalStatus,
@@ -151,15 +149,12 @@ async def propose(
         db.add(proposal)
         made.append(proposal)
     await db.flush()
-    await audit.append(
+    await service.audited(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.proposals.propose",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={
+        actor,
+        assessment,
+        "zi.proposals.propose",
+        {
             "period": label,
             "run": run.id,
             "proposed": [
@@ -243,31 +238,27 @@ async def accept(
     name, data = await packager.package(db, assessment.unit, run.period, run.figures, note)
     stored = await to_thread.run_sync(store.put, data, MAX_PACKAGE_BYTES)
     file_name = documents.clean_name(name)
-    evidence = Evidence(
-        assessment_id=assessment.id,
-        item_code=proposal.item_code,
-        note=f"Data dukung indikator {run.period} ({proposal.rule_id})",
-        file_name=file_name,
+    evidence = await service.file_evidence(
+        db,
+        actor,
+        assessment,
+        proposal.item_code,
+        f"Data dukung indikator {run.period} ({proposal.rule_id})",
+        name=file_name,
         content_type=PACKAGE_TYPES.get(
             PurePath(file_name).suffix.lower(), "application/octet-stream"
         ),
-        size_bytes=stored.size,
+        size=stored.size,
         sha256=stored.name,
-        created_by_id=actor.id,
     )
-    db.add(evidence)
-    await db.flush()
     proposal.evidence_id = evidence.id
     await db.flush()
-    await audit.append(
+    await service.audited(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.proposal.accept",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={
+        actor,
+        assessment,
+        "zi.proposal.accept",
+        {
             "code": proposal.item_code,
             "proposal": proposal.id,
             "rule": proposal.rule_id,
@@ -299,15 +290,12 @@ async def override(
     await repository.lock_assessment(db, assessment.id)
     await _decide(db, actor, proposal, ProposalStatus.overridden, answer=value)
     await service.save_answers(db, actor, assessment, {code: value}, {}, replace=False)
-    await audit.append(
+    await service.audited(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.proposal.override",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={
+        actor,
+        assessment,
+        "zi.proposal.override",
+        {
             "code": code,
             "proposal": proposal.id,
             "rule": proposal.rule_id,

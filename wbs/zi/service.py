@@ -125,15 +125,12 @@ async def create(
             f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
             f"A {assessor.value} assessment for {year} already exists for this unit.",
         ) from None
-    await audit.append(
+    await audited(
         db,
-        unit=unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.assessment.create",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={"year": year, "assessor": assessor.value, "rules": rules_id},
+        actor,
+        assessment,
+        "zi.assessment.create",
+        {"year": year, "assessor": assessor.value, "rules": rules_id},
     )
     return assessment
 
@@ -259,16 +256,7 @@ async def save_answers(
                 await db.delete(row)
     if changes:
         await db.flush()
-        await audit.append(
-            db,
-            unit=assessment.unit,
-            actor_id=actor.id,
-            actor=actor.email,
-            action="zi.answers.save",
-            object_type=repository.OBJECT_TYPE,
-            object_id=assessment.id,
-            details={"changes": changes},
-        )
+        await audited(db, actor, assessment, "zi.answers.save", {"changes": changes})
     return changes
 
 
@@ -358,6 +346,54 @@ async def put_answer(
     return row, before
 
 
+async def audited(
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    action: str,
+    details: dict[str, Any],
+) -> None:
+    """Append a change of an assessment, made by a person, to its unit's audit chain."""
+    await audit.append(
+        db,
+        unit=assessment.unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action=action,
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details=details,
+    )
+
+
+async def file_evidence(
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    code: str,
+    note: str,
+    *,
+    name: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+) -> Evidence:
+    """Record a stored file (`<data dir>/evidence/<sha256>`) as evidence for an item."""
+    evidence = Evidence(
+        assessment_id=assessment.id,
+        item_code=code,
+        note=note.strip()[:MAX_NOTE],
+        file_name=name,
+        content_type=content_type,
+        size_bytes=size,
+        sha256=sha256,
+        created_by_id=actor.id,
+    )
+    db.add(evidence)
+    await db.flush()
+    return evidence
+
+
 def _check_link(link: str) -> str:
     link = link.strip()
     parts = urlsplit(link)
@@ -408,15 +444,12 @@ async def add_evidence(
     )
     db.add(evidence)
     await db.flush()
-    await audit.append(
+    await audited(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.evidence.add",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={"code": code, "evidence": evidence.id, "kind": "link" if link else "file"},
+        actor,
+        assessment,
+        "zi.evidence.add",
+        {"code": code, "evidence": evidence.id, "kind": "link" if link else "file"},
     )
     return evidence
 
@@ -434,27 +467,23 @@ async def add_evidence_file(
     require_writer(actor)
     code = _item_code(assessment, item_code)
     stored = await to_thread.run_sync(documents.keep, incoming)
-    evidence = Evidence(
-        assessment_id=assessment.id,
-        item_code=code,
-        note=note.strip()[:MAX_NOTE],
-        file_name=stored.name,
-        content_type=stored.content_type,
-        size_bytes=stored.size,
-        sha256=stored.sha256,
-        created_by_id=actor.id,
-    )
-    db.add(evidence)
-    await db.flush()
-    await audit.append(
+    evidence = await file_evidence(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.evidence.upload",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={
+        actor,
+        assessment,
+        code,
+        note,
+        name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    await audited(
+        db,
+        actor,
+        assessment,
+        "zi.evidence.upload",
+        {
             "code": code,
             "evidence": evidence.id,
             "kind": "upload",
