@@ -188,6 +188,32 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/zi/assessments/999999/evidence/files", 401, 404
     ),
     ("GET", "/zi/evidence/{evidence_id}/file"): Row("/zi/evidence/999999/file", 303, 404),
+    # The LKE link: proposals from the case indicators (readers list, admin/auditor decide).
+    ("GET", "/api/v1/zi/assessments/{assessment_id}/proposals"): Row(
+        "/api/v1/zi/assessments/999999/proposals", 401, 404
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals"): Row(
+        "/api/v1/zi/assessments/999999/proposals", 401, 404, json=True
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals/{proposal_id}/accept"): Row(
+        "/api/v1/zi/assessments/999999/proposals/999999/accept", 401, 404
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals/{proposal_id}/override"): Row(
+        "/api/v1/zi/assessments/999999/proposals/999999/override",
+        401,
+        404,
+        {"admin": 422, "auditor": 422},  # the body is checked before the assessment
+        json=True,
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals"): Row(
+        "/zi/assessments/999999/proposals", 401, 404
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals/{proposal_id}/accept"): Row(
+        "/zi/assessments/999999/proposals/999999/accept", 401, 404
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals/{proposal_id}/override"): Row(
+        "/zi/assessments/999999/proposals/999999/override", 401, 404
+    ),
     # Reporter pages (public) and officer pages (wbs/reporting/pages.py, wbs/cases/pages.py).
     ("GET", "/"): Row("/", 200, 200),
     ("GET", "/lapor/{code}"): Row("/lapor/{unit}", 200, 200),

@@ -31,6 +31,7 @@ from wbs.workflow.routes import router as workflow_routes
 from wbs.zi.evidence import Evidence
 from wbs.zi.pages import router as zi_pages
 from wbs.zi.routes import router as zi_routes
+from wbs.zi.sources import Pengawasan
 
 ROUTERS: tuple[APIRouter, ...] = (
     staff_pages,
@@ -64,6 +65,7 @@ def _domains(app: FastAPI) -> None:
     # App-scoped objects of the domains, built once here; routes get them as dependencies.
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
+    app.state.pengawasan = Pengawasan.build()
     for router in ROUTERS:
         app.include_router(router)
     in_process = settings.worker_in_process
