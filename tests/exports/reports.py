@@ -42,19 +42,19 @@ DEFINITIONS: dict[str, Text] = {
 }
 
 
-def _handling(received: Any, completed: Any, on_time: Any) -> dict[str, Any]:
+def _handling(received: Any, completed: Any, on_time: Any, mark: Any) -> dict[str, Any]:
     return {
         "received": received,
-        "by_entry": {"web": received, "form": "<5", "paper": 0},
+        "by_entry": {"web": received, "form": mark, "paper": 0},
         "verified": completed,
         "followed_up": completed,
         "completed": completed,
         "completed_on_time": on_time,
         "completed_on_time_pct": 87.5,
-        "overdue": "<5",
+        "overdue": mark,
         "median_days_to_first_response": 2.5,
         "p90_days_to_completion": None,
-        "forwarded": {"kpk": 7, "apip": "<5", "aph": 0, "other_unit": None},
+        "forwarded": {"kpk": 7, "apip": mark, "aph": 0, "other_unit": None},
         "mailbox_questions": 12,
         "mailbox_answered": 11,
     }
@@ -64,8 +64,8 @@ def report(unit: str = "DEMO", period: str = "2026", *, public: bool = True) -> 
     """A year's figures of a unit with two children, suppressed cells and nested values."""
     mark = "<5" if public else 3
     channels = {
-        "pengaduan": _handling(41, 33, 29),
-        "wbs": _handling(9, 6, 5) | {"feedback_3_months_pct": 100.0},
+        "pengaduan": _handling(41, 33, 29, mark),
+        "wbs": _handling(9, 6, 5, mark) | {"feedback_3_months_pct": 100.0},
         "gratifikasi": {
             "received": 23,
             "by_value_band": {"lt_1jt": mark, "1jt_10jt": 11, "gte_10jt": 8},
@@ -98,7 +98,7 @@ def report(unit: str = "DEMO", period: str = "2026", *, public: bool = True) -> 
                 "unit": f"{unit}-A",
                 "unit_name": "Seksi A",
                 "channels": {
-                    "pengaduan": _handling(mark, mark, mark),
+                    "pengaduan": _handling(mark, mark, mark, mark),
                     "wbs": {"received": 0, "completed": 0},
                     "gratifikasi": {"received": mark},
                     "benturan_kepentingan": {"declarations": 6},
