@@ -183,13 +183,21 @@ async def test_figures_with_text_fail_the_job_and_the_text_goes_nowhere(
     assert all(CANARY.encode() not in store.path(n).read_bytes() for n in store.names())
 
 
-async def test_no_indicators_no_export(app, make_unit, make_staff, db) -> None:
+async def _queued(db: AsyncSession, make_unit, make_staff, role: Role, **ask: Any) -> ExportJob:
+    """An export queued by the service directly (as the routes do after their checks)."""
     unit = await make_unit()
-    admin = await make_staff(unit, "admin")
-    staff = await db.get(Staff, admin.staff.id)
+    account = await make_staff(unit, role)
+    staff = await db.get(Staff, account.staff.id)
     assert staff is not None
-    job = await service.request_export(db, staff, unit, fmt="json", period="2026", public=False)
+    job = await service.request_export(
+        db, staff, unit, **({"fmt": "json", "period": "2026", "public": False} | ask)
+    )
     await db.commit()
+    return job
+
+
+async def test_no_indicators_no_export(app, make_unit, make_staff, db) -> None:
+    job = await _queued(db, make_unit, make_staff, Role.admin)
 
     def unavailable() -> IndicatorSource:
         raise IndicatorsUnavailable()
@@ -203,12 +211,7 @@ async def test_no_indicators_no_export(app, make_unit, make_staff, db) -> None:
 async def test_a_lost_lease_is_taken_over_and_the_old_worker_is_fenced_off(
     app, make_unit, make_staff, db
 ) -> None:
-    unit = await make_unit()
-    admin = await make_staff(unit, Role.admin)
-    staff = await db.get(Staff, admin.staff.id)
-    assert staff is not None
-    job = await service.request_export(db, staff, unit, fmt="csv", period="2026", public=True)
-    await db.commit()
+    job = await _queued(db, make_unit, make_staff, Role.admin, fmt="csv", public=True)
     sessions = app.state.sessionmaker
     start = utcnow()
 
@@ -231,12 +234,7 @@ async def test_a_lost_lease_is_taken_over_and_the_old_worker_is_fenced_off(
 
 
 async def test_a_job_whose_worker_keeps_dying_fails(app, make_unit, make_staff, db) -> None:
-    unit = await make_unit()
-    admin = await make_staff(unit, Role.auditor)
-    staff = await db.get(Staff, admin.staff.id)
-    assert staff is not None
-    job = await service.request_export(db, staff, unit, fmt="json", period="2026", public=False)
-    await db.commit()
+    job = await _queued(db, make_unit, make_staff, Role.auditor)
     step = service.LEASE + timedelta(seconds=1)
     start = utcnow()
     for attempt in range(1, service.MAX_ATTEMPTS + 1):
