@@ -1,4 +1,4 @@
-"""Ed25519 helpers shared by key directories and proofs of submission."""
+"""Ed25519 helpers shared by key directories, proofs of submission and signed exports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from crypto.atrest import derive_signing_key
 from crypto.encoding import b64u_decode, b64u_encode
@@ -80,6 +81,12 @@ class SigningKey:
     @property
     def fingerprint(self) -> str:
         return signing_fingerprint(self.public_raw)
+
+    @property
+    def public_pem(self) -> str:
+        """The public key as PEM (SubjectPublicKeyInfo), for OpenSSL."""
+        public = self._private.public_key()
+        return public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of `message`."""

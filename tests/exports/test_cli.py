@@ -172,7 +172,9 @@ def test_export_indicators_writes_a_package_that_verifies(
     assert result.stdout.startswith(f"{out} (") and "key " in result.stdout
     key = wbs(data_dir, "export", "key", "--unit", "KPPN-UJI")
     assert key.returncode == 0
-    public = dict(line.split(" ", 1) for line in key.stdout.splitlines())["public_key"]
+    lines = key.stdout.splitlines()
+    public = dict(line.split(" ", 1) for line in lines[:3])["public_key"]
+    assert lines[3] == "-----BEGIN PUBLIC KEY-----"
     verified = run("export", "verify", str(out), "--public-key", public)
     assert verified.returncode == 0, verified.stderr
     assert "unit KPPN-UJI" in verified.stdout and "indikator.pdf: sha256" in verified.stdout

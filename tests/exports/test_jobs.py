@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +84,8 @@ async def test_asked_on_the_api_made_by_the_worker_downloaded_and_verified(
     assert len(download.content) == done["file"]["size"]
 
     key = (await client.get(f"/api/v1/units/{child.code}/export-key")).json()
+    pem = serialization.load_pem_public_key(key["public_key_pem"].encode())
+    assert pem.public_bytes_raw() == b64u_decode(key["public_key"])  # type: ignore[union-attr]
     verified = package.verify(download.content, b64u_decode(key["public_key"]))
     assert (verified.unit, verified.period, verified.public) == (child.code, "2026", True)
     assert verified.key_id == key["key_id"] and verified.consistent == ("indikator.xlsx",)

@@ -87,6 +87,7 @@ def key(unit: Annotated[str, typer.Option("--unit", help="Unit code")]) -> None:
     code, master = run_in_session(work)
     signing = package.unit_key(master, code)
     typer.echo(f"unit {code}\npublic_key {signing.public_text}\nfingerprint {signing.fingerprint}")
+    typer.echo(signing.public_pem, nl=False)
 
 
 def _parse_key(text: str) -> bytes:

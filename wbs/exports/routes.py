@@ -71,4 +71,9 @@ async def file_api(
 async def key_api(code: str, request: Request, db: DbSession) -> ExportKeyOut:
     """The public key the unit's exports are signed with (for `wbs export verify`)."""
     unit, key = await service.public_key_of(db, request.app.state.security.master, code)
-    return ExportKeyOut(unit=unit.code, public_key=key.public_text, key_id=key.fingerprint)
+    return ExportKeyOut(
+        unit=unit.code,
+        public_key=key.public_text,
+        key_id=key.fingerprint,
+        public_key_pem=key.public_pem,
+    )

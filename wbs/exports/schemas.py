@@ -89,3 +89,4 @@ class ExportKeyOut(BaseModel):
     algorithm: Literal["Ed25519"] = "Ed25519"
     public_key: str = Field(description="The raw 32-byte public key, base64url.")
     key_id: str = Field(description="Its fingerprint, as `wbs export verify` prints it.")
+    public_key_pem: str = Field(description="The same key as PEM, for OpenSSL.")

@@ -32,6 +32,7 @@ from wbs.exports import package, repository
 from wbs.exports.formats import PERIOD, ExportRefused, Figures, check_report
 from wbs.exports.models import ExportJob, ExportState
 from wbs.staff.models import Staff
+from wbs.units import repository as units
 from wbs.units.models import Unit
 
 log = logging.getLogger("wbs.exports")
@@ -132,7 +133,7 @@ async def job_file(
 
 
 async def public_key_of(db: AsyncSession, master: bytes, code: str) -> tuple[Unit, SigningKey]:
-    unit = await db.scalar(select(Unit).where(Unit.code == code.strip().upper()[:40]))
+    unit = await units.by_code(db, code.strip().upper()[:40])
     if unit is None:
         raise NotFound()
     return unit, package.unit_key(master, unit.code)
