@@ -37,6 +37,8 @@ class Row:
 
 
 ADMIN_ONLY = {"admin": 200}
+EXPORTERS = {"admin": 200, "auditor": 200, "atasan": 200}
+EXPORTERS_422 = {"admin": 422, "auditor": 422, "atasan": 422}
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row("/healthz", 200, 200),
@@ -230,6 +232,18 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/staff/cases/00000000-0000-4000-8000-000000000000", 303, 404
     ),
     ("GET", "/admin/units/{code}/keys"): Row("/admin/units/{unit}/keys", 303, 404, ADMIN_ONLY),
+    # Indicator exports: admins, auditors and atasan of the unit (or above it); no export
+    # 999999 exists. The export key is public (evaluators check packages with it).
+    ("GET", "/admin/units/{code}/exports"): Row("/admin/units/{unit}/exports", 303, 404, EXPORTERS),
+    ("POST", "/admin/units/{code}/exports"): Row(
+        "/admin/units/{unit}/exports", 401, 404, EXPORTERS_422
+    ),
+    ("POST", "/api/v1/units/{code}/exports"): Row(
+        "/api/v1/units/{unit}/exports", 401, 404, EXPORTERS_422, json=True
+    ),
+    ("GET", "/api/v1/exports/{export_id}"): Row("/api/v1/exports/999999", 401, 404),
+    ("GET", "/api/v1/exports/{export_id}/file"): Row("/api/v1/exports/999999/file", 401, 404),
+    ("GET", "/api/v1/units/{code}/export-key"): Row("/api/v1/units/{unit}/export-key", 200, 200),
 }
 
 

@@ -17,6 +17,8 @@ from wbs.core.app import build_app
 from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
+from wbs.exports.pages import router as exports_pages
+from wbs.exports.routes import router as exports_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -49,6 +51,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     workflow_routes,
     calendar_pages,
     outbox_pages,
+    exports_routes,
+    exports_pages,
 )
 
 

@@ -17,6 +17,7 @@ from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError
+from wbs.exports import cli as export_cli
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
 app.add_typer(client_cli.app, name="client")
 app.add_typer(calendar_cli.app, name="calendar")
+app.add_typer(export_cli.app, name="export")
 
 
 _settings = settings_or_exit
@@ -349,7 +351,7 @@ def audit_checkpoint(unit: Annotated[str, typer.Option("--unit")]) -> None:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
 ) -> None:
-    """Run timers, daily digests and mail delivery (several workers are safe)."""
+    """Run timers, daily digests, mail delivery and exports (several workers are safe)."""
     from wbs.worker import run_forever, run_once
     from wbs.workflow.registry import load_all
 
@@ -366,7 +368,8 @@ def worker(
                     f"timers expired {done.timers.expired}, escalated "
                     f"{done.timers.escalated}, closed {done.timers.closed}, reminded "
                     f"{done.timers.reminded}; digests {done.digests}; mail sent "
-                    f"{done.delivery.sent}, failed {done.delivery.failed}"
+                    f"{done.delivery.sent}, failed {done.delivery.failed}; exports "
+                    f"{done.exports}"
                 )
                 return
             stop = asyncio.Event()
