@@ -17,6 +17,8 @@ from wbs.core.app import build_app
 from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
+from wbs.ops.metrics import RequestMetrics, RequestStats
+from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -33,6 +35,7 @@ from wbs.zi.pages import router as zi_pages
 from wbs.zi.routes import router as zi_routes
 
 ROUTERS: tuple[APIRouter, ...] = (
+    ops_routes,
     staff_pages,
     units_pages,
     audit_router,
@@ -64,8 +67,16 @@ def _domains(app: FastAPI) -> None:
     # App-scoped objects of the domains, built once here; routes get them as dependencies.
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
+    # Every file store, by the names wbs.ops.stores gives them (readiness, backups).
+    app.state.file_stores = {
+        "blobs": app.state.reporting.blobs,
+        "evidence": app.state.evidence.store,
+    }
     for router in ROUTERS:
         app.include_router(router)
+    # Innermost, around the router: it reads the route the router chose.
+    app.state.request_stats = RequestStats()
+    app.add_middleware(RequestMetrics, stats=app.state.request_stats)
     in_process = settings.worker_in_process
     if in_process or (in_process is None and not settings.is_production):
 

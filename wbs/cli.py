@@ -89,7 +89,7 @@ def serve(
         proxy_headers=False,
         server_header=False,
         log_level="info",
-        log_config=log_config(settings.data_dir),
+        log_config=log_config(settings.data_dir, settings.log_format),
     )
 
 
@@ -350,11 +350,15 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
 ) -> None:
     """Run timers, daily digests and mail delivery (several workers are safe)."""
+    import logging.config
+
+    from wbs.core.logging import log_config
     from wbs.worker import run_forever, run_once
     from wbs.workflow.registry import load_all
 
     settings = _settings()
     workflows = load_all()
+    logging.config.dictConfig(log_config(settings.data_dir, settings.log_format, to_file=False))
 
     async def runner() -> None:
         engine = make_engine(settings.resolved_database_url)

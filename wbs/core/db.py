@@ -102,6 +102,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a read outside any transaction (readiness): it takes no write lock
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
