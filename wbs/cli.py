@@ -17,6 +17,7 @@ from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError
+from wbs.ops import cli as ops_cli
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
@@ -41,6 +42,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
 app.add_typer(client_cli.app, name="client")
 app.add_typer(calendar_cli.app, name="calendar")
+app.command("backup")(ops_cli.backup)
+app.command("restore")(ops_cli.restore)
 
 
 _settings = settings_or_exit
@@ -96,20 +99,28 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from wbs.migrate import upgrade
+    from wbs.migrate import NewerSchema, upgrade
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url, revision)
+    try:
+        upgrade(settings.resolved_database_url, revision)
+    except NewerSchema as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database at {revision}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Revert migrations down to REVISION (for example `base`)."""
-    from wbs.migrate import downgrade
+    from wbs.migrate import NewerSchema, downgrade
 
-    downgrade(_settings().resolved_database_url, revision)
+    try:
+        downgrade(_settings().resolved_database_url, revision)
+    except NewerSchema as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database at {revision}")
 
 
