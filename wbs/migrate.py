@@ -38,25 +38,15 @@ def unknown_revisions(revisions: Iterable[str]) -> list[str]:
 
 def database_revisions(database_url: str) -> set[str]:
     """The revisions recorded in the database (empty: not migrated)."""
-    import asyncio
-
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.engine import Connection
 
-    from wbs.core.db import make_engine
+    from wbs.core.db import on_connection
 
     def heads(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
-    async def current() -> set[str]:
-        engine = make_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(heads)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(current())
+    return on_connection(database_url, heads)
 
 
 def refuse_newer(database_url: str) -> None:

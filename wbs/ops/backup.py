@@ -22,7 +22,6 @@ without files. Every hash is checked before anything is written.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -41,7 +40,7 @@ from sqlalchemy.engine import Connection, make_url
 
 import wbs
 from crypto.atrest import keyed_digest
-from wbs.core.db import make_engine
+from wbs.core.db import on_connection
 from wbs.core.files import CHUNK, FileStore
 from wbs.core.settings import Settings
 from wbs.ops.stores import STORE_NAMES, file_stores
@@ -128,15 +127,7 @@ def table_names(url: str) -> list[str]:
     def names(connection: Connection) -> list[str]:
         return list(inspect(connection).get_table_names())
 
-    async def read() -> list[str]:
-        engine = make_engine(url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(names)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    return on_connection(url, names)
 
 
 def _sqlite_revisions(path: Path) -> list[str]:
