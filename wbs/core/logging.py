@@ -35,7 +35,7 @@ class JsonFormatter(logging.Formatter):
 def log_config(data_dir: Path, fmt: str = "text", *, to_file: bool = True) -> dict[str, Any]:
     formatters: dict[str, Any] = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": JsonFormatter},
+        "json": {"()": "wbs.core.logging.JsonFormatter"},
     }
     formatter = "json" if fmt == "json" else "plain"
     handlers: dict[str, Any] = {
