@@ -42,6 +42,9 @@ EXPORTERS_422 = {"admin": 422, "auditor": 422, "atasan": 422}
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row("/healthz", 200, 200),
+    ("GET", "/readyz"): Row("/readyz", 200, 200),
+    # Loopback without a proxy header (the test client): allowed; tests/ops covers refusals.
+    ("GET", "/metrics"): Row("/metrics", 200, 200),
     ("GET", "/openapi.json"): Row("/openapi.json", 200, 200),
     ("GET", "/bahasa/{lang}"): Row("/bahasa/en", 303, 303),
     ("GET", "/staff/login"): Row("/staff/login", 200, 303),

@@ -19,6 +19,9 @@ from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
 from wbs.exports.pages import router as exports_pages
 from wbs.exports.routes import router as exports_routes
+from wbs.exports.service import export_store
+from wbs.ops.metrics import RequestMetrics, RequestStats
+from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -36,6 +39,7 @@ from wbs.zi.routes import router as zi_routes
 from wbs.zi.sources import Pengawasan
 
 ROUTERS: tuple[APIRouter, ...] = (
+    ops_routes,
     staff_pages,
     units_pages,
     audit_router,
@@ -70,8 +74,17 @@ def _domains(app: FastAPI) -> None:
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
     app.state.pengawasan = Pengawasan.build()
+    # Every file store, by the names wbs.ops.stores gives them (readiness, backups).
+    app.state.file_stores = {
+        "blobs": app.state.reporting.blobs,
+        "evidence": app.state.evidence.store,
+        "exports": export_store(settings),
+    }
     for router in ROUTERS:
         app.include_router(router)
+    # Innermost, around the router: it reads the route the router chose.
+    app.state.request_stats = RequestStats()
+    app.add_middleware(RequestMetrics, stats=app.state.request_stats)
     in_process = settings.worker_in_process
     if in_process or (in_process is None and not settings.is_production):
 

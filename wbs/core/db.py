@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -102,6 +103,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a read outside any transaction (readiness): it takes no write lock
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -114,6 +117,24 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+T = TypeVar("T")
+
+
+def on_connection(url: str, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a (sync) connection of a new engine for `url`, outside any event loop
+    (commands: migrations, backups)."""
+
+    async def run() -> T:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     worker_in_process: bool | None = None
     worker_interval_seconds: float = Field(default=30.0, gt=0)
 
+    # Operations: /metrics answers a bearer token when set, else loopback without a proxy.
+    metrics_token: SecretStr | None = None
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    log_format: Literal["text", "json"] = "text"
+    # Where pg_dump and pg_restore are (`wbs backup`); default: PATH, then the newest
+    # /usr/lib/postgresql/*/bin.
+    pg_bin_dir: Path | None = None
+
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:
         if self.env == "production":

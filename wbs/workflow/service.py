@@ -877,3 +877,21 @@ def _first_role(spec: Timer, workflow: Workflow, state: str) -> str | None:
         if t.roles:
             return sorted(t.roles)[0]
     return spec.on_expiry.escalate
+
+
+async def overdue_timers(db: AsyncSession, today: date) -> tuple[int, int]:
+    """(running timers past their due day, of which the worker has not handled yet): what
+    /metrics reports; the second one growing means the worker is behind or down."""
+    row = (
+        await db.execute(
+            select(
+                func.count(),
+                func.count().filter(CaseTimer.expired_on.is_(None)),
+            ).where(
+                CaseTimer.stopped_on.is_(None),
+                CaseTimer.paused_on.is_(None),
+                CaseTimer.due_on < today,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
