@@ -235,24 +235,27 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             signing, public = e2e.new_directory_key()
         wrapped = e2e.wrap_directory_key(signing, admin.private)
         staff = {s["key_id"]: s for s in plan["staff"]}
-        document = {
+
+        def entries(kids: list[str]) -> list[dict[str, str]]:
+            return [
+                {
+                    "key_id": kid,
+                    "public_key": staff[kid]["public_key"],
+                    "fingerprint": staff[kid]["fingerprint"],
+                    "name": staff[kid]["display_name"],
+                }
+                for kid in kids
+            ]
+
+        document: dict[str, Any] = {
             "v": 1,
             "unit": plan["unit"],
             "version": plan["next_version"],
             "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "channels": {
-                channel: [
-                    {
-                        "key_id": kid,
-                        "public_key": staff[kid]["public_key"],
-                        "fingerprint": staff[kid]["fingerprint"],
-                        "name": staff[kid]["display_name"],
-                    }
-                    for kid in kids
-                ]
-                for channel, kids in sorted(plan["recipients"].items())
-            },
+            "channels": {c: entries(k) for c, k in sorted(plan["recipients"].items())},
         }
+        if plan.get("custodians"):  # identity custodians: reports to the unit become v2
+            document["custodians"] = entries(plan["custodians"])
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         signature = e2e.sign_directory(signing, text.encode())
         out = api.put(
@@ -270,6 +273,7 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             "unit_key_fingerprint": e2e.directory_fingerprint(public),
             "approved": out["approved"],
             "recipients": {c: len(k) for c, k in plan["recipients"].items()},
+            "custodians": len(plan.get("custodians", [])),
             "recovery_key": recovery_key,  # set when this run made the admin's key
         }
 
