@@ -17,6 +17,8 @@ from wbs.core.app import build_app
 from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
+from wbs.identity.pages import router as identity_pages
+from wbs.identity.routes import router as identity_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -46,6 +48,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases_pages,
     directory_pages,
     workflow_routes,
+    identity_routes,
+    identity_pages,
     calendar_pages,
     outbox_pages,
 )

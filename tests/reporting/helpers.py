@@ -51,6 +51,7 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
     as the signed-in admin and upload it; returns the server's answer."""
     plan = (await client.get(f"/api/v1/admin/units/{unit.code}/directory")).json()
     by_id = {s["key_id"]: s for s in plan["staff"]}
+
     def entries(kids):
         return [
             {"key_id": k, "public_key": by_id[k]["public_key"], "name": by_id[k]["display_name"]}
