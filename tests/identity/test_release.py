@@ -31,6 +31,7 @@ from wbs.app import create_app
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
 from wbs.client import e2e
+from wbs.client.api import ClientError
 from wbs.client.flows import solve_pow
 from wbs.core.db import make_sessionmaker
 from wbs.outbox.delivery import compose
@@ -317,7 +318,7 @@ async def test_only_the_approved_requester_opens_the_identity(world: World) -> N
     body = got.json()
     assert body["wrap"] and body["envelope"]["identity"]
     assert e2e.open_released_identity(body["envelope"], body["wrap"], world.keys["v1"]) == IDENTITY
-    with pytest.raises(Exception):  # the released wrap is for v1's key only
+    with pytest.raises(ClientError):  # the released wrap is for v1's key only
         e2e.open_released_identity(body["envelope"], body["wrap"], world.keys["v2"])
 
     # The other officer (a second, unapproved requester) and the custodians get nothing.

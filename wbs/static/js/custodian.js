@@ -4,8 +4,8 @@
 // again to the requester's approved key only (after checking that key is in the unit's
 // verified signed directory). The server never sees the identity key.
 
-import { api, el, loadCrypto, PageError, status, t, when } from "./common.js";
-import { unlock } from "./staff-keys.js";
+import { api, el, PageError, status, t, when } from "./common.js";
+import { whenUnlocked } from "./staff-keys.js";
 
 const TEXT = {
   opening: { id: "Membuka kunci…", en: "Unlocking the key…" },
@@ -116,20 +116,9 @@ async function load() {
 }
 
 if (root) {
-  const unlockForm = document.getElementById("unlock-form");
-  const line = document.getElementById("unlock-status");
-  unlockForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!unlockForm.reportValidity()) return;
-    status(line, t(TEXT.opening));
-    try {
-      const wbs = await loadCrypto();
-      s = { wbs, ...(await unlock(wbs, document.getElementById("unlock-passphrase").value)) };
-      await load();
-      unlockForm.remove();
-      document.getElementById("requests-view").focus();
-    } catch (err) {
-      status(line, errorText(err), "error");
-    }
-  });
+  whenUnlocked(async (session) => {
+    s = session;
+    await load();
+    document.getElementById("requests-view").focus();
+  }, TEXT.opening);
 }

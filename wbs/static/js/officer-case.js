@@ -1,10 +1,10 @@
 // Officer case page: unlock the device key, fetch the case as ciphertext, decrypt it here,
 // reply to the reporter, write internal notes, take workflow actions, add a colleague.
 
-import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
+import { api, el, fieldLabel, PageError, status, t, uuid4, when } from "./common.js";
 import { attachmentButton, postMessage, renderMessages, sealFiles } from "./thread.js";
 import { stripImage } from "./images.js";
-import { unlock } from "./staff-keys.js";
+import { whenUnlocked } from "./staff-keys.js";
 
 const TEXT = {
   opening: { id: "Membuka kunci dan laporan…", en: "Unlocking the key and the report…" },
@@ -229,23 +229,11 @@ function guard(handler, lineId) {
 }
 
 if (root) {
-  const unlockForm = document.getElementById("unlock-form");
-  const line = document.getElementById("unlock-status");
-  unlockForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!unlockForm.reportValidity()) return;
-    status(line, t(TEXT.opening));
-    try {
-      const wbs = await loadCrypto();
-      const opened = await unlock(wbs, document.getElementById("unlock-passphrase").value);
-      s = { wbs, ...opened };
-      await load();
-      unlockForm.remove();
-      document.getElementById("case-view").focus();
-    } catch (err) {
-      status(line, errorText(err), "error");
-    }
-  });
+  whenUnlocked(async (session) => {
+    s = session;
+    await load();
+    document.getElementById("case-view").focus();
+  }, TEXT.opening);
   document.getElementById("reply-form").addEventListener("submit", guard(reply, "reply-status"));
   document.getElementById("note-form").addEventListener("submit", guard(note, "note-status"));
   for (const form of document.querySelectorAll(".action-form")) {
