@@ -90,5 +90,9 @@ async def approved_for(
     )
 
 
+async def report(db: AsyncSession, report_id: int) -> Report | None:
+    return await db.get(Report, report_id)
+
+
 def add(db: AsyncSession, row: IdentityRequest | IdentityWrap) -> None:
     db.add(row)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from wbs.cases import service as cases
 from wbs.core.db import DbSession
 from wbs.identity import service
 from wbs.identity.models import IdentityRequest
@@ -49,16 +48,16 @@ async def request_identity(
     report_id: str, body: RequestIn, db: DbSession, staff: CurrentStaff
 ) -> RequestOut:
     """Ask the unit's custodian for the reporter's identity (a reason code, an optional note)."""
-    made = await service.request_identity(db, staff, report_id, reason=body.reason, note=body.note)
-    report = await cases.readable(db, staff, report_id)
+    made, report = await service.request_identity(
+        db, staff, report_id, reason=body.reason, note=body.note
+    )
     return request_out(made, report)
 
 
 @router.get("/cases/{report_id}/identity-requests", response_model=list[RequestOut])
 async def my_requests(report_id: str, db: DbSession, staff: CurrentStaff) -> list[RequestOut]:
     """This officer's own identity requests for the case, newest first."""
-    found = await service.requests_for_case(db, staff, report_id)
-    report = await cases.readable(db, staff, report_id)
+    report, found = await service.requests_for_case(db, staff, report_id)
     return [request_out(r, report) for r in found]
 
 
@@ -104,17 +103,11 @@ async def approve(
     request_id: str, body: ApproveIn, db: DbSession, staff: CurrentStaff
 ) -> RequestOut:
     """Approve on the custodian's device: v2 sends the identity wrap made for the requester."""
-    done = await service.approve(db, staff, request_id, wrap=body.wrap)
-    report = await db.get(Report, done.report_id)
-    assert report is not None  # noqa: S101 - foreign key
-    return request_out(done, report)
+    return request_out(*await service.approve(db, staff, request_id, wrap=body.wrap))
 
 
 @router.post(
     "/identity/requests/{request_id}/deny", response_model=RequestOut, dependencies=[CsrfChecked]
 )
 async def deny(request_id: str, body: DenyIn, db: DbSession, staff: CurrentStaff) -> RequestOut:
-    done = await service.deny(db, staff, request_id, note=body.note)
-    report = await db.get(Report, done.report_id)
-    assert report is not None  # noqa: S101 - foreign key
-    return request_out(done, report)
+    return request_out(*await service.deny(db, staff, request_id, note=body.note))

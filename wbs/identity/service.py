@@ -126,7 +126,7 @@ def notice_for(reason: Alasan) -> Text:
 
 async def request_identity(
     db: AsyncSession, actor: Staff, report_id: str, *, reason: Alasan, note: str | None
-) -> IdentityRequest:
+) -> tuple[IdentityRequest, Report]:
     """An officer who can read the case asks for its reporter's identity."""
     report = await cases.readable(db, actor, report_id)
     kid = cases.current_key_id(actor)
@@ -172,15 +172,15 @@ async def request_identity(
         {"request_id": row.public_id, "reason": reason.value, "key_id": kid},
     )
     await notify(db, report, "identity_request", role=Role.custodian.value)
-    return row
+    return row, report
 
 
 async def requests_for_case(
     db: AsyncSession, actor: Staff, report_id: str
-) -> list[IdentityRequest]:
+) -> tuple[Report, list[IdentityRequest]]:
     """The actor's own requests for a case they can read, newest first."""
     report = await cases.readable(db, actor, report_id)
-    return await repository.of_requester(db, report.id, actor.id)
+    return report, await repository.of_requester(db, report.id, actor.id)
 
 
 def _custodian(actor: Staff) -> None:
@@ -236,7 +236,7 @@ async def _decidable(
         raise NotFound()
     if request.state != State.requested:
         raise AlreadyDecided()
-    report = await db.get(Report, request.report_id)
+    report = await repository.report(db, request.report_id)
     requester = await cases.staff_member(db, request.requester_id)
     if report is None or requester is None:
         raise NotFound()
@@ -252,7 +252,7 @@ def _wrap_key_id(wrap: str) -> str:
 
 async def approve(
     db: AsyncSession, custodian: Staff, request_id: str, *, wrap: str | None
-) -> IdentityRequest:
+) -> tuple[IdentityRequest, Report]:
     """Approve: v2 with the identity wrap the custodian's device made for the requester's
     approved key (`rewrap_identity_key`); v1 without one (the server releases the box)."""
     request, report, requester = await _decidable(db, custodian, request_id)
@@ -294,19 +294,19 @@ async def approve(
             await db.flush()
     reporting.add_notice(db, report, NOTICE_KIND, notice_for(request.reason))
     await _decided(db, custodian, report, request, "identity.approve")
-    return request
+    return request, report
 
 
 async def deny(
     db: AsyncSession, custodian: Staff, request_id: str, *, note: str
-) -> IdentityRequest:
+) -> tuple[IdentityRequest, Report]:
     """Deny with a note for the requester (free text: never audited or mailed)."""
     request, report, _requester = await _decidable(db, custodian, request_id)
     if not await repository.decide(db, request, State.denied, custodian.id, note.strip()):
         raise AlreadyDecided()
     request.state = State.denied
     await _decided(db, custodian, report, request, "identity.deny")
-    return request
+    return request, report
 
 
 async def _decided(
