@@ -26,7 +26,13 @@ from crypto import receipt as lib_receipt
 from crypto.encoding import b64u_encode
 from crypto.keys import KeyPair
 from tests.conftest import Account, make_settings
-from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in
+from tests.reporting.helpers import (
+    enrol,
+    form_tokens,
+    mailbox_login,
+    publish_directory,
+    sign_in,
+)
 from wbs.app import create_app
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
@@ -435,3 +441,31 @@ async def test_v1_report_is_released_by_the_server_to_the_requester_only(world_v
     assert (await released(world, "v1", report_id)).status_code == 404
     v1_case = (await world.client("v1").get(f"/api/v1/cases/{report_id}")).json()
     assert v1_case["envelope"]["identity"] is None
+
+
+async def test_no_javascript_report_is_sealed_v2_to_the_custodians(world: World) -> None:
+    """The server-sealed path seals an identity to the signed custodians too."""
+    client = world.client("nojs")
+    path = f"/lapor/{world.unit.code}/wbs"
+    form = {
+        **(await form_tokens(client, path)),
+        "isi.apa": "Pungutan liar di loket",
+        "isi.siapa": "Petugas loket",
+        "isi.di_mana": "Loket 3",
+        "isi.kapan": "Maret 2026",
+        "isi.bagaimana": "Meminta uang tambahan",
+        "identitas.nama": CANARY_NAME,
+    }
+    out = await client.post(path, data=form)
+    assert out.status_code == 201, out.text[:2000]
+    [report] = await world.db_rows(Report)
+    assert report.server_sealed and report.envelope_version == 2
+    kids = sorted(w.key_id for w in await world.db_rows(IdentityWrap))
+    assert kids == sorted(world.keys[c].public.key_id_hex for c in ("c1", "c2"))
+    request_id = (await ask(world, "v1", report.public_id)).json()["id"]
+    [pending] = await pending_for(world, "c2")
+    wrap = release_wrap(world, "c2", pending)
+    assert (await decide(world, "c2", request_id, "approve", {"wrap": wrap})).status_code == 200
+    got = (await released(world, "v1", report.public_id)).json()
+    opened = e2e.open_released_identity(got["envelope"], got["wrap"], world.keys["v1"])
+    assert opened["nama"] == CANARY_NAME
