@@ -131,6 +131,35 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True
     ),
     ("GET", "/api/v1/workflow/escalations"): Row("/api/v1/workflow/escalations", 401, 200),
+    # Identity release (wbs/identity): requests by case readers, decisions by custodians.
+    ("POST", "/api/v1/cases/{report_id}/identity-requests"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity-requests",
+        401,
+        422,
+        json=True,
+    ),
+    ("GET", "/api/v1/cases/{report_id}/identity-requests"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity-requests", 401, 404
+    ),
+    ("GET", "/api/v1/cases/{report_id}/identity"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity", 401, 404
+    ),
+    ("GET", "/api/v1/identity/requests"): Row(
+        "/api/v1/identity/requests", 401, 404, {"custodian": 200}
+    ),
+    ("POST", "/api/v1/identity/requests/{request_id}/approve"): Row(
+        "/api/v1/identity/requests/00000000-0000-4000-8000-000000000000/approve",
+        401,
+        404,
+        json=True,
+    ),
+    ("POST", "/api/v1/identity/requests/{request_id}/deny"): Row(
+        "/api/v1/identity/requests/00000000-0000-4000-8000-000000000000/deny",
+        401,
+        422,
+        json=True,
+    ),
+    ("GET", "/staff/identitas"): Row("/staff/identitas", 303, 404, {"custodian": 200}),
     ("POST", "/api/v1/cases/{report_id}/assignee"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True
     ),

@@ -155,6 +155,13 @@ def submit(
         list[str] | None,
         typer.Option("--exclude", help="Officer to leave out: key id (8+ hex) or display name"),
     ] = None,
+    identity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--identity",
+            help="Your identity NAME=VALUE (repeat); sealed for the unit's custodians only",
+        ),
+    ] = None,
     fingerprint: Annotated[
         str | None,
         typer.Option(
@@ -189,6 +196,7 @@ def submit(
                 fingerprint=fingerprint,
                 known=_known(state),
                 notes=notes,
+                identity=identity or [],
             )
         )
     finally:
@@ -295,3 +303,73 @@ def export_gratifikasi_command(
             url, email, passphrase, case_number, fmt=fmt.value, out=target
         )
     )
+
+
+identity_app = typer.Typer(
+    help="Pembukaan identitas pelapor melalui penjaga identitas / identity release through "
+    "the custodian",
+    no_args_is_help=True,
+)
+app.add_typer(identity_app, name="identity")
+CaseArg = Annotated[str, typer.Argument(help="Case number (or report id)")]
+RequestArg = Annotated[str, typer.Argument(help="Request id (from `wbs client identity pending`)")]
+
+
+@identity_app.command("request")
+def identity_request(
+    case_number: CaseArg,
+    url: Url,
+    email: Email,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="klarifikasi, perlindungan, pemeriksaan, permintaan_aph or lainnya",
+        ),
+    ],
+    note: Annotated[
+        str | None, typer.Option("--note", help="Note for the custodian (required for lainnya)")
+    ] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Ask the unit's custodian for the reporter's identity of a case you can read."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_request(url, email, passphrase, case_number, reason, note))
+
+
+@identity_app.command("pending")
+def identity_pending(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+    """Custodians: the open identity requests of your unit."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_pending(url, email, passphrase))
+
+
+@identity_app.command("approve")
+def identity_approve(
+    request_id: RequestArg, url: Url, email: Email, password_stdin: PasswordStdin = False
+) -> None:
+    """Custodians: approve; the identity key is re-wrapped here to the requester's key only."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_decide(url, email, passphrase, request_id))
+
+
+@identity_app.command("deny")
+def identity_deny(
+    request_id: RequestArg,
+    url: Url,
+    email: Email,
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown to the requester)")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Custodians: deny, with a reason for the requester."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_decide(url, email, passphrase, request_id, deny_note=reason))
+
+
+@identity_app.command("open")
+def identity_open(
+    case_number: CaseArg, url: Url, email: Email, password_stdin: PasswordStdin = False
+) -> None:
+    """The reporter's identity released to you, opened here with your key."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_open(url, email, passphrase, case_number))

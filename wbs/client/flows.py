@@ -237,24 +237,27 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             signing, public = e2e.new_directory_key()
         wrapped = e2e.wrap_directory_key(signing, admin.private)
         staff = {s["key_id"]: s for s in plan["staff"]}
-        document = {
+
+        def entries(kids: list[str]) -> list[dict[str, str]]:
+            return [
+                {
+                    "key_id": kid,
+                    "public_key": staff[kid]["public_key"],
+                    "fingerprint": staff[kid]["fingerprint"],
+                    "name": staff[kid]["display_name"],
+                }
+                for kid in kids
+            ]
+
+        document: dict[str, Any] = {
             "v": 1,
             "unit": plan["unit"],
             "version": plan["next_version"],
             "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "channels": {
-                channel: [
-                    {
-                        "key_id": kid,
-                        "public_key": staff[kid]["public_key"],
-                        "fingerprint": staff[kid]["fingerprint"],
-                        "name": staff[kid]["display_name"],
-                    }
-                    for kid in kids
-                ]
-                for channel, kids in sorted(plan["recipients"].items())
-            },
+            "channels": {c: entries(k) for c, k in sorted(plan["recipients"].items())},
         }
+        if plan.get("custodians"):  # identity custodians: reports to the unit become v2
+            document["custodians"] = entries(plan["custodians"])
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         signature = e2e.sign_directory(signing, text.encode())
         out = api.put(
@@ -272,6 +275,7 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             "unit_key_fingerprint": e2e.directory_fingerprint(public),
             "approved": out["approved"],
             "recipients": {c: len(k) for c, k in plan["recipients"].items()},
+            "custodians": len(plan.get("custodians", [])),
             "recovery_key": recovery_key,  # set when this run made the admin's key
         }
 
@@ -317,9 +321,11 @@ def seal_submission(
     *,
     attach: list[Path] | None = None,
     exclude: list[str] | None = None,
+    identity: dict[str, str] | None = None,
 ) -> Sealed:
     """Encrypt a report to a verified directory's recipients (minus the excluded officers,
-    each named by key id, a key id prefix of at least 8 hex digits, or display name)."""
+    each named by key id, a key id prefix of at least 8 hex digits, or display name). An
+    identity goes to the directory's custodians only (envelope v2) when it lists any."""
     recipients = directory["channels"].get(channel, [])
     excluded = sorted({_recipient(recipients, e)["key_id"] for e in exclude or []})
     chosen = [r["public_key"] for r in recipients if r["key_id"] not in excluded]
@@ -335,6 +341,8 @@ def seal_submission(
         content=content,
         recipients=chosen,
         reporter_public=reporter.public,
+        identity=identity or None,
+        custodians=[c["public_key"] for c in directory.get("custodians", [])],
     )
     ctx = e2e.Context(directory["unit"], channel, report_id)
     declared, files = [], []
@@ -478,6 +486,7 @@ def submit(
     fingerprint: str | None = None,
     known: KnownUnits | None = None,
     notes: list[str] | None = None,
+    identity: list[str] | None = None,
 ) -> dict[str, Any]:
     """Encrypt and send a report to the recipients of the unit's directory, once that
     directory is verified under the trusted unit key (see `trusted_directory`). `known`
@@ -489,7 +498,14 @@ def submit(
         if trusted.trust == "first-use" and notes is not None:
             notes.append(FIRST_USE_NOTE.format(unit=directory["unit"], fp=trusted.fingerprint))
         content = {"text": text, **_parse_fields(fields or [])}
-        sealed = seal_submission(directory, channel, content, attach=attach, exclude=exclude)
+        sealed = seal_submission(
+            directory,
+            channel,
+            content,
+            attach=attach,
+            exclude=exclude,
+            identity=_parse_fields(identity or []),
+        )
         submission = dict(sealed.submission)
         submission["pow"] = solve_pow(api.get("/api/v1/pow"), sealed.envelope["report_id"])
         if sealed.files:
@@ -509,6 +525,7 @@ def submit(
             "submitted_at": out["submitted_at"],
             "server_sealed": out["server_sealed"],
             "excluded": submission["excluded"],
+            "envelope_version": sealed.envelope["v"],
             "directory_version": directory["version"],
             "unit_key_fingerprint": trusted.fingerprint,
             "unit_key_trust": trusted.trust,
@@ -567,7 +584,7 @@ def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.C
 def follow(url: str, receipt: str) -> dict[str, Any]:
     with Api(url) as api:
         view, data_key, ctx = _mailbox(api, receipt)
-        content = e2e.open_content(data_key, ctx, b64u_decode(view["envelope"]["content"]))
+        content = e2e.open_content(data_key, ctx, view["envelope"])
         messages, attachments = _thread(
             api, data_key, ctx, view, "/api/v1/mailbox/attachments/{id}"
         )
@@ -582,6 +599,8 @@ def follow(url: str, receipt: str) -> dict[str, Any]:
             "report": content,
             "messages": messages,
             "attachments": attachments,
+            # what the service told the reporter (e.g. the identity was opened), both languages
+            "notices": view.get("notices", []),
         }
 
 
@@ -608,7 +627,7 @@ def inbox(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
         result = []
         for summary in api.get("/api/v1/cases"):
             case, data_key, ctx = _open_case(o, summary["report_id"])
-            content = e2e.open_content(data_key, ctx, b64u_decode(case["envelope"]["content"]))
+            content = e2e.open_content(data_key, ctx, case["envelope"])
             messages, attachments = _thread(
                 api, data_key, ctx, case, f"/api/v1/cases/{case['report_id']}/attachments/{{id}}"
             )
@@ -730,15 +749,17 @@ NOT_GRATIFIKASI = (
 )
 
 
-def identity_fields_if_released(
-    o: Officer, case: dict[str, Any], data_key: e2e.DataKey, ctx: e2e.Context
-) -> dict[str, str] | None:
-    """The reporter's identity fields when they have been released to this officer, else
-    None. Today the identity is withheld from every officer (the custodian releases it;
-    docs/crypto-format.md, "Release"), so this returns None; the release path plugs in here
-    (the released identity wrap opened with `o.private`, after `data_key` opened the content)."""
-    del o, case, data_key, ctx
-    return None
+def identity_fields_if_released(o: Officer, report_id: str) -> dict[str, str] | None:
+    """The reporter's identity fields when the custodian has released them to this officer
+    (opened here with the officer's key), else None (not released: the server answers 404)."""
+    assert o.private is not None  # noqa: S101 - officer() ensured it
+    try:
+        released = o.api.get(f"/api/v1/cases/{report_id}/identity")
+    except ClientError as refused:
+        if refused.status == 404:
+            return None
+        raise
+    return e2e.open_released_identity(released["envelope"], released["wrap"], o.private)
 
 
 def _label(value: Any) -> kpk.Label | None:
@@ -765,7 +786,7 @@ def gratifikasi_case(o: Officer, case_number: str, exported_at: datetime) -> kpk
             NOT_GRATIFIKASI.format(number=case["case_number"], channel=case["channel"]),
             code="not_gratifikasi",
         )
-    content = e2e.open_content(data_key, ctx, b64u_decode(case["envelope"]["content"]))
+    content = e2e.open_content(data_key, ctx, case["envelope"])
     names = [
         e2e.open_attachment_metadata(data_key, ctx, a["id"], b64u_decode(a["metadata"]))[0]
         for a in case["attachments"]
@@ -775,7 +796,7 @@ def gratifikasi_case(o: Officer, case_number: str, exported_at: datetime) -> kpk
         case_number=case["case_number"],
         unit=case["unit"],
         content=content,
-        identity=identity_fields_if_released(o, case, data_key, ctx),
+        identity=identity_fields_if_released(o, report_id),
         exported_at=exported_at,
         state=_label(flow.get("state_label")),
         facts=_facts(flow),
@@ -803,3 +824,108 @@ def export_gratifikasi(
         "identity_released": data.identity is not None,
         "exported_at": kpk.export_time(data.exported_at),
     }
+
+
+# --------------------------------------------------------------------------- identity release
+
+
+def identity_request(
+    url: str, email: str, passphrase: str, case_number: str, reason: str, note: str | None
+) -> dict[str, Any]:
+    """Ask the unit's custodian for the reporter's identity of a case this officer reads."""
+    with Api(url) as api:
+        officer(api, email, passphrase, need_key=False)
+        report_id = _find_case(api, case_number)
+        out: dict[str, Any] = api.post(
+            f"/api/v1/cases/{report_id}/identity-requests", json={"reason": reason, "note": note}
+        )
+        return out
+
+
+def identity_pending(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
+    """The open identity requests of the custodian's unit (no ciphertext printed)."""
+    with Api(url) as api:
+        officer(api, email, passphrase, need_key=False)
+        return [{k: r[k] for k in PENDING_FIELDS} for r in api.get("/api/v1/identity/requests")]
+
+
+PENDING_FIELDS = (
+    "id",
+    "case_number",
+    "unit",
+    "channel",
+    "requester",
+    "reason",
+    "reason_label",
+    "note",
+    "created_at",
+    "envelope_version",
+    "requester_key_id",
+)
+
+
+def _requester_listed(api: Api, url: str, request: dict[str, Any]) -> None:
+    """The requester's key must be a recipient of the unit's directory, verified under the
+    unit key this client trusts (so a server cannot slip in a key of its own)."""
+    trusted = trusted_directory(
+        api, url, request["unit"], fingerprint=None, known=KnownUnits.default()
+    )
+    keys = {r["public_key"] for rs in trusted.directory["channels"].values() for r in rs}
+    if request["requester_public_key"] not in keys:
+        raise ClientError(
+            "kunci peminta tidak tercantum dalam direktori unit; jangan setujui / "
+            "the requester's key is not in the unit's directory; do not approve",
+            code="requester_not_listed",
+        )
+
+
+def identity_decide(
+    url: str, email: str, passphrase: str, request_id: str, *, deny_note: str | None = None
+) -> dict[str, Any]:
+    """Approve (v2: re-wrap the identity key here, to the requester's key only) or, with
+    `deny_note`, deny an identity request."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase, need_key=deny_note is None)
+        if deny_note is not None:
+            out: dict[str, Any] = api.post(
+                f"/api/v1/identity/requests/{request_id}/deny", json={"note": deny_note}
+            )
+            return out
+        found = [r for r in api.get("/api/v1/identity/requests") if r["id"] == request_id]
+        if not found:
+            raise ClientError(
+                f"permintaan tidak ditemukan / request not found: {request_id}", 404, "not_found"
+            )
+        request = found[0]
+        wrap = None
+        if request["envelope_version"] == 2:
+            assert o.private is not None  # noqa: S101 - need_key
+            if not request["requester_public_key"]:
+                raise ClientError(
+                    "kunci peminta tidak lagi disetujui / the requester's key is not approved"
+                )
+            if not request["identity_wrap"]:
+                raise ClientError(
+                    "kunci Anda tidak menerima kunci identitas laporan ini / "
+                    "your key did not receive this report's identity key"
+                )
+            _requester_listed(api, url, request)
+            ctx = e2e.Context(request["unit"], request["channel"], request["report_id"])
+            wrap = e2e.release_identity(ctx, request, o.private, request["requester_public_key"])
+        out = api.post(f"/api/v1/identity/requests/{request_id}/approve", json={"wrap": wrap})
+        return out
+
+
+def identity_open(url: str, email: str, passphrase: str, case_number: str) -> dict[str, Any]:
+    """The reporter's identity, released to this officer, opened here with their key."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase)
+        assert o.private is not None  # noqa: S101 - officer() ensured it
+        report_id = _find_case(api, case_number)
+        released = api.get(f"/api/v1/cases/{report_id}/identity")
+        identity = e2e.open_released_identity(released["envelope"], released["wrap"], o.private)
+        return {
+            "case_number": released["case_number"],
+            "request_id": released["request_id"],
+            "identity": identity,
+        }

@@ -68,7 +68,13 @@ def compose(settings: Settings, kind: str, payload: dict[str, object], to: str) 
     if kind == "case_needs_you":
         reason = str(payload.get("reason", ""))
         id_, en = REASONS.get(reason, ("Ada kasus yang memerlukan Anda", "A case needs you"))
-        link = _link(settings, f"/staff/cases/{payload.get('case')}")
+        # a custodian need not read the case: the request waits on the custodian's page
+        path = (
+            "/staff/identitas"
+            if reason == "identity_request"
+            else f"/staff/cases/{payload.get('case')}"
+        )
+        link = _link(settings, path)
         body = (
             f"{id_}.\nBuka tautan ini setelah masuk untuk melihatnya:\n{link}\n\n"
             f"{en}.\nOpen this link after signing in to see it:\n{link}\n"
