@@ -20,10 +20,10 @@ from wbs.directory.routes import router as directory_routes
 from wbs.exports.pages import router as exports_pages
 from wbs.exports.routes import router as exports_routes
 from wbs.exports.service import export_store
-from wbs.ops.metrics import RequestMetrics, RequestStats
-from wbs.ops.routes import router as ops_routes
 from wbs.identity.pages import router as identity_pages
 from wbs.identity.routes import router as identity_routes
+from wbs.ops.metrics import RequestMetrics, RequestStats
+from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
