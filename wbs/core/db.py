@@ -153,4 +153,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-DbSession = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the route returns, before the response is sent.
+# With the default ("request") FastAPI would send the response first and commit after it, so
+# a client could be told 201 for a write whose commit then fails, or race its next request
+# against the commit (a mailbox reply arriving before its login's session row is committed).
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
