@@ -42,8 +42,10 @@ def sign_in(api: Api, email: str, passphrase: str, code: str | None = None) -> d
     return out["staff"]  # type: ignore[no-any-return]
 
 
-def officer(api: Api, email: str, passphrase: str, *, need_key: bool = True) -> Officer:
-    me = sign_in(api, email, passphrase)
+def officer(
+    api: Api, email: str, passphrase: str, *, need_key: bool = True, code: str | None = None
+) -> Officer:
+    me = sign_in(api, email, passphrase, code)
     private = None
     if me.get("wrapped_private_key"):
         private = e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)
@@ -211,10 +213,12 @@ def recover(
         )
 
 
-def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> dict[str, Any]:
+def approve(
+    url: str, email: str, passphrase: str, unit: str | None = None, *, code: str | None = None
+) -> dict[str, Any]:
     """Sign the unit's directory with every enrolled key (pending ones become approved)."""
     with Api(url) as api:
-        admin = officer(api, email, passphrase, need_key=False)
+        admin = officer(api, email, passphrase, need_key=False, code=code)
         recovery_key = None
         if admin.private is None:
             made = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
@@ -621,9 +625,11 @@ def _open_case(o: Officer, report_id: str) -> tuple[dict[str, Any], e2e.DataKey,
     return case, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
 
 
-def inbox(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
+def inbox(
+    url: str, email: str, passphrase: str, *, code: str | None = None
+) -> list[dict[str, Any]]:
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         result = []
         for summary in api.get("/api/v1/cases"):
             case, data_key, ctx = _open_case(o, summary["report_id"])
@@ -655,9 +661,11 @@ def _find_case(api: Api, case_number: str) -> str:
     raise ClientError(f"kasus tidak ditemukan / case not found: {case_number}", 404, "not_found")
 
 
-def answer(url: str, email: str, passphrase: str, case_number: str, text: str) -> dict[str, Any]:
+def answer(
+    url: str, email: str, passphrase: str, case_number: str, text: str, *, code: str | None = None
+) -> dict[str, Any]:
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         report_id = _find_case(api, case_number)
         case, data_key, ctx = _open_case(o, report_id)
         message_id = str(uuid.uuid4())
@@ -699,10 +707,12 @@ def _case_view(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def case(url: str, email: str, passphrase: str, case_number: str) -> dict[str, Any]:
+def case(
+    url: str, email: str, passphrase: str, case_number: str, *, code: str | None = None
+) -> dict[str, Any]:
     """Where a case is: state, assignee, deadlines and the actions this officer may take."""
     with Api(url) as api:
-        officer(api, email, passphrase, need_key=False)
+        officer(api, email, passphrase, need_key=False, code=code)
         report_id = _find_case(api, case_number)
         return _case_view(api.get(f"/api/v1/cases/{report_id}"))
 
@@ -716,10 +726,11 @@ def act(
     *,
     facts: list[str] | None = None,
     message: str | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """Take a workflow action on a case (with a message to the reporter, encrypted here)."""
     with Api(url) as api:
-        o = officer(api, email, passphrase, need_key=message is not None)
+        o = officer(api, email, passphrase, need_key=message is not None, code=code)
         report_id = _find_case(api, case_number)
         flow = api.get(f"/api/v1/cases/{report_id}/workflow")
         body: dict[str, Any] = {
@@ -807,12 +818,19 @@ def gratifikasi_case(o: Officer, case_number: str, exported_at: datetime) -> kpk
 
 
 def export_gratifikasi(
-    url: str, email: str, passphrase: str, case_number: str, *, fmt: str, out: Path
+    url: str,
+    email: str,
+    passphrase: str,
+    case_number: str,
+    *,
+    fmt: str,
+    out: Path,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """Fill KPK's gratification form from a case, here, and write it to `out` (0600, all or
     nothing). Prints only what was written: never the content."""
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         data = gratifikasi_case(o, case_number, datetime.now().astimezone())
     made = kpk.to_xlsx(data) if fmt == "xlsx" else kpk.to_pdf(data)
     write_private(out, made)
@@ -830,11 +848,18 @@ def export_gratifikasi(
 
 
 def identity_request(
-    url: str, email: str, passphrase: str, case_number: str, reason: str, note: str | None
+    url: str,
+    email: str,
+    passphrase: str,
+    case_number: str,
+    reason: str,
+    note: str | None,
+    *,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """Ask the unit's custodian for the reporter's identity of a case this officer reads."""
     with Api(url) as api:
-        officer(api, email, passphrase, need_key=False)
+        officer(api, email, passphrase, need_key=False, code=code)
         report_id = _find_case(api, case_number)
         out: dict[str, Any] = api.post(
             f"/api/v1/cases/{report_id}/identity-requests", json={"reason": reason, "note": note}
@@ -842,10 +867,12 @@ def identity_request(
         return out
 
 
-def identity_pending(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
+def identity_pending(
+    url: str, email: str, passphrase: str, *, code: str | None = None
+) -> list[dict[str, Any]]:
     """The open identity requests of the custodian's unit (no ciphertext printed)."""
     with Api(url) as api:
-        officer(api, email, passphrase, need_key=False)
+        officer(api, email, passphrase, need_key=False, code=code)
         return [{k: r[k] for k in PENDING_FIELDS} for r in api.get("/api/v1/identity/requests")]
 
 
@@ -880,12 +907,18 @@ def _requester_listed(api: Api, url: str, request: dict[str, Any]) -> None:
 
 
 def identity_decide(
-    url: str, email: str, passphrase: str, request_id: str, *, deny_note: str | None = None
+    url: str,
+    email: str,
+    passphrase: str,
+    request_id: str,
+    *,
+    deny_note: str | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """Approve (v2: re-wrap the identity key here, to the requester's key only) or, with
     `deny_note`, deny an identity request."""
     with Api(url) as api:
-        o = officer(api, email, passphrase, need_key=deny_note is None)
+        o = officer(api, email, passphrase, need_key=deny_note is None, code=code)
         if deny_note is not None:
             out: dict[str, Any] = api.post(
                 f"/api/v1/identity/requests/{request_id}/deny", json={"note": deny_note}
@@ -916,10 +949,12 @@ def identity_decide(
         return out
 
 
-def identity_open(url: str, email: str, passphrase: str, case_number: str) -> dict[str, Any]:
+def identity_open(
+    url: str, email: str, passphrase: str, case_number: str, *, code: str | None = None
+) -> dict[str, Any]:
     """The reporter's identity, released to this officer, opened here with their key."""
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         assert o.private is not None  # noqa: S101 - officer() ensured it
         report_id = _find_case(api, case_number)
         released = api.get(f"/api/v1/cases/{report_id}/identity")
