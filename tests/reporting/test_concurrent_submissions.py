@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.client.server import Served
-from wbs.client import e2e, flows
 from wbs.audit.models import AuditEvent
+from wbs.client import e2e, flows
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.reporting.models import Report, ReportWrap
 
