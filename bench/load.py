@@ -240,7 +240,7 @@ def main() -> None:
                 )
             numbers = sorted(int(n.rsplit("-", 1)[1]) for _b, w in runs for n in w.numbers)
             gapless = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-            print(f"wbs case numbers over all runs: {len(set(numbers))} distinct, gapless {gapless}")
+            print(f"wbs case numbers, all runs: {len(set(numbers))} distinct, gapless {gapless}")
         finally:
             if ceiling is not None:
                 ceiling.terminate()

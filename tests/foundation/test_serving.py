@@ -26,9 +26,7 @@ async def _accepted_nodelay(fix: bool) -> int:
     try:
         _reader, writer = await asyncio.open_connection(*listener.getsockname())
         transport = await accepted
-        flag = transport.get_extra_info("socket").getsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY
-        )
+        flag = transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         writer.close()
         transport.close()
         return int(flag)

@@ -62,17 +62,26 @@ async def _world(app, client: httpx.AsyncClient):
     return unit, made.key_pair
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
-async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
-    app = create_app(make_settings(tmp_path / "var", fresh_db_url))
+def _app(tmp_path, url: str):
+    """An app with its own engine (a connection per request), work free, buckets lifted."""
+    app = create_app(make_settings(tmp_path / "var", url))
     app.state.reporting = Reporting.build(
         app.state.settings,
         app.state.security.master,
         ReportingLimits(pow_difficulty=0, submit_rate_per_minute=10_000),
     )
+    return app
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
+    app = _app(tmp_path, fresh_db_url)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with _client(app) as c:
             unit, officer = await _world(app, c)
             body, _receipt, _sealed = await submission(c, unit, [officer])
             responses = await asyncio.gather(
@@ -115,15 +124,9 @@ async def test_twins_with_their_own_proofs_meet_the_unique_constraints(tmp_path,
     """Each copy solved its own challenge, so no spent-work row stops the twins early: all
     pass the "already sent?" checks and race to insert the report. The constraint decides:
     one 201, nineteen 409s (never a 500), one case, one counter step, one audit entry."""
-    app = create_app(make_settings(tmp_path / "var", fresh_db_url))
-    app.state.reporting = Reporting.build(
-        app.state.settings,
-        app.state.security.master,
-        ReportingLimits(pow_difficulty=0, submit_rate_per_minute=10_000),
-    )
+    app = _app(tmp_path, fresh_db_url)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with _client(app) as c:
             unit, officer = await _world(app, c)
             body, _receipt, _sealed = await submission(c, unit, [officer])
             report_id = body["envelope"]["report_id"]

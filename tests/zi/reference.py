@@ -10,7 +10,15 @@ from decimal import Decimal
 from fractions import Fraction
 
 from wbs.zi.ruleset import PREDICATES, HasilIndicator, Item, RuleSet
-from wbs.zi.scoring import AnswerValue, Evaluation, HasilValue, Shortfall, Worksheet
+from wbs.zi.scoring import (
+    AnswerValue,
+    Evaluation,
+    HasilValue,
+    Shortfall,
+    Worksheet,
+    minimums,
+    settle,
+)
 
 ZERO, ONE = Fraction(0), Fraction(1)
 
@@ -53,25 +61,6 @@ def hasil_value(rules: RuleSet, ind: HasilIndicator, value: HasilValue | None) -
     return (Fraction(value) - low) / (high - low)
 
 
-def _constraints(rules: RuleSet, ev: Evaluation, name: str) -> list[tuple[str, Decimal, Fraction]]:
-    found = []
-    if rules.pengungkit.minimum and name in rules.pengungkit.minimum:
-        found.append(("pengungkit", rules.pengungkit.minimum[name], ev.pengungkit))
-    for part in rules.pengungkit.parts:
-        if part.minimum and name in part.minimum:
-            found.append((part.code, part.minimum[name], ev.parts[part.code]))
-        for area in part.areas:
-            if area.minimum and name in area.minimum:
-                found.append((area.code, area.minimum[name], ev.areas[area.code]))
-    for group in rules.hasil.groups:
-        if group.minimum and name in group.minimum:
-            found.append((group.code, group.minimum[name], ev.hasil_groups[group.code]))
-        for ind in group.indicators:
-            if ind.minimum and name in ind.minimum:
-                found.append((ind.code, ind.minimum[name], ev.hasil_indicators[ind.code]))
-    return found
-
-
 def reference_evaluate(rules: RuleSet, ws: Worksheet) -> Evaluation:
     """Score every level with plain Fractions and judge each predicate."""
     ev = Evaluation(rules=rules.id, unit=ws.unit, year=ws.year)
@@ -112,25 +101,15 @@ def reference_evaluate(rules: RuleSet, ws: Worksheet) -> Evaluation:
         ev.hasil_groups[group.code] = group_score
         ev.hasil += group_score
     ev.total = ev.pengungkit + ev.hasil
-    for name in PREDICATES:
-        rule = rules.predicates.get(name)
-        total_minimum = rule.total_minimum if rule else None
-        checks = [("total", total_minimum, ev.total), *_constraints(rules, ev, name)]
+    for name in PREDICATES:  # the minimums as the rule set lists them, compared as Fractions
+        checks = [
+            (code, minimum, getattr(ev, level) if key is None else getattr(ev, level)[key])
+            for code, minimum, level, key in minimums(rules, name)
+        ]
         failed = [
             Shortfall(code, minimum, Decimal(score.numerator) / Decimal(score.denominator))
             for code, minimum, score in checks
             if minimum is not None and score < Fraction(minimum)
         ]
-        ev.shortfalls[name] = failed
-        if failed:
-            ev.status[name] = "not_met"
-        elif rule is None or rule.total_minimum is None:
-            ev.status[name] = "undetermined"
-            note = rule.note if rule and rule.note else "threshold not in the rule set"
-            ev.undetermined[name] = (
-                f"{rules.id}: nilai minimum total {name} tidak diketahui / "
-                f"{name} total minimum unknown. {note}"
-            )
-        else:
-            ev.status[name] = "met"
+        settle(rules, ev, name, failed)
     return ev

@@ -7,12 +7,12 @@ and every figure is reported as a `Decimal` (28 significant digits).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from math import lcm
-from typing import Any
+from typing import Any, TypeVar
 
 from wbs.core.text import Text
 from wbs.zi.errors import AnswerError
@@ -119,15 +119,25 @@ class _Index:
             self.hasil[indicator.code] = indicator
 
 
+Built = TypeVar("Built")
+
+
+def _of_rules(
+    cache: dict[str, tuple[RuleSet, Built]], rules: RuleSet, build: Callable[[RuleSet], Built]
+) -> Built:
+    """What `build` made of this very rule set object (rebuilt when another one has its id)."""
+    cached = cache.get(rules.id)
+    if cached is None or cached[0] is not rules:
+        cached = cache[rules.id] = (rules, build(rules))
+    return cached[1]
+
+
 _INDEXES: dict[str, tuple[RuleSet, _Index]] = {}
 
 
 def _index(rules: RuleSet) -> _Index:
-    """The code index of this very rule set object (rebuilt when another one has its id)."""
-    cached = _INDEXES.get(rules.id)
-    if cached is None or cached[0] is not rules:
-        cached = _INDEXES[rules.id] = (rules, _Index(rules))
-    return cached[1]
+    """The code index of a rule set."""
+    return _of_rules(_INDEXES, rules, _Index)
 
 
 def _formula_inputs(code: str, item: Item, value: Any) -> Inputs:
@@ -603,11 +613,8 @@ _PLANS: dict[str, tuple[RuleSet, _Plan]] = {}
 
 
 def _plan(rules: RuleSet) -> _Plan:
-    """The plan of this very rule set object (recompiled when another one has its id)."""
-    cached = _PLANS.get(rules.id)
-    if cached is None or cached[0] is not rules:
-        cached = _PLANS[rules.id] = (rules, _compile(rules))
-    return cached[1]
+    """The compiled plan of a rule set."""
+    return _of_rules(_PLANS, rules, _compile)
 
 
 def judge(rules: RuleSet, ev: Evaluation, exact: Mapping[str, Rational] | None = None) -> None:
@@ -618,7 +625,6 @@ def judge(rules: RuleSet, ev: Evaluation, exact: Mapping[str, Rational] | None =
     plan = _plan(rules)
     exact = exact or {}
     for name in PREDICATES:
-        rule = rules.predicates.get(name)
         failed = []
         for check in plan.checks[name]:
             if check.bound is None:
@@ -630,18 +636,24 @@ def judge(rules: RuleSet, ev: Evaluation, exact: Mapping[str, Rational] | None =
                 score = to_decimal(_score_at(ev, check.level, check.key))
                 assert check.minimum is not None  # noqa: S101 (bound is its ratio)
                 failed.append(Shortfall(check.code, check.minimum, score))
-        ev.shortfalls[name] = failed
-        if failed:
-            ev.status[name] = "not_met"
-        elif rule is None or rule.total_minimum is None:
-            ev.status[name] = "undetermined"
-            note = rule.note if rule and rule.note else "threshold not in the rule set"
-            ev.undetermined[name] = (
-                f"{rules.id}: nilai minimum total {name} tidak diketahui / "
-                f"{name} total minimum unknown. {note}"
-            )
-        else:
-            ev.status[name] = "met"
+        settle(rules, ev, name, failed)
+
+
+def settle(rules: RuleSet, ev: Evaluation, name: str, failed: list[Shortfall]) -> None:
+    """Record a predicate's shortfalls and its status (met, not met, or undetermined)."""
+    rule = rules.predicates.get(name)
+    ev.shortfalls[name] = failed
+    if failed:
+        ev.status[name] = "not_met"
+    elif rule is None or rule.total_minimum is None:
+        ev.status[name] = "undetermined"
+        note = rule.note if rule and rule.note else "threshold not in the rule set"
+        ev.undetermined[name] = (
+            f"{rules.id}: nilai minimum total {name} tidak diketahui / "
+            f"{name} total minimum unknown. {note}"
+        )
+    else:
+        ev.status[name] = "met"
 
 
 def _add(extra: Fraction | None, value: Fraction) -> Fraction:
