@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -57,6 +58,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int | str] = field(default_factory=Counter)
     numbers: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the server's processes, user + system
 
     @property
     def ok(self) -> int:
@@ -82,6 +84,7 @@ class Run:
             "failures": self.failures,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items(), key=str)},
             "distinct_case_numbers": len(set(self.numbers)),
+            "server_cpu_ms_per_request": round(1000 * self.cpu_seconds / len(self.latencies), 2),
         }
 
 
@@ -93,6 +96,25 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         if name.strip().lower() == b"content-length":
             length = int(value)
     return status, await reader.readexactly(length)
+
+
+def cpu_seconds(parent: int) -> float:
+    """User + system CPU of a server process and its workers, from /proc (Linux)."""
+    pids = [parent]
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: str, port: int, bodies: list[bytes], connections: int, pid: int) -> Run:
+    before = cpu_seconds(pid)
+    run = asyncio.run(drive(server, port, bodies, connections))
+    run.cpu_seconds = cpu_seconds(pid) - before
+    return run
 
 
 async def drive(server: str, port: int, bodies: list[bytes], connections: int) -> Run:
@@ -153,6 +175,7 @@ def main() -> None:
     parser.add_argument(
         "--stock-protocol", action="store_true", help="the ceiling on uvicorn's own h11 class"
     )
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for wbs serve")
     args = parser.parse_args()
     counts = [int(c) for c in args.connections.split(",")]
 
@@ -173,6 +196,7 @@ def main() -> None:
                     "WBS_POW_TTL_SECONDS": "3600",
                     "WBS_SUBMIT_RATE_PER_MINUTE": "100000000",
                     "WBS_WORKER_IN_PROCESS": "0",
+                    **dict(item.split("=", 1) for item in args.env),
                 },
                 workers=args.workers,
             )
@@ -211,7 +235,7 @@ def main() -> None:
             runs: list[tuple[Run, Run]] = []
             for index, count in enumerate(counts):
                 chunk = rest[index * args.requests : (index + 1) * args.requests]
-                bare = asyncio.run(drive("ceiling", ceiling_port, chunk, count))
+                bare = measured("ceiling", ceiling_port, chunk, count, ceiling.pid)
                 spy = None
                 if args.profile and index == len(counts) - 1 and shutil.which("py-spy"):
                     assert served.process is not None
@@ -225,7 +249,8 @@ def main() -> None:
                         stderr=subprocess.DEVNULL,
                     )
                     time.sleep(1)
-                wbs = asyncio.run(drive("wbs", served.port, chunk, count))
+                assert served.process is not None
+                wbs = measured("wbs", served.port, chunk, count, served.process.pid)
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait(timeout=60)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
+    # Test each connection with a round trip before every use (off: a connection the server
+    # dropped fails one request, and the pool is then refreshed; recycled every 30 minutes).
+    db_pool_pre_ping: bool = False
 
     # Argon2id for staff login secrets (RFC 9106 second recommended option by default).
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -76,6 +79,8 @@ class Settings(BaseSettings):
             "pool_size": self.db_pool_size,
             "max_overflow": self.db_max_overflow,
             "pool_timeout": self.db_pool_timeout,
+            "pool_pre_ping": self.db_pool_pre_ping,
+            "pool_recycle": 1800,
         }
 
     @model_validator(mode="after")
