@@ -83,10 +83,13 @@ def serve(
     except (WorkflowError, OSError) as exc:
         typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
         raise typer.Exit(2) from None
+    from wbs.core.serving import NoDelayH11Protocol
+
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.app:create_app",
         factory=True,
+        http=NoDelayH11Protocol,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,

@@ -29,6 +29,7 @@ class Served:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -114,7 +115,10 @@ class Served:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "wbs", "serve", "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "wbs", "serve", "--port", str(self.port)),
+                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
+            ],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
