@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wbs.core.db import take_turn
 from wbs.core.settings import Settings
 from wbs.exports import service as export_jobs
 from wbs.outbox import delivery
@@ -89,11 +90,18 @@ async def run_once(
 ) -> WorkerRun:
     clock = clock or engine.Clock.current(settings.timezone)
     day = clock.today
+    # One worker at a time adopts cases and runs timers (`wbs worker` and each in-process
+    # worker of `wbs serve --workers N` may be rounds at once): the others skip this round.
     async with sessions() as db:
-        await engine.sync_pending(db, workflows, settings.timezone)
+        if await take_turn(db, "workflow.sync_pending"):
+            await engine.sync_pending(db, workflows, settings.timezone)
         await db.commit()
     async with sessions() as db:
-        timers = await engine.run_timers(db, workflows, clock)
+        timers = (
+            await engine.run_timers(db, workflows, clock)
+            if await take_turn(db, "workflow.run_timers")
+            else engine.TimerRun()
+        )
         await db.commit()
     async with sessions() as db:
         digests = await queue_digests(db, day)

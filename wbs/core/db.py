@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -117,6 +118,16 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+async def take_turn(db: AsyncSession, job: str) -> bool:
+    """Whether this transaction may run `job` now, so that several workers never run it at
+    once: on PostgreSQL a transaction-scoped advisory lock taken without waiting (False:
+    another worker has it); SQLite's write transactions are serialised already."""
+    if db.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+    return bool(await db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 T = TypeVar("T")
