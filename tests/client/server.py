@@ -86,6 +86,24 @@ class Served:
             check=False,
         )
 
+    def create_unit(self, code: str, staff: dict[str, str], passphrase: str) -> None:
+        """`wbs unit create` and one `wbs staff create` per e-mail -> role."""
+        made = self.wbs("unit", "create", code, "--name", f"Unit {code.title()}")
+        assert made.returncode == 0, made.stderr
+        for email, role in staff.items():
+            made = self.wbs(
+                "staff",
+                "create",
+                email,
+                "--unit",
+                code,
+                "--role",
+                role,
+                "--password-stdin",
+                stdin=passphrase + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+
     def enroll_and_approve(
         self,
         officers: list[str],

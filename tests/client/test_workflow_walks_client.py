@@ -110,20 +110,7 @@ def _serve(tmp_path, url, roles: dict[str, str], recipients: dict[str, list[str]
     """A started server with unit ALUR, its officers enrolled from the client and the
     channels' readers chosen by the admin."""
     served = Served(tmp_path, url)
-    assert served.wbs("unit", "create", "ALUR", "--name", "Unit Alur").returncode == 0
-    for email, role in {"admin@alur.go.id": "admin", **roles}.items():
-        made = served.wbs(
-            "staff",
-            "create",
-            email,
-            "--unit",
-            "ALUR",
-            "--role",
-            role,
-            "--password-stdin",
-            stdin=PASS + "\n",
-        )
-        assert made.returncode == 0, made.stderr
+    served.create_unit("ALUR", {"admin@alur.go.id": "admin", **roles}, PASS)
     served.start()
     try:
         served.enroll_and_approve(list(roles), "admin@alur.go.id", PASS, recipients)
