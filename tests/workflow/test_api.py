@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from crypto import envelope as lib_envelope
@@ -18,19 +17,11 @@ from tests.reporting.helpers import (
     sign_in,
     submission,
 )
+from tests.workflow.helpers import officer_message
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
-from wbs.reporting.context import Reporting
-from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import Report
 from wbs.units.models import Unit
-
-
-@pytest.fixture
-def reporting_ctx(app, settings):
-    app.state.reporting = Reporting.build(
-        settings, app.state.security.master, ReportingLimits(pow_difficulty=2)
-    )
 
 
 async def _world(client, make_unit, make_staff):
@@ -48,12 +39,6 @@ async def _world(client, make_unit, make_staff):
     await publish_directory(client, unit, csrf, KeyPair.generate().public)
     client.cookies.clear()
     return unit, {"v": v, "v2": v2, "auditor": auditor}, keys
-
-
-def _message(sealed, text: str) -> dict[str, str]:
-    mid = str(uuid.uuid4())
-    box = lib_envelope.seal_message(sealed.data_key, sealed.envelope.context, "officer", mid, text)
-    return {"id": mid, "box": b64u_encode(box)}
 
 
 async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, make_staff):
@@ -107,7 +92,7 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     asked = await act(
         "minta_kelengkapan",
         "verifikasi",
-        message=_message(sealed, "Mohon lengkapi waktu kejadian."),
+        message=officer_message(sealed, "Mohon lengkapi waktu kejadian."),
     )
     assert asked.status_code == 200, asked.text
     assert asked.json()["state"] == "perlu_kelengkapan"

@@ -557,12 +557,14 @@ async def _timers_on_enter(
     facts: Mapping[str, Any],
     today: date,
 ) -> None:
-    """Stop, pause, resume and start the case's timers as it enters `target`."""
+    """Stop, pause, resume and start the case's timers as it enters `target`; a terminal
+    state stops every timer (a closed case has no deadline left)."""
     existing = {t.name: t for t in await timers_of(db, report.id)}
+    closing = workflow.states[target].terminal
     for spec in workflow.timers.values():
         timer = existing.get(spec.name)
         running = timer is not None and timer.stopped_on is None
-        if running and timer is not None and target in spec.stops:
+        if running and timer is not None and (closing or target in spec.stops):
             timer.stopped_on = today
             continue
         if running and timer is not None:
