@@ -32,7 +32,7 @@ def _ok(result) -> str:
 def _stored(data_dir: Path) -> dict[str, str]:
     """Every stored file under the data dir's stores: relative name -> SHA-256 of content."""
     out = {}
-    for store in ("blobs", "evidence"):
+    for store in ("blobs", "evidence", "exports"):
         root = data_dir / store
         if root.is_dir():
             for path in root.iterdir():

@@ -82,6 +82,7 @@ async def test_readyz_ok_and_an_unwritable_store(app, client, settings):
         "database": "ok",
         "store:blobs": "ok",
         "store:evidence": "not_writable",
+        "store:exports": "ok",
     }
     assert str(blocked) not in ready.text
 
