@@ -276,6 +276,24 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/exports/{export_id}"): Row("/api/v1/exports/999999", 401, 404),
     ("GET", "/api/v1/exports/{export_id}/file"): Row("/api/v1/exports/999999/file", 401, 404),
     ("GET", "/api/v1/units/{code}/export-key"): Row("/api/v1/units/{unit}/export-key", 200, 200),
+    # Indicators: admins, auditors and atasan of the unit (or above); public figures for a
+    # complete year, for anyone.
+    ("GET", "/api/v1/units/{code}/indicators"): Row(
+        "/api/v1/units/{unit}/indicators?period=2026",
+        401,
+        404,
+        {"admin": 200, "auditor": 200, "atasan": 200},
+    ),
+    ("GET", "/api/v1/public/units/{code}/indicators"): Row(
+        "/api/v1/public/units/{unit}/indicators?period=2025", 200, 200
+    ),
+    ("GET", "/admin/units/{code}/indicators"): Row(
+        "/admin/units/{unit}/indicators?period=2026",
+        303,
+        404,
+        {"admin": 200, "auditor": 200, "atasan": 200},
+    ),
+    ("GET", "/transparansi/{code}"): Row("/transparansi/{unit}?period=2025", 200, 200),
 }
 
 

@@ -19,9 +19,11 @@ from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
 from wbs.exports.pages import router as exports_pages
 from wbs.exports.routes import router as exports_routes
-from wbs.exports.service import export_store
+from wbs.exports.service import SignedDataDukung, export_store
 from wbs.identity.pages import router as identity_pages
 from wbs.identity.routes import router as identity_routes
+from wbs.indicators.pages import router as indicators_pages
+from wbs.indicators.routes import router as indicators_routes
 from wbs.ops.metrics import RequestMetrics, RequestStats
 from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
@@ -38,7 +40,7 @@ from wbs.workflow.routes import router as workflow_routes
 from wbs.zi.evidence import Evidence
 from wbs.zi.pages import router as zi_pages
 from wbs.zi.routes import router as zi_routes
-from wbs.zi.sources import Pengawasan
+from wbs.zi.sources import IndicatorsService, Pengawasan
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops_routes,
@@ -61,6 +63,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     outbox_pages,
     exports_routes,
     exports_pages,
+    indicators_routes,
+    indicators_pages,
 )
 
 
@@ -77,7 +81,7 @@ def _domains(app: FastAPI) -> None:
     # App-scoped objects of the domains, built once here; routes get them as dependencies.
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
-    app.state.pengawasan = Pengawasan.build()
+    app.state.pengawasan = Pengawasan(IndicatorsService(), SignedDataDukung(master))
     # Every file store, by the names wbs.ops.stores gives them (readiness, backups).
     app.state.file_stores = {
         "blobs": app.state.reporting.blobs,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -227,27 +226,13 @@ async def test_default_packager_writes_canonical_json_of_the_figures() -> None:
     assert again[1] == data  # canonical: the same figures give the same bytes
 
 
-async def test_production_source_calls_the_indicators_service(monkeypatch) -> None:
-    calls: list[tuple[Any, ...]] = []
-    fake = types.ModuleType("wbs.indicators.service")
-
-    def parse_period(text: str) -> tuple[str, str]:
-        if text == "bad":
-            raise ValueError(text)
-        return ("parsed", text)
-
-    async def compute(
-        db: Any, unit: Any, period: Any, *, public: bool, k: int = 5
-    ) -> dict[str, Any]:
-        calls.append((db, unit, period, public))
-        return GOOD
-
-    fake.parse_period = parse_period  # type: ignore[attr-defined]
-    fake.compute = compute  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "wbs.indicators.service", fake)
-    figures = await IndicatorsService().figures("db", "unit", "2026")  # type: ignore[arg-type]
-    assert figures == GOOD and calls == [("db", "unit", ("parsed", "2026"), False)]
+async def test_production_source_gives_the_units_internal_figures(db, make_unit) -> None:
+    unit = await make_unit()
+    figures = await IndicatorsService().figures(db, unit, "2026")
+    assert figures["unit"] == unit.code and figures["period"] == "2026"
+    assert figures["suppressed_below"] is None  # internal figures, not the public form
+    assert figures["channels"]["pengaduan"]["received"] == 0
     from wbs.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        await IndicatorsService().figures("db", "unit", "bad")  # type: ignore[arg-type]
+        await IndicatorsService().figures(db, unit, "bad")

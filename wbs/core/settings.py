@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     workflows_dir: Path | None = None
     worker_in_process: bool | None = None
     worker_interval_seconds: float = Field(default=30.0, gt=0)
+    # Public indicators show a cell of fewer than this many cases as "<k" (WBS_INDICATORS_K).
+    indicators_k: int = Field(default=5, ge=2, le=100)
 
     # Operations: /metrics answers a bearer token when set, else loopback without a proxy.
     metrics_token: SecretStr | None = None

@@ -65,19 +65,32 @@ class IndicatorsUnavailable(DomainError):
 
 
 def indicator_source() -> IndicatorSource:
-    """`wbs.indicators`, imported when first needed (the one place exports meet it)."""
-    try:
-        from wbs.indicators import (  # type: ignore[import-not-found, unused-ignore]
-            definitions,
-            service,
-        )
-    except ImportError:
-        raise IndicatorsUnavailable() from None
+    """`wbs.indicators`: the figures every export is made from, and their definitions."""
+    from wbs.indicators import definitions, service
 
     async def figures(db: AsyncSession, unit: Unit, period: str, public: bool) -> Any:
         return await service.compute(db, unit, service.parse_period(period), public=public)
 
     return IndicatorSource(figures, definitions.DEFINITIONS)
+
+
+class SignedDataDukung:
+    """The LKE link's evidence package: the unit's signed indicator export (JSON + XLSX) of
+    the figures a proposal came from; `wbs export verify` checks it like any export."""
+
+    def __init__(self, master: bytes) -> None:
+        self._master = master
+
+    async def package(
+        self, db: AsyncSession, unit: Unit, period: str, figures: Any, note: Any
+    ) -> tuple[str, bytes]:
+        del db, note  # the rule and its reason are on the proposal; the package holds figures
+        from wbs.indicators import definitions
+
+        checked = check_report(dict(figures), definitions.DEFINITIONS, public=False)
+        key = package.unit_key(self._master, unit.code)
+        data = await asyncio.to_thread(package.build, checked, "xlsx", key)
+        return package.package_name(unit.code, period, "xlsx", False), data
 
 
 def export_store(settings: Settings) -> FileStore:

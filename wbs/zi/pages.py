@@ -39,7 +39,7 @@ from wbs.zi.gap import analyse
 from wbs.zi.models import ASSESSOR_NAMES, AnswerSource, Assessment, Assessor, ProposalStatus
 from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
 from wbs.zi.scoring import shown
-from wbs.zi.sources import IndicatorsUnavailable, PengawasanCtx
+from wbs.zi.sources import PengawasanCtx
 
 load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
 pengawasan.load_all()  # and every mapping of the LKE link against its rule set
@@ -292,7 +292,7 @@ async def propose_page(
         await proposals.propose(
             db, staff, assessment, links.source, period=str(form.get("period") or "")
         )
-    except (ValidationFailed, IndicatorsUnavailable) as exc:
+    except ValidationFailed as exc:
         # Raised before anything is written: show the page again with the reason.
         return await _assessment_page(request, db, staff, assessment, error=exc)
     return RedirectResponse(f"/zi/assessments/{assessment.id}#usulan", status_code=303)

@@ -4,16 +4,14 @@
 `wbs.indicators.service.compute`); `EvidencePackager.package` turns those figures and the rule
 of one item into the data dukung file attached when an assessor accepts a proposal.
 
-Built once per app (`create_app`: `app.state.pengawasan = Pengawasan.build()`); routes get it as
-`PengawasanCtx`, tests put their own in `app.state.pengawasan`. Wiring for the coordinator:
-`IndicatorsService` imports `wbs.indicators.service` when first used, so it works as soon as that
-package is merged; the signed exporter (`wbs/exports`) replaces `JsonDataDukung()` in
-`Pengawasan.build` below with an adapter whose `package` returns its signed ZIP.
+Built once per app (`create_app`: `IndicatorsService` over `wbs.indicators`, and
+`wbs.exports.service.SignedDataDukung`, the unit's signed indicator export); routes get it as
+`PengawasanCtx`, tests put their own in `app.state.pengawasan`. `JsonDataDukung` is the plain,
+unsigned packager the tests use.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +20,6 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.core.errors import DomainError, ValidationFailed
 from wbs.core.text import Text
 from wbs.units.models import Unit
 
@@ -56,31 +53,13 @@ class EvidencePackager(Protocol):
     ) -> tuple[str, bytes]: ...
 
 
-class IndicatorsUnavailable(DomainError):
-    status, code = 503, "zi_indicators_unavailable"
-    message_id = "Indikator kasus belum tersedia pada instalasi ini."
-    message_en = "Case indicators are not available on this installation."
-
-
 class IndicatorsService:
     """Production source: `wbs.indicators.service.compute` (internal figures, not public)."""
 
     async def figures(self, db: AsyncSession, unit: Unit, period: str) -> dict[str, Any]:
-        try:
-            module: Any = importlib.import_module("wbs.indicators.service")
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("wbs.indicators", "wbs.indicators.service"):
-                raise
-            raise IndicatorsUnavailable() from None
-        try:
-            parsed = module.parse_period(period)
-        except ValueError:
-            raise ValidationFailed(
-                f"Periode '{period}' tidak dikenal.",
-                f"Unknown period '{period}'.",
-                details={"field": "period"},
-            ) from None
-        return dict(await module.compute(db, unit, parsed, public=False))
+        from wbs.indicators import service
+
+        return dict(await service.compute(db, unit, service.parse_period(period), public=False))
 
 
 def canonical_json(value: Any) -> bytes:
@@ -120,10 +99,6 @@ class JsonDataDukung:
 class Pengawasan:
     source: IndicatorSource
     packager: EvidencePackager
-
-    @classmethod
-    def build(cls) -> Pengawasan:
-        return cls(IndicatorsService(), JsonDataDukung())
 
 
 def pengawasan(request: Request) -> Pengawasan:

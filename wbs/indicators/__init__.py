@@ -1,0 +1,1 @@
+"""Penguatan Pengawasan indicators: figures per unit and period, suppression, pages."""

@@ -1,0 +1,347 @@
+"""Indicator queries: aggregates in SQL over workflow states, milestones, timers, facts and
+mailbox metadata; never report content.
+
+Every query takes the same scope: reports of a unit's subtree (recursive CTE) submitted in
+`[start, end)` (UTC instants of the period's local midnights), and groups by unit and
+channel, so one unit, a parent with its children, or a whole tree come from the same
+handful of statements. Percentiles are nearest rank with `ROW_NUMBER()` and `COUNT()` window
+functions, the same SQL on PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from wbs.reporting.models import Message, Report, SenderRole
+from wbs.units.models import CaseType, Unit
+from wbs.units.repository import subtree_ids
+from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
+
+# Choice facts the indicators read. Text facts (instansi_tujuan, nomor_laporan_kpk, nomor_sk)
+# are never selected, so free text cannot reach a figure.
+CHOICE_FACTS = ("nilai_estimasi", "jenis_laporan", "jenis", "bentuk_pengendalian")
+FEEDBACK_DAYS = 90
+
+
+class days_between(FunctionElement[float]):  # noqa: N801 - reads as a SQL function
+    """Days (fractional) from the first timestamp to the second, on either backend."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"
+        " / 86400.0)"
+    )
+
+
+@compiles(days_between)
+def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return f"(julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)}))"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Reports of some units (a subtree, found with `units_below`) received in [start, end)
+    (UTC). The ids go into the statements as values, so the planner knows how few they are."""
+
+    unit_ids: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+    def where(self) -> ColumnElement[bool]:
+        return and_(
+            Report.unit_id.in_(self.unit_ids),
+            Report.submitted_at >= self.start,
+            Report.submitted_at < self.end,
+        )
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+async def units_below(db: AsyncSession, root_id: int) -> list[UnitRow]:
+    """The unit and every unit below it."""
+    rows = await db.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.parent_id)
+        .where(Unit.id.in_(subtree_ids(root_id)))
+        .order_by(Unit.code)
+    )
+    return [UnitRow(*r) for r in rows]
+
+
+async def readable_unit(db: AsyncSession, root_unit_id: int, code: str) -> Unit | None:
+    """The unit `code` if it is `root_unit_id` or below it."""
+    return await db.scalar(
+        select(Unit).where(Unit.code == code, Unit.id.in_(subtree_ids(root_unit_id)))
+    )
+
+
+async def unit_by_code(db: AsyncSession, code: str) -> Unit | None:
+    return await db.scalar(select(Unit).where(Unit.code == code))
+
+
+async def root_of(db: AsyncSession, unit_id: int) -> int:
+    """The top unit of the tree `unit_id` belongs to (recursive CTE upwards)."""
+    up = select(Unit.id, Unit.parent_id).where(Unit.id == unit_id).cte("up", recursive=True)
+    parent = aliased(Unit)
+    up = up.union_all(select(parent.id, parent.parent_id).where(parent.id == up.c.parent_id))
+    found = await db.scalar(select(up.c.id).where(up.c.parent_id.is_(None)))
+    return int(found) if found is not None else unit_id
+
+
+def _rows(result: Any) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in result]
+
+
+async def cases(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, received, received_form)."""
+    sealed = Report.server_sealed.is_(True)
+    stmt = (
+        select(
+            Report.unit_id,
+            Report.case_type,
+            func.count(),
+            func.count().filter(sealed),
+        )
+        .where(scope.where())
+        .group_by(Report.unit_id, Report.case_type)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def milestones(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, milestone, cases)."""
+    stmt = (
+        select(Report.unit_id, Report.case_type, CaseMilestone.name, func.count())
+        .join(CaseMilestone, CaseMilestone.report_id == Report.id)
+        .where(scope.where())
+        .group_by(Report.unit_id, Report.case_type, CaseMilestone.name)
+    )
+    return _rows(await db.execute(stmt))
+
+
+def _completed() -> ColumnElement[bool]:
+    return exists().where(CaseMilestone.report_id == Report.id, CaseMilestone.name == "completed")
+
+
+def late_timer() -> ColumnElement[bool]:
+    """A deadline stopped after its due date (one paused when it stopped was late only if
+    the pause began after the due date: a pause does not spend the budget)."""
+    return and_(
+        CaseTimer.stopped_on.is_not(None),
+        CaseTimer.stopped_on > CaseTimer.due_on,
+        or_(CaseTimer.paused_on.is_(None), CaseTimer.paused_on > CaseTimer.due_on),
+    )
+
+
+def running_overdue(today: date) -> ColumnElement[bool]:
+    return and_(
+        CaseTimer.stopped_on.is_(None),
+        CaseTimer.paused_on.is_(None),
+        CaseTimer.due_on < today,
+    )
+
+
+async def deadlines(db: AsyncSession, scope: Scope, today: date) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, completed_on_time, overdue)."""
+    late = exists().where(CaseTimer.report_id == Report.id, late_timer())
+    overdue = exists().where(CaseTimer.report_id == Report.id, running_overdue(today))
+    done = _completed()
+    stmt = (
+        select(
+            Report.unit_id,
+            Report.case_type,
+            func.count().filter(and_(done, not_(late))),
+            func.count().filter(and_(not_(done), overdue)),
+        )
+        .where(scope.where())
+        .group_by(Report.unit_id, Report.case_type)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def facts(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, fact, JSON text of the value, cases) for the choice facts read."""
+    value = cast(CaseFact.value, String).label("value")
+    stmt = (
+        select(Report.unit_id, Report.case_type, CaseFact.name, value, func.count())
+        .join(CaseFact, CaseFact.report_id == Report.id)
+        .where(scope.where(), CaseFact.name.in_(CHOICE_FACTS))
+        .group_by(Report.unit_id, Report.case_type, CaseFact.name, value)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def forwarded(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, referral target JSON, KPK decision JSON, cases) of forwarded cases."""
+    target = aliased(CaseFact)
+    decision = aliased(CaseFact)
+    target_value = cast(target.value, String).label("target")
+    decision_value = cast(decision.value, String).label("decision")
+    stmt = (
+        select(Report.unit_id, Report.case_type, target_value, decision_value, func.count())
+        .join(CaseMilestone, CaseMilestone.report_id == Report.id)
+        .outerjoin(target, and_(target.report_id == Report.id, target.name == "tujuan_pelimpahan"))
+        .outerjoin(
+            decision, and_(decision.report_id == Report.id, decision.name == "keputusan_kpk")
+        )
+        .where(scope.where(), CaseMilestone.name == "forwarded")
+        .group_by(Report.unit_id, Report.case_type, target_value, decision_value)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def states(db: AsyncSession, scope: Scope, case_type: CaseType) -> list[tuple[Any, ...]]:
+    """(unit_id, state or None when not adopted yet, cases) of one channel."""
+    stmt = (
+        select(Report.unit_id, CaseState.state, func.count())
+        .outerjoin(CaseState, CaseState.report_id == Report.id)
+        .where(scope.where(), Report.case_type == case_type)
+        .group_by(Report.unit_id, CaseState.state)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def mailbox(db: AsyncSession, scope: Scope) -> list[tuple[Any, ...]]:
+    """(unit_id, case_type, sender role, messages, cases)."""
+    stmt = (
+        select(
+            Report.unit_id,
+            Report.case_type,
+            Message.sender_role,
+            func.count(),
+            func.count(Message.report_id.distinct()),
+        )
+        .join(Message, Message.report_id == Report.id)
+        .where(scope.where())
+        .group_by(Report.unit_id, Report.case_type, Message.sender_role)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def feedback(db: AsyncSession, scope: Scope, due_before: datetime) -> list[tuple[Any, ...]]:
+    """(unit_id, WBS reports whose 90 days ended by `due_before`, of which given feedback)."""
+    answered = exists().where(
+        Message.report_id == Report.id,
+        Message.sender_role == SenderRole.officer,
+        days_between(Report.submitted_at, Message.created_at) <= FEEDBACK_DAYS,
+    )
+    stmt = (
+        select(Report.unit_id, func.count(), func.count().filter(answered))
+        .where(
+            scope.where(),
+            Report.case_type == CaseType.wbs,
+            Report.submitted_at <= due_before,
+        )
+        .group_by(Report.unit_id)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def monthly(
+    db: AsyncSession, scope: Scope, bounds: Sequence[datetime]
+) -> list[tuple[Any, ...]]:
+    """(case_type, month index, received) with months split at the UTC `bounds`."""
+    month: ColumnElement[int] = literal(0)
+    if bounds:
+        month = case(
+            *[(Report.submitted_at < b, literal(i)) for i, b in enumerate(bounds)],
+            else_=literal(len(bounds)),
+        )
+    stmt = (
+        select(Report.case_type, month, func.count())
+        .where(scope.where())
+        .group_by(Report.case_type, month)
+    )
+    return _rows(await db.execute(stmt))
+
+
+def _rank_is(rank: Any, n: Any, num: int, den: int) -> ColumnElement[bool]:
+    """rank == ceil(num/den * n), in integers: den*rank >= num*n > den*(rank-1)."""
+    return and_(den * rank >= num * n, den * (rank - 1) < num * n)
+
+
+async def percentiles(
+    db: AsyncSession, scope: Scope, branches: dict[int, int]
+) -> list[tuple[Any, ...]]:
+    """(branch, case_type or 'total', milestone, n, median, p90) of the working days to first
+    response and to completion, nearest rank; `branches` maps each unit to the figure set
+    it counts in (one unit for a roll-up, each child for the side-by-side view)."""
+    targets = set(branches.values())
+    branch: ColumnElement[int] = (
+        literal(targets.pop()) if len(targets) == 1 else case(branches, value=Report.unit_id)
+    )
+    wd = CaseMilestone.working_days
+    per_channel = (branch, Report.case_type, CaseMilestone.name)
+    overall = (branch, CaseMilestone.name)
+    ranked = (
+        select(
+            branch.label("branch"),
+            cast(Report.case_type, String).label("channel"),
+            CaseMilestone.name.label("milestone"),
+            wd.label("v"),
+            func.row_number().over(partition_by=per_channel, order_by=wd).label("rn"),
+            func.count().over(partition_by=per_channel).label("n"),
+            func.row_number().over(partition_by=overall, order_by=wd).label("rn_all"),
+            func.count().over(partition_by=overall).label("n_all"),
+        )
+        .join(CaseMilestone, CaseMilestone.report_id == Report.id)
+        .where(
+            scope.where(),
+            CaseMilestone.name.in_(("first_response", "completed")),
+        )
+        .cte("ind_ranked")
+    )
+    c = ranked.c
+
+    def pick(rank: Any, n: Any, num: int, den: int) -> Any:
+        return func.max(case((_rank_is(rank, n, num, den), c.v)))
+
+    by_channel: Select[Any] = select(
+        c.branch, c.channel, c.milestone, c.n, pick(c.rn, c.n, 1, 2), pick(c.rn, c.n, 9, 10)
+    ).group_by(c.branch, c.channel, c.milestone, c.n)
+    total: Select[Any] = select(
+        c.branch,
+        literal("total", String),
+        c.milestone,
+        c.n_all,
+        pick(c.rn_all, c.n_all, 1, 2),
+        pick(c.rn_all, c.n_all, 9, 10),
+    ).group_by(c.branch, c.milestone, c.n_all)
+    return _rows(await db.execute(union_all(by_channel, total)))
