@@ -53,9 +53,12 @@ MAX_DEPTH = 3  # indicator -> key -> sub-key
 MAX_CHILDREN = 5000
 MAX_CHILD_LEVELS = 8
 MAX_NAME = 200
+# A complementary suppression (wbs/indicators/suppression.py): a withheld cell of k or more,
+# shown so that a "<k" cell cannot be recovered from totals and differences.
+WITHHELD = "x"
 LABEL_KEYS = frozenset(
     {"unit", "unit_name", "period", "period_start", "period_end", "generated_at"}
-    | {"suppressed_below"}
+    | {"suppressed_below", "as_of"}
 )
 ALLOWED_KEYS = LABEL_KEYS | {"channels", "total", "children"}
 REQUIRED_TOP = frozenset({"unit", "period", "period_start", "period_end", "generated_at"}) | {
@@ -160,13 +163,17 @@ def _leaf(value: object, where: str, mark: str | None) -> Leaf:
         if not math.isfinite(value):
             raise _refuse(where, Text("angka tidak terhingga", "not a finite number"))
         return value
-    if isinstance(value, str) and mark is not None and value == mark:
+    if isinstance(value, str) and mark is not None and value in (mark, WITHHELD):
         return value
     raise _refuse(
         where,
         Text(
-            f"nilai harus angka, kosong, atau {mark or 'tanpa tanda penyamaran'}",
-            f"a value must be a number, null or {mark or 'unsuppressed'}",
+            f"nilai harus angka, kosong, {mark} atau {WITHHELD}"
+            if mark
+            else "nilai harus angka atau kosong (tanpa penyamaran)",
+            f"a value must be a number, null, {mark} or {WITHHELD}"
+            if mark
+            else "a value must be a number or null (unsuppressed)",
         ),
     )
 
@@ -207,7 +214,7 @@ def _label(key: str, value: object, where: str) -> object:
     if key == "period" and not PERIOD.match(value):
         raise bad
     try:
-        if key in ("period_start", "period_end"):
+        if key in ("period_start", "period_end", "as_of"):
             date.fromisoformat(value)
         if key == "generated_at" and datetime.fromisoformat(value).tzinfo is None:
             raise bad

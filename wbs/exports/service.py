@@ -69,9 +69,16 @@ def indicator_source() -> IndicatorSource:
     from wbs.indicators import definitions, service
 
     async def figures(db: AsyncSession, unit: Unit, period: str, public: bool) -> Any:
-        return await service.compute(db, unit, service.parse_period(period), public=public)
+        found = await service.compute(db, unit, service.parse_period(period), public=public)
+        return exportable(found)
 
     return IndicatorSource(figures, definitions.DEFINITIONS)
+
+
+def exportable(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The indicator figures an export carries: all but the pages' monthly chart series (a
+    month's figures are exported as their own period)."""
+    return {k: v for k, v in figures.items() if k != "monthly"}
 
 
 class SignedDataDukung:
@@ -87,7 +94,7 @@ class SignedDataDukung:
         del db, note  # the rule and its reason are on the proposal; the package holds figures
         from wbs.indicators import definitions
 
-        checked = check_report(dict(figures), definitions.DEFINITIONS, public=False)
+        checked = check_report(exportable(figures), definitions.DEFINITIONS, public=False)
         key = package.unit_key(self._master, unit.code)
         data = await asyncio.to_thread(package.build, checked, "xlsx", key)
         return package.package_name(unit.code, period, "xlsx", False), data
