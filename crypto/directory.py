@@ -112,9 +112,15 @@ class Directory:
     issued_at: str | None
     public_key: str
     channels: dict[str, tuple[DirectoryEntry, ...]] = field(default_factory=dict)
+    # The unit's identity custodians (envelope v2 `identity_recipients`); never channel
+    # recipients by that role. Documents without a `custodians` list have none.
+    custodians: tuple[DirectoryEntry, ...] = ()
 
     def recipients(self, channel: str) -> list[PublicKey]:
         return [e.public_key for e in self.channels.get(channel, ())]
+
+    def custodian_keys(self) -> list[PublicKey]:
+        return [e.public_key for e in self.custodians]
 
 
 def _parse(document: bytes, public_key: str) -> Directory:
@@ -136,29 +142,8 @@ def _parse(document: bytes, public_key: str) -> Directory:
     if not isinstance(raw_channels, dict):
         raise SignatureError("bad channel list")
     for name, entries in raw_channels.items():
-        if not isinstance(entries, list):
-            raise SignatureError("bad channel list")
-        out = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise SignatureError("bad recipient")
-            try:
-                pk = PublicKey.from_text(str(entry.get("public_key", "")))
-            except Exception:
-                raise SignatureError("bad recipient key") from None
-            if entry.get("key_id") != pk.key_id_hex:
-                raise SignatureError("key id does not match its key")
-            if entry.get("fingerprint") not in (None, "", pk.fingerprint):
-                raise SignatureError("fingerprint does not match its key")
-            out.append(
-                DirectoryEntry(
-                    key_id=pk.key_id_hex,
-                    public_key=pk,
-                    name=str(entry.get("name", "")),
-                    fingerprint=pk.fingerprint,
-                )
-            )
-        channels[str(name)] = tuple(out)
+        channels[str(name)] = _entries(entries)
+    custodians = _entries(doc.get("custodians", []))
     issued = doc.get("issued_at")
     return Directory(
         unit=doc["unit"],
@@ -166,7 +151,35 @@ def _parse(document: bytes, public_key: str) -> Directory:
         issued_at=issued if isinstance(issued, str) else None,
         public_key=public_key,
         channels=channels,
+        custodians=custodians,
     )
+
+
+def _entries(entries: Any) -> tuple[DirectoryEntry, ...]:
+    """A list of directory entries (a channel's recipients or the custodians), checked."""
+    if not isinstance(entries, list):
+        raise SignatureError("bad channel list")
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise SignatureError("bad recipient")
+        try:
+            pk = PublicKey.from_text(str(entry.get("public_key", "")))
+        except Exception:
+            raise SignatureError("bad recipient key") from None
+        if entry.get("key_id") != pk.key_id_hex:
+            raise SignatureError("key id does not match its key")
+        if entry.get("fingerprint") not in (None, "", pk.fingerprint):
+            raise SignatureError("fingerprint does not match its key")
+        out.append(
+            DirectoryEntry(
+                key_id=pk.key_id_hex,
+                public_key=pk,
+                name=str(entry.get("name", "")),
+                fingerprint=pk.fingerprint,
+            )
+        )
+    return tuple(out)
 
 
 def parse_verified_directory(document: bytes, public_key: str = "") -> Directory:

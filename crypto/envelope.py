@@ -257,7 +257,9 @@ class ReportEnvelope:
     """The report envelope as sent and stored (JSON on the wire, docs/crypto-format.md).
 
     v1: `identity` (optional) is under DK. v2: `identity` is under IK, `identity_wraps` wrap
-    IK to custodians and `identity_commitment` (bound in the content box) commits to IK.
+    IK to custodians and `identity_commitment` (bound in the content box) commits to IK. A v2
+    envelope served without its identity has `identity` None and no identity wraps (content,
+    messages and escalation still work; nothing about the identity does).
     """
 
     unit: str
@@ -276,7 +278,9 @@ class ReportEnvelope:
             if self.identity_wraps or self.identity_commitment is not None:
                 raise FormatError("identity wraps need envelope version 2")
         elif self.v == ENVELOPE_V2:
-            if self.identity is None or not self.identity_wraps:
+            # Served without identity (a service withholding it): identity null and no
+            # identity wraps, together; as sealed: both present.
+            if (self.identity is None) != (not self.identity_wraps):
                 raise FormatError("a version 2 envelope carries an identity and identity wraps")
             if self.identity_commitment is None or len(self.identity_commitment) != COMMITMENT_LEN:
                 raise FormatError("identity commitment must be 32 bytes")
@@ -347,15 +351,13 @@ class ReportEnvelope:
             if "identity_wraps" in data or "identity_commitment" in data:
                 raise FormatError("identity wraps need envelope version 2")
         else:
-            if identity is None:
-                raise FormatError("a version 2 envelope carries an identity")
             iwraps = data.get("identity_wraps")
             if (
                 not isinstance(iwraps, list)
-                or not iwraps
+                or (identity is None) != (not iwraps)  # withheld: null and [] together
                 or not all(isinstance(w, str) for w in iwraps)
             ):
-                raise FormatError("envelope field identity_wraps must be a non-empty list")
+                raise FormatError("a version 2 envelope carries an identity and identity wraps")
             identity_wraps = tuple(b64u_decode(w) for w in iwraps)
             for w in identity_wraps:
                 identity_wrap_header(w)

@@ -1,4 +1,4 @@
-"""Ed25519 helpers shared by key directories and proofs of submission."""
+"""Ed25519 helpers shared by key directories, proofs of submission and signed exports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from crypto.atrest import derive_signing_key
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import FormatError, SignatureError
 from crypto.keys import group_base32
@@ -52,3 +54,48 @@ def verify_ed25519(public_key: str | bytes, message: bytes, signature: str | byt
         key.verify(sig, message)
     except InvalidSignature:
         raise SignatureError() from None
+
+
+class SigningKey:
+    """An Ed25519 private key that signs and shows only its public half (masked repr,
+    not picklable), so it cannot end up in a log line or an exception."""
+
+    __slots__ = ("_private",)
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+
+    @classmethod
+    def derive(cls, master: bytes, label: str) -> SigningKey:
+        """The key derived from the service master secret and a label (stateless servers agree)."""
+        return cls(derive_signing_key(master, label))
+
+    @property
+    def public_raw(self) -> bytes:
+        return self._private.public_key().public_bytes_raw()
+
+    @property
+    def public_text(self) -> str:
+        return public_key_text(self._private)
+
+    @property
+    def fingerprint(self) -> str:
+        return signing_fingerprint(self.public_raw)
+
+    @property
+    def public_pem(self) -> str:
+        """The public key as PEM (SubjectPublicKeyInfo), for OpenSSL."""
+        public = self._private.public_key()
+        return public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of `message`."""
+        return self._private.sign(message)
+
+    def __repr__(self) -> str:
+        return f"SigningKey(public={self.public_text}, private=***)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a signing key is not picklable")

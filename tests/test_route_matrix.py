@@ -37,9 +37,14 @@ class Row:
 
 
 ADMIN_ONLY = {"admin": 200}
+EXPORTERS = {"admin": 200, "auditor": 200, "atasan": 200}
+EXPORTERS_422 = {"admin": 422, "auditor": 422, "atasan": 422}
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row("/healthz", 200, 200),
+    ("GET", "/readyz"): Row("/readyz", 200, 200),
+    # Loopback without a proxy header (the test client): allowed; tests/ops covers refusals.
+    ("GET", "/metrics"): Row("/metrics", 200, 200),
     ("GET", "/openapi.json"): Row("/openapi.json", 200, 200),
     ("GET", "/bahasa/{lang}"): Row("/bahasa/en", 303, 303),
     ("GET", "/staff/login"): Row("/staff/login", 200, 303),
@@ -126,6 +131,35 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/actions", 401, 422, json=True
     ),
     ("GET", "/api/v1/workflow/escalations"): Row("/api/v1/workflow/escalations", 401, 200),
+    # Identity release (wbs/identity): requests by case readers, decisions by custodians.
+    ("POST", "/api/v1/cases/{report_id}/identity-requests"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity-requests",
+        401,
+        422,
+        json=True,
+    ),
+    ("GET", "/api/v1/cases/{report_id}/identity-requests"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity-requests", 401, 404
+    ),
+    ("GET", "/api/v1/cases/{report_id}/identity"): Row(
+        "/api/v1/cases/00000000-0000-4000-8000-000000000000/identity", 401, 404
+    ),
+    ("GET", "/api/v1/identity/requests"): Row(
+        "/api/v1/identity/requests", 401, 404, {"custodian": 200}
+    ),
+    ("POST", "/api/v1/identity/requests/{request_id}/approve"): Row(
+        "/api/v1/identity/requests/00000000-0000-4000-8000-000000000000/approve",
+        401,
+        404,
+        json=True,
+    ),
+    ("POST", "/api/v1/identity/requests/{request_id}/deny"): Row(
+        "/api/v1/identity/requests/00000000-0000-4000-8000-000000000000/deny",
+        401,
+        422,
+        json=True,
+    ),
+    ("GET", "/staff/identitas"): Row("/staff/identitas", 303, 404, {"custodian": 200}),
     ("POST", "/api/v1/cases/{report_id}/assignee"): Row(
         "/api/v1/cases/00000000-0000-4000-8000-000000000000/assignee", 401, 422, json=True
     ),
@@ -188,6 +222,32 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/api/v1/zi/assessments/999999/evidence/files", 401, 404
     ),
     ("GET", "/zi/evidence/{evidence_id}/file"): Row("/zi/evidence/999999/file", 303, 404),
+    # The LKE link: proposals from the case indicators (readers list, admin/auditor decide).
+    ("GET", "/api/v1/zi/assessments/{assessment_id}/proposals"): Row(
+        "/api/v1/zi/assessments/999999/proposals", 401, 404
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals"): Row(
+        "/api/v1/zi/assessments/999999/proposals", 401, 404, json=True
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals/{proposal_id}/accept"): Row(
+        "/api/v1/zi/assessments/999999/proposals/999999/accept", 401, 404
+    ),
+    ("POST", "/api/v1/zi/assessments/{assessment_id}/proposals/{proposal_id}/override"): Row(
+        "/api/v1/zi/assessments/999999/proposals/999999/override",
+        401,
+        404,
+        {"admin": 422, "auditor": 422},  # the body is checked before the assessment
+        json=True,
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals"): Row(
+        "/zi/assessments/999999/proposals", 401, 404
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals/{proposal_id}/accept"): Row(
+        "/zi/assessments/999999/proposals/999999/accept", 401, 404
+    ),
+    ("POST", "/zi/assessments/{assessment_id}/proposals/{proposal_id}/override"): Row(
+        "/zi/assessments/999999/proposals/999999/override", 401, 404
+    ),
     # Reporter pages (public) and officer pages (wbs/reporting/pages.py, wbs/cases/pages.py).
     ("GET", "/"): Row("/", 200, 200),
     ("GET", "/lapor/{code}"): Row("/lapor/{unit}", 200, 200),
@@ -204,6 +264,18 @@ MATRIX: dict[tuple[str, str], Row] = {
         "/staff/cases/00000000-0000-4000-8000-000000000000", 303, 404
     ),
     ("GET", "/admin/units/{code}/keys"): Row("/admin/units/{unit}/keys", 303, 404, ADMIN_ONLY),
+    # Indicator exports: admins, auditors and atasan of the unit (or above it); no export
+    # 999999 exists. The export key is public (evaluators check packages with it).
+    ("GET", "/admin/units/{code}/exports"): Row("/admin/units/{unit}/exports", 303, 404, EXPORTERS),
+    ("POST", "/admin/units/{code}/exports"): Row(
+        "/admin/units/{unit}/exports", 401, 404, EXPORTERS_422
+    ),
+    ("POST", "/api/v1/units/{code}/exports"): Row(
+        "/api/v1/units/{unit}/exports", 401, 404, EXPORTERS_422, json=True
+    ),
+    ("GET", "/api/v1/exports/{export_id}"): Row("/api/v1/exports/999999", 401, 404),
+    ("GET", "/api/v1/exports/{export_id}/file"): Row("/api/v1/exports/999999/file", 401, 404),
+    ("GET", "/api/v1/units/{code}/export-key"): Row("/api/v1/units/{unit}/export-key", 200, 200),
     # Indicators: admins, auditors and atasan of the unit (or above); public figures for a
     # complete year, for anyone.
     ("GET", "/api/v1/units/{code}/indicators"): Row(

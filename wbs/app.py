@@ -17,8 +17,15 @@ from wbs.core.app import build_app
 from wbs.core.settings import Settings, load_settings
 from wbs.directory.pages import router as directory_pages
 from wbs.directory.routes import router as directory_routes
+from wbs.exports.pages import router as exports_pages
+from wbs.exports.routes import router as exports_routes
+from wbs.exports.service import SignedDataDukung, export_store
+from wbs.identity.pages import router as identity_pages
+from wbs.identity.routes import router as identity_routes
 from wbs.indicators.pages import router as indicators_pages
 from wbs.indicators.routes import router as indicators_routes
+from wbs.ops.metrics import RequestMetrics, RequestStats
+from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
 from wbs.reporting.pages import router as reporting_pages
@@ -33,8 +40,10 @@ from wbs.workflow.routes import router as workflow_routes
 from wbs.zi.evidence import Evidence
 from wbs.zi.pages import router as zi_pages
 from wbs.zi.routes import router as zi_routes
+from wbs.zi.sources import IndicatorsService, Pengawasan
 
 ROUTERS: tuple[APIRouter, ...] = (
+    ops_routes,
     staff_pages,
     units_pages,
     audit_router,
@@ -48,8 +57,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases_pages,
     directory_pages,
     workflow_routes,
+    identity_routes,
+    identity_pages,
     calendar_pages,
     outbox_pages,
+    exports_routes,
+    exports_pages,
     indicators_routes,
     indicators_pages,
 )
@@ -68,8 +81,18 @@ def _domains(app: FastAPI) -> None:
     # App-scoped objects of the domains, built once here; routes get them as dependencies.
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
+    app.state.pengawasan = Pengawasan(IndicatorsService(), SignedDataDukung(master))
+    # Every file store, by the names wbs.ops.stores gives them (readiness, backups).
+    app.state.file_stores = {
+        "blobs": app.state.reporting.blobs,
+        "evidence": app.state.evidence.store,
+        "exports": export_store(settings),
+    }
     for router in ROUTERS:
         app.include_router(router)
+    # Innermost, around the router: it reads the route the router chose.
+    app.state.request_stats = RequestStats()
+    app.add_middleware(RequestMetrics, stats=app.state.request_stats)
     in_process = settings.worker_in_process
     if in_process or (in_process is None and not settings.is_production):
 

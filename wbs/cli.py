@@ -17,6 +17,8 @@ from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError
+from wbs.exports import cli as export_cli
+from wbs.ops import cli as ops_cli
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
@@ -41,6 +43,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
 app.add_typer(client_cli.app, name="client")
 app.add_typer(calendar_cli.app, name="calendar")
+app.add_typer(export_cli.app, name="export")
+app.command("backup")(ops_cli.backup)
+app.command("restore")(ops_cli.restore)
 
 
 _settings = settings_or_exit
@@ -78,10 +83,13 @@ def serve(
     except (WorkflowError, OSError) as exc:
         typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
         raise typer.Exit(2) from None
+    from wbs.core.serving import NoDelayH11Protocol
+
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.app:create_app",
         factory=True,
+        http=NoDelayH11Protocol,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
@@ -89,27 +97,35 @@ def serve(
         proxy_headers=False,
         server_header=False,
         log_level="info",
-        log_config=log_config(settings.data_dir),
+        log_config=log_config(settings.data_dir, settings.log_format),
     )
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from wbs.migrate import upgrade
+    from wbs.migrate import NewerSchema, upgrade
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url, revision)
+    try:
+        upgrade(settings.resolved_database_url, revision)
+    except NewerSchema as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database at {revision}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
     """Revert migrations down to REVISION (for example `base`)."""
-    from wbs.migrate import downgrade
+    from wbs.migrate import NewerSchema, downgrade
 
-    downgrade(_settings().resolved_database_url, revision)
+    try:
+        downgrade(_settings().resolved_database_url, revision)
+    except NewerSchema as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database at {revision}")
 
 
@@ -349,12 +365,16 @@ def audit_checkpoint(unit: Annotated[str, typer.Option("--unit")]) -> None:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="one round, then exit")] = False,
 ) -> None:
-    """Run timers, daily digests and mail delivery (several workers are safe)."""
+    """Run timers, daily digests, mail delivery and exports (several workers are safe)."""
+    import logging.config
+
+    from wbs.core.logging import log_config
     from wbs.worker import run_forever, run_once
     from wbs.workflow.registry import load_all
 
     settings = _settings()
     workflows = load_all()
+    logging.config.dictConfig(log_config(settings.data_dir, settings.log_format, to_file=False))
 
     async def runner() -> None:
         engine = make_engine(settings.resolved_database_url)
@@ -366,7 +386,8 @@ def worker(
                     f"timers expired {done.timers.expired}, escalated "
                     f"{done.timers.escalated}, closed {done.timers.closed}, reminded "
                     f"{done.timers.reminded}; digests {done.digests}; mail sent "
-                    f"{done.delivery.sent}, failed {done.delivery.failed}"
+                    f"{done.delivery.sent}, failed {done.delivery.failed}; exports "
+                    f"{done.exports}"
                 )
                 return
             stop = asyncio.Event()

@@ -4,7 +4,9 @@ It creates the unit DEMO with its four channels, an admin and one officer per ha
 makes each account's device key here on the command line (development only: in production
 keys are made on the officer's own device and never by the server), and signs the unit's
 key directory with a unit key wrapped to the admin's key, so the reporting form is ready and
-a demo officer can open what a reporter sends. Passphrases are printed once.
+a demo officer can open what a reporter sends. The demo custodian's key is the directory's
+identity custodian, so reports with an identity are sealed as envelope v2. Passphrases are
+printed once.
 """
 
 from __future__ import annotations
@@ -82,21 +84,20 @@ async def create(db: AsyncSession, security: staff_service.Security) -> list[Dem
     assert admin is not None and admin_key is not None  # noqa: S101 - ACCOUNTS has an admin
     plan = await directory.proposal(db, admin, unit)
     by_id = {k.key_id: k for k in plan.keys}
+
+    def entries(kids: list[str]) -> list[dict[str, str | None]]:
+        return [
+            {"key_id": k, "public_key": by_id[k].staff.public_key, "name": by_id[k].display_name}
+            for k in kids
+        ]
+
     document = {
         "v": 1,
         "unit": unit.code,
         "version": plan.version + 1,
-        "channels": {
-            case_type.value: [
-                {
-                    "key_id": kid,
-                    "public_key": by_id[kid].staff.public_key,
-                    "name": by_id[kid].display_name,
-                }
-                for kid in kids
-            ]
-            for case_type, kids in plan.recipients.items()
-        },
+        "channels": {c.value: entries(kids) for c, kids in plan.recipients.items()},
+        # the demo custodian's key: reports with an identity are sealed v2 (identity key)
+        "custodians": entries(plan.custodians),
     }
     unit_key = lib_directory.new_signing_key()
     signed = lib_directory.sign_directory(unit_key, document)

@@ -1,4 +1,4 @@
-"""Background work: case timers, daily digests and outbox delivery.
+"""Background work: case timers, daily digests, outbox delivery and indicator exports.
 
 `wbs worker` runs it for deployments (several workers are safe: timers and outbox rows are
 claimed with conditional updates and `SKIP LOCKED`); `wbs serve` runs it in-process in
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wbs.core.db import take_turn
 from wbs.core.settings import Settings
+from wbs.exports import service as export_jobs
 from wbs.outbox import delivery
 from wbs.outbox import service as outbox
 from wbs.outbox.models import DigestSent
@@ -36,6 +39,7 @@ class WorkerRun:
     timers: engine.TimerRun
     digests: int
     delivery: delivery.DeliveryRun
+    exports: int = 0
 
 
 async def queue_digests(db: AsyncSession, today: date) -> int:
@@ -82,20 +86,29 @@ async def run_once(
     sessions: async_sessionmaker[AsyncSession],
     workflows: Workflows,
     clock: engine.Clock | None = None,
+    indicators: Callable[[], export_jobs.IndicatorSource] = export_jobs.indicator_source,
 ) -> WorkerRun:
     clock = clock or engine.Clock.current(settings.timezone)
     day = clock.today
+    # One worker at a time adopts cases and runs timers (`wbs worker` and each in-process
+    # worker of `wbs serve --workers N` may be rounds at once): the others skip this round.
     async with sessions() as db:
-        await engine.sync_pending(db, workflows, settings.timezone)
+        if await take_turn(db, "workflow.sync_pending"):
+            await engine.sync_pending(db, workflows, settings.timezone)
         await db.commit()
     async with sessions() as db:
-        timers = await engine.run_timers(db, workflows, clock)
+        timers = (
+            await engine.run_timers(db, workflows, clock)
+            if await take_turn(db, "workflow.run_timers")
+            else engine.TimerRun()
+        )
         await db.commit()
     async with sessions() as db:
         digests = await queue_digests(db, day)
         await db.commit()
     sent = await delivery.deliver(settings, sessions)
-    return WorkerRun(timers, digests, sent)
+    made = await export_jobs.run_jobs(settings, sessions, indicators)
+    return WorkerRun(timers, digests, sent, made)
 
 
 async def run_forever(

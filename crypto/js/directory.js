@@ -81,9 +81,10 @@ export async function verifyEd25519(publicKeyRaw, message, signature) {
  * Verify a signed directory as served by GET /api/v1/units/{code}/directory.
  * Options: `unit` (expected unit code), `publicKey` (pinned unit key, b64u), `fingerprint`
  * (the unit key's fingerprint from the poster, spaces and case ignored) and `minVersion`
- * (refuse a rollback). Returns {unit, version, publicKey, channels} where
- * channels maps each channel to [{keyId, publicKey, name, fingerprint}] taken only from the
- * verified document. Throws SignatureError when anything does not hold.
+ * (refuse a rollback). Returns {unit, version, publicKey, channels, custodians} where
+ * channels maps each channel to [{keyId, publicKey, name, fingerprint}] and custodians is a
+ * list of the same entries, taken only from the verified document. Throws SignatureError
+ * when anything does not hold.
  */
 export async function verifyDirectory(signed, { unit, publicKey, fingerprint, minVersion } = {}) {
   if (!signed || typeof signed.document !== "string") throw new SignatureError("no document");
@@ -122,38 +123,47 @@ export async function verifyDirectory(signed, { unit, publicKey, fingerprint, mi
   }
   const channels = {};
   for (const [name, entries] of Object.entries(doc.channels ?? {})) {
-    if (!Array.isArray(entries)) throw new SignatureError("bad channel list");
-    channels[name] = [];
-    for (const entry of entries) {
-      let pk;
-      try {
-        pk = decodePublicKey(entry.public_key);
-      } catch {
-        throw new SignatureError("bad recipient key");
-      }
-      const kid = await keyIdHex(pk);
-      if (entry.key_id !== kid) throw new SignatureError("key id does not match its key");
-      const fp = await fingerprintOf(pk.text);
-      if (![undefined, null, "", fp].includes(entry.fingerprint)) {
-        throw new SignatureError("fingerprint does not match its key");
-      }
-      channels[name].push(
-        Object.freeze({
-          keyId: kid,
-          publicKey: pk.text,
-          name: typeof entry.name === "string" ? entry.name : "",
-          fingerprint: fp,
-        }),
-      );
-    }
+    channels[name] = await verifiedEntries(entries);
   }
+  // The unit's identity custodians (envelope v2 identityRecipients); none when absent.
+  const custodians = await verifiedEntries(doc.custodians ?? []);
   return {
     unit: doc.unit,
     version: doc.version,
     issuedAt: typeof doc.issued_at === "string" ? doc.issued_at : null,
     publicKey: signed.public_key,
     channels,
+    custodians,
   };
+}
+
+/** Entries of a channel or of the custodian list, each checked against its own key. */
+async function verifiedEntries(entries) {
+  if (!Array.isArray(entries)) throw new SignatureError("bad channel list");
+  const out = [];
+  for (const entry of entries) {
+    let pk;
+    try {
+      pk = decodePublicKey(entry.public_key);
+    } catch {
+      throw new SignatureError("bad recipient key");
+    }
+    const kid = await keyIdHex(pk);
+    if (entry.key_id !== kid) throw new SignatureError("key id does not match its key");
+    const fp = await fingerprintOf(pk.text);
+    if (![undefined, null, "", fp].includes(entry.fingerprint)) {
+      throw new SignatureError("fingerprint does not match its key");
+    }
+    out.push(
+      Object.freeze({
+        keyId: kid,
+        publicKey: pk.text,
+        name: typeof entry.name === "string" ? entry.name : "",
+        fingerprint: fp,
+      }),
+    );
+  }
+  return out;
 }
 
 /**

@@ -511,10 +511,12 @@ function envelopeContext(envelope) {
       throw new DecryptError();
     }
   } else if (envelope.v === ENVELOPE_V2) {
-    if (typeof envelope.identity !== "string" || !Array.isArray(envelope.identity_wraps)) {
-      throw new DecryptError();
-    }
-    if (envelope.identity_wraps.length === 0) throw new DecryptError();
+    // As sealed: an identity and identity wraps. Served without identity (withheld by the
+    // service): identity null and no identity wraps, together.
+    if (!Array.isArray(envelope.identity_wraps)) throw new DecryptError();
+    const withheld = envelope.identity === null && envelope.identity_wraps.length === 0;
+    const sealed = typeof envelope.identity === "string" && envelope.identity_wraps.length > 0;
+    if (!withheld && !sealed) throw new DecryptError();
   } else {
     throw new DecryptError();
   }

@@ -149,6 +149,25 @@ async def enrol(page: Any, live: Live, passphrase: str) -> str:
     return str(await page.text_content("#key-fingerprint"))
 
 
+def gratification_values(gift: str, name: str) -> dict[str, str]:
+    """The gratification form's fields (selector -> value), with the reporter's identity."""
+    return {
+        "#f-penerima": "Kepala Seksi",
+        "#f-pemberi": "PT Contoh, Jakarta",
+        "#f-hubungan": "rekanan",
+        "#f-uraian": gift,
+        "#f-nilai": "1500000",
+        "#f-tanggal": "2026-11-20",
+        "#f-tempat": "Kantor",
+        "#f-kronologi": "Diantar kurir",
+        "#i-nama": name,
+        "#i-nik": "3171234567890123",
+        "#i-jabatan": "Pelaksana",
+        "#i-alamat": "Jakarta",
+        "#i-telepon": "0812000000",
+    }
+
+
 def text_file(name: str, text: str) -> dict[str, Any]:
     return {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
 
@@ -416,21 +435,7 @@ async def test_named_gratification_report_keeps_identity_apart(browser: Any, liv
     reporter = await new_page(browser, watch)
     await reporter.goto(f"{live.url}/lapor/{UNIT}/gratifikasi?lang=en")
     await reporter.wait_for_selector("#report-form[data-js=ready]", state="attached")
-    values = {
-        "#f-penerima": "Kepala Seksi",
-        "#f-pemberi": "PT Contoh, Jakarta",
-        "#f-hubungan": "rekanan",
-        "#f-uraian": f"Parsel {CANARY_TEXT}",
-        "#f-nilai": "1500000",
-        "#f-tanggal": "2026-11-20",
-        "#f-tempat": "Kantor",
-        "#f-kronologi": "Diantar kurir",
-        "#i-nama": CANARY_NAME,
-        "#i-nik": "3171234567890123",
-        "#i-jabatan": "Pelaksana",
-        "#i-alamat": "Jakarta",
-        "#i-telepon": "0812000000",
-    }
+    values = gratification_values(f"Parsel {CANARY_TEXT}", CANARY_NAME)
     # The browser refuses to send while a required identity field is empty.
     await reporter.click("#submit-button")
     assert await reporter.eval_on_selector("#i-nama", "e => !e.validity.valid")

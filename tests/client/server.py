@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import TEST_SECRET
+from wbs.client.api import Api
+from wbs.client.flows import sign_in
 
 
 def free_port() -> int:
@@ -29,6 +31,7 @@ class Served:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,11 +87,82 @@ class Served:
             check=False,
         )
 
+    def create_unit(self, code: str, staff: dict[str, str], passphrase: str) -> None:
+        """`wbs unit create` and one `wbs staff create` per e-mail -> role."""
+        made = self.wbs("unit", "create", code, "--name", f"Unit {code.title()}")
+        assert made.returncode == 0, made.stderr
+        for email, role in staff.items():
+            made = self.wbs(
+                "staff",
+                "create",
+                email,
+                "--unit",
+                code,
+                "--role",
+                role,
+                "--password-stdin",
+                stdin=passphrase + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+
+    def enroll_and_approve(
+        self,
+        officers: list[str],
+        admin: str,
+        passphrase: str,
+        recipients: dict[str, list[str]] | None = None,
+    ) -> None:
+        """Each officer makes a key with `wbs client enroll`; the admin chooses who reads
+        each channel in `recipients` (case type -> e-mails; else the channel's handling
+        role) and signs the directory."""
+        for email in officers:
+            made = self.wbs(
+                "client",
+                "enroll",
+                "--url",
+                self.url,
+                "--email",
+                email,
+                "--password-stdin",
+                stdin=passphrase + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+        if recipients:
+            self.choose_recipients(admin, passphrase, recipients)
+        signed = self.wbs(
+            "client",
+            "approve",
+            "--url",
+            self.url,
+            "--email",
+            admin,
+            "--password-stdin",
+            stdin=passphrase + "\n",
+        )
+        assert signed.returncode == 0, signed.stderr
+
+    def choose_recipients(
+        self, admin: str, passphrase: str, recipients: dict[str, list[str]]
+    ) -> None:
+        """The admin's recipient choice per channel, through the admin API."""
+        with Api(self.url) as api:
+            unit = sign_in(api, admin, passphrase)["unit"]
+            staff = api.get(f"/api/v1/admin/units/{unit}/directory")["staff"]
+            ids = {s["email"]: s["id"] for s in staff}
+            for channel, emails in recipients.items():
+                api.put(
+                    f"/api/v1/admin/units/{unit}/channels/{channel}/recipients",
+                    json={"staff_ids": [ids[e] for e in emails]},
+                )
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "wbs", "serve", "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "wbs", "serve", "--port", str(self.port)),
+                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
+            ],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -20,22 +20,7 @@ def _json(result) -> dict:
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_case_and_act_from_the_reference_client(tmp_path, fresh_db_url):
     served = Served(tmp_path, fresh_db_url)
-    assert served.wbs("unit", "create", "ALUR", "--name", "Unit Alur").returncode == 0
-    for email, role in (("admin@alur.go.id", "admin"), ("v@alur.go.id", "verifikator")):
-        assert (
-            served.wbs(
-                "staff",
-                "create",
-                email,
-                "--unit",
-                "ALUR",
-                "--role",
-                role,
-                "--password-stdin",
-                stdin=PASS + "\n",
-            ).returncode
-            == 0
-        )
+    served.create_unit("ALUR", {"admin@alur.go.id": "admin", "v@alur.go.id": "verifikator"}, PASS)
     report = tmp_path / "laporan.txt"
     report.write_text("Pungutan liar di loket 2.")
     answer = tmp_path / "jawab.txt"
@@ -44,19 +29,7 @@ def test_case_and_act_from_the_reference_client(tmp_path, fresh_db_url):
     url = served.url
     officer = ("--url", url, "--email", "v@alur.go.id", "--password-stdin")
     try:
-        _json(served.wbs("client", "enroll", *officer, stdin=PASS + "\n"))
-        _json(
-            served.wbs(
-                "client",
-                "approve",
-                "--url",
-                url,
-                "--email",
-                "admin@alur.go.id",
-                "--password-stdin",
-                stdin=PASS + "\n",
-            )
-        )
+        served.enroll_and_approve(["v@alur.go.id"], "admin@alur.go.id", PASS)
         sent = _json(
             served.wbs(
                 "client",

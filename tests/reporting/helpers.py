@@ -51,22 +51,21 @@ async def publish_directory(client, unit, csrf: str, admin_public: PublicKey) ->
     as the signed-in admin and upload it; returns the server's answer."""
     plan = (await client.get(f"/api/v1/admin/units/{unit.code}/directory")).json()
     by_id = {s["key_id"]: s for s in plan["staff"]}
+
+    def entries(kids):
+        return [
+            {"key_id": k, "public_key": by_id[k]["public_key"], "name": by_id[k]["display_name"]}
+            for k in kids
+        ]
+
     document = {
         "v": 1,
         "unit": unit.code,
         "version": plan["next_version"],
-        "channels": {
-            c: [
-                {
-                    "key_id": k,
-                    "public_key": by_id[k]["public_key"],
-                    "name": by_id[k]["display_name"],
-                }
-                for k in kids
-            ]
-            for c, kids in plan["recipients"].items()
-        },
+        "channels": {c: entries(kids) for c, kids in plan["recipients"].items()},
     }
+    if plan["custodians"]:
+        document["custodians"] = entries(plan["custodians"])
     unit_key = lib_directory.new_signing_key()
     signed = lib_directory.sign_directory(unit_key, document)
     wrapped = lib_directory.wrap_signing_key(unit_key, admin_public)

@@ -18,9 +18,11 @@ from crypto.keys import KeyPair
 from tests.conftest import Account, make_settings
 from tests.reporting.helpers import enrol, mailbox_login, publish_directory, sign_in, submission
 from wbs.app import create_app
+from wbs.audit.models import AuditEvent
+from wbs.client.flows import solve_pow
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.models import Message, Report, ReportWrap
+from wbs.reporting.models import CaseCounter, Message, Report, ReportWrap
 from wbs.staff import service as staff_service
 from wbs.staff.credentials import new_credentials
 from wbs.staff.models import Role
@@ -60,17 +62,26 @@ async def _world(app, client: httpx.AsyncClient):
     return unit, made.key_pair
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
-async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
-    app = create_app(make_settings(tmp_path / "var", fresh_db_url))
+def _app(tmp_path, url: str):
+    """An app with its own engine (a connection per request), work free, buckets lifted."""
+    app = create_app(make_settings(tmp_path / "var", url))
     app.state.reporting = Reporting.build(
         app.state.settings,
         app.state.security.master,
         ReportingLimits(pow_difficulty=0, submit_rate_per_minute=10_000),
     )
+    return app
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
+    app = _app(tmp_path, fresh_db_url)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with _client(app) as c:
             unit, officer = await _world(app, c)
             body, _receipt, _sealed = await submission(c, unit, [officer])
             responses = await asyncio.gather(
@@ -105,6 +116,38 @@ async def test_the_same_envelope_twenty_times_at_once(tmp_path, fresh_db_url):
             assert await db.scalar(select(func.count()).select_from(Report)) == 1
             assert await db.scalar(select(func.count()).select_from(ReportWrap)) == 2
             assert await db.scalar(select(func.count()).select_from(Message)) == 1
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_twins_with_their_own_proofs_meet_the_unique_constraints(tmp_path, fresh_db_url):
+    """Each copy solved its own challenge, so no spent-work row stops the twins early: all
+    pass the "already sent?" checks and race to insert the report. The constraint decides:
+    one 201, nineteen 409s (never a 500), one case, one counter step, one audit entry."""
+    app = _app(tmp_path, fresh_db_url)
+    try:
+        async with _client(app) as c:
+            unit, officer = await _world(app, c)
+            body, _receipt, _sealed = await submission(c, unit, [officer])
+            report_id = body["envelope"]["report_id"]
+            copies = []
+            for _ in range(TWINS):
+                challenge = (await c.get("/api/v1/pow")).json()
+                copies.append({**body, "pow": solve_pow(challenge, report_id)})
+            responses = await asyncio.gather(
+                *(c.post("/api/v1/reports", json=copy) for copy in copies)
+            )
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses == [201] + [409] * (TWINS - 1), {r.text[:200] for r in responses}
+            refusals = {r.json()["message_en"] for r in responses if r.status_code == 409}
+            assert refusals <= {"This report was already sent.", "This receipt is already in use."}
+
+        async with app.state.sessionmaker() as db:
+            assert await db.scalar(select(func.count()).select_from(Report)) == 1
+            assert await db.scalar(select(func.count()).select_from(ReportWrap)) == 2
+            assert await db.scalar(select(CaseCounter.last)) == 1  # the losers' steps undone
+            submitted = select(func.count()).where(AuditEvent.action == "report.submit")
+            assert await db.scalar(submitted) == 1
     finally:
         await app.state.engine.dispose()
 

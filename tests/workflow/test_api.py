@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from crypto import envelope as lib_envelope
@@ -18,19 +17,11 @@ from tests.reporting.helpers import (
     sign_in,
     submission,
 )
+from tests.workflow.helpers import officer_message
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
-from wbs.reporting.context import Reporting
-from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.models import Report
 from wbs.units.models import Unit
-
-
-@pytest.fixture
-def reporting_ctx(app, settings):
-    app.state.reporting = Reporting.build(
-        settings, app.state.security.master, ReportingLimits(pow_difficulty=2)
-    )
 
 
 async def _world(client, make_unit, make_staff):
@@ -50,12 +41,6 @@ async def _world(client, make_unit, make_staff):
     return unit, {"v": v, "v2": v2, "auditor": auditor}, keys
 
 
-def _message(sealed, text: str) -> dict[str, str]:
-    mid = str(uuid.uuid4())
-    box = lib_envelope.seal_message(sealed.data_key, sealed.envelope.context, "officer", mid, text)
-    return {"id": mid, "box": b64u_encode(box)}
-
-
 async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, make_staff):
     unit, who, keys = await _world(client, make_unit, make_staff)
     body, receipt, sealed = await submission(
@@ -70,6 +55,7 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     assert page.status_code == 200
     assert 'id="action-mulai_verifikasi"' in page.text and "Tahap penanganan" in page.text
     assert "SP4N-LAPOR!" in page.text  # the rule behind the deadline
+    assert 'id="kpk-export"' not in page.text  # the KPK form note is for gratifikasi only
     seen = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
     assert seen["state"] == "diterima" and seen["status_label"]["en"] == "Received"
     assert [d["name"] for d in seen["deadlines"]] == ["verifikasi"]
@@ -106,7 +92,7 @@ async def test_pengaduan_through_the_api(client, db, reporting_ctx, make_unit, m
     asked = await act(
         "minta_kelengkapan",
         "verifikasi",
-        message=_message(sealed, "Mohon lengkapi waktu kejadian."),
+        message=officer_message(sealed, "Mohon lengkapi waktu kejadian."),
     )
     assert asked.status_code == 200, asked.text
     assert asked.json()["state"] == "perlu_kelengkapan"
@@ -197,7 +183,8 @@ async def test_assignment_respects_recusal(client, db, reporting_ctx, make_unit,
     assert mine.status_code == 200 and mine.json()["assignee"]["id"] == who["v"].staff.id
 
 
-async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit, make_staff):
+async def _gratifikasi_case(client, make_unit, make_staff):
+    """A unit with an enrolled UPG officer and one gratifikasi report sent to it."""
     unit = await make_unit()
     upg, admin = await make_staff(unit, "upg"), await make_staff(unit, "admin")
     made, _me = await enrol(client, upg)
@@ -205,11 +192,55 @@ async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, mak
     await publish_directory(client, unit, await sign_in(client, admin), KeyPair.generate().public)
     client.cookies.clear()
     body, receipt, _sealed = await submission(client, unit, [made.key_pair], channel="gratifikasi")
-    assert (await client.post("/api/v1/reports", json=body)).status_code == 201
+    created = await client.post("/api/v1/reports", json=body)
+    assert created.status_code == 201, created.text
+    return upg, receipt, created.json()
+
+
+async def test_the_mailbox_shows_the_workflows_labels(client, reporting_ctx, make_unit, make_staff):
+    _upg, receipt, _created = await _gratifikasi_case(client, make_unit, make_staff)
     login = await mailbox_login(client, lib_receipt.derive_from_receipt(receipt).lookup_b64u)
     assert login.status_code == 200
     mailbox = (await client.get("/api/v1/mailbox")).json()
     assert mailbox["status_label"] == {"id": "Dilaporkan", "en": "Reported"}
+
+
+async def test_gratifikasi_facts_with_labels_rule_version_and_the_kpk_note(
+    client, reporting_ctx, make_unit, make_staff
+):
+    upg, _receipt, created = await _gratifikasi_case(client, make_unit, make_staff)
+    case_id, number = created["report_id"], created["case_number"]
+    csrf = await sign_in(client, upg)
+    page = (await client.get(f"/staff/cases/{case_id}")).text
+    assert 'id="kpk-export"' in page and f"wbs client export-gratifikasi {number}" in page
+    before = (await client.get(f"/api/v1/cases/{case_id}/workflow")).json()
+    assert before["facts_shown"] == [] and before["rule_version"] is None
+    moved = await client.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={
+            "action": "mulai_verifikasi",
+            "expected_state": "dilaporkan",
+            "facts": {
+                "jenis_laporan": "penerimaan",
+                "tanggal_terima": "2026-01-20",
+                "nilai_estimasi": "antara_1_10jt",
+            },
+        },
+        headers={"x-csrf-token": csrf},
+    )
+    assert moved.status_code == 200, moved.text
+    seen = (await client.get(f"/api/v1/cases/{case_id}")).json()["workflow"]
+    shown = {f["name"]: (f["label"]["en"], f["value"], f["shown"]) for f in seen["facts_shown"]}
+    assert shown["jenis_laporan"] == (
+        "Kind of report",
+        "penerimaan",
+        {"id": "Penerimaan gratifikasi", "en": "Gift received"},
+    )
+    assert shown["tanggal_terima"][2] == {"id": "2026-01-20", "en": "2026-01-20"}
+    assert seen["rule_version"] == {
+        "code": "perkom_1_2026",
+        "label": {"id": "Peraturan KPK 1/2026", "en": "KPK Regulation 1/2026"},
+    }
 
 
 async def test_inbox_by_deadline_and_escalation_to_the_role(

@@ -53,6 +53,17 @@ def test_gratifikasi_rule_version_follows_the_date_received():
     assert "tanggal_terima" in facts_always_known(w)["verifikasi_upg"]
 
 
+def test_rule_version_and_shown_values_of_recorded_facts():
+    w = load_all().of("gratifikasi")
+    assert w.rule_version_of({}) is None
+    assert w.rule_version_of({"tanggal_terima": "bukan tanggal"}) is None
+    assert w.rule_version_of({"tanggal_terima": "2026-02-02"}).code == "perkom_1_2026"
+    assert w.shown("jenis_laporan", "penolakan").en == "Gift refused"
+    assert w.shown("nomor_sk", "SK-12/2026").id == "SK-12/2026"
+    assert w.shown("jenis_laporan", "tak-dikenal").id == "tak-dikenal"
+    assert (w.shown("x", True).id, w.shown("x", False).en) == ("Ya", "No")
+
+
 def _broken(name: str, change: Any) -> WorkflowError:
     data = copy.deepcopy(raw(name))
     change(data)

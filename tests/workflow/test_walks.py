@@ -219,6 +219,8 @@ async def test_gratifikasi_dropped_after_20_working_days(db, make_unit, make_sta
     await db.refresh(report)
     assert (await engine.state_of(db, WORKFLOWS, report)).state == "gugur"
     assert report.status.value == "ditolak"
+    # A dropped case has no deadline left: the statutory 30 WD stop with it.
+    assert (await _due(db, report, date(2026, 3, 9)))[0] == {}
 
 
 async def test_gratifikasi_to_kpk_decision_and_record_only_refusal(db, make_unit, make_staff):

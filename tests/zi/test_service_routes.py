@@ -69,7 +69,14 @@ async def test_fill_score_chart_evidence_history(client, make_unit, make_staff, 
     html = (await client.get(page)).text
     # Hand figures of tests/zi/fixtures/wbk.yaml: total 91.09, WBK, WBBM short of PPB and HPA.
     assert "<strong>91.09</strong>" in html and "<strong>WBK</strong>" in html
-    assert "PPB: 2.50 &lt; 2.625" in html and "HPA: 14.00 &lt; 15.75" in html
+    # Shortfalls named by area and indicator, with the points still needed (2.625 - 2.5).
+    assert "<strong>Penataan Tatalaksana (Pemenuhan)</strong>" in html
+    assert "<td>2.50</td><td>2.625</td><td><strong>0.13</strong></td>" in html
+    assert (
+        "(IPKP)</strong>" in html
+        and "<td>14.00</td><td>15.75</td><td><strong>1.75</strong>" in html
+    )
+    assert "(PPB2: 1.00 / 2.0)" in html  # where the PPB points can come from
     assert "<svg" in html and "<script" not in html and "style=" not in html
     assert 'value="Y" selected' in html and 'name="a.PRA1A1" type="number"' in html
 

@@ -13,6 +13,7 @@ from wbs.cases import service
 from wbs.core.db import DbSession
 from wbs.core.i18n import request_language
 from wbs.core.templating import render
+from wbs.identity.models import REASONS
 from wbs.reporting import fields as report_fields
 from wbs.staff.deps import CurrentStaff
 from wbs.staff.models import Role
@@ -102,5 +103,6 @@ async def case_page(
             "colleagues": await service.colleagues(db, view),
             "flow": panel(seen, lang),
             "forms": report_fields.FORMS,
+            "identity_reasons": [(code.value, label.get(lang)) for code, label in REASONS.items()],
         },
     )

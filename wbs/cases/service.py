@@ -63,6 +63,15 @@ class NotInDirectory(DomainError):
     )
 
 
+def current_key_id(actor: Staff) -> str | None:
+    """The key id of the actor's current approved key, or None."""
+    return repository.current_key_id(actor)
+
+
+async def staff_member(db: AsyncSession, staff_id: int) -> Staff | None:
+    return await repository.staff(db, staff_id)
+
+
 async def readable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
     found = await repository.readable_case(db, actor, report_id.lower())
     if found is None:
@@ -82,10 +91,10 @@ async def writable(db: AsyncSession, actor: Staff, report_id: str) -> Report:
     return report
 
 
-async def _audit_case(
+async def audit_case(
     db: AsyncSession, actor: Staff, report: Report, action: str, details: dict[str, Any]
 ) -> None:
-    """Audit an officer's action on a case, in the case's unit chain."""
+    """Audit a staff member's action on a case, in the case's unit chain."""
     await audit.append(
         db,
         unit=await reports.unit_of(db, report),
@@ -122,12 +131,12 @@ async def get_case(
     out the ciphertext; the HTML shell that then calls it does not)."""
     report = await readable(db, actor, report_id)
     if record:
-        await _audit_case(db, actor, report, "case.read", {})
+        await audit_case(db, actor, report, "case.read", {})
     unit = await reports.unit_of(db, report)
     wraps = await reports.wraps_of(db, report.id)
     mine = [w for w in wraps if w.staff_id == actor.id and w.recipient == SenderRole.officer]
-    envelope = reporting.envelope_for(report, unit, mine)
-    envelope["identity"] = None  # released only through a custodian
+    # the identity is released only through a custodian (wbs.identity), never here
+    envelope = reporting.envelope_for(report, unit, mine, identity=False)
     messages, attachments = await reporting.thread(db, report)
     notes = await repository.notes_with_authors(db, report.id)
     staff_ids = {w.staff_id for w in wraps if w.staff_id is not None}
@@ -161,7 +170,7 @@ async def case_attachment(
 ) -> Attachment:
     report = await readable(db, actor, report_id)
     found = await reporting.mailbox_attachment(db, report, attachment_id.lower())
-    await _audit_case(
+    await audit_case(
         db, actor, report, "case.attachment_download", {"attachment_id": found.public_id}
     )
     return found
@@ -211,7 +220,7 @@ async def add_note(
     )
     repository.add_note(db, note)
     await db.flush()
-    await _audit_case(db, actor, report, "case.note", {"note_id": note_id})
+    await audit_case(db, actor, report, "case.note", {"note_id": note_id})
     return note
 
 
@@ -256,7 +265,7 @@ async def add_recipient(
     )
     repository.add_wrap(db, row)
     await db.flush()
-    await _audit_case(
+    await audit_case(
         db, actor, report, "case.add_recipient", {"staff_id": colleague.id, "key_id": kid}
     )
     return row

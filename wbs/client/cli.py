@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,11 +119,12 @@ def approve(
     url: Url,
     email: Email,
     password_stdin: PasswordStdin = False,
+    code: Code = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Unit (default: the admin's)")] = None,
 ) -> None:
     """Sign the unit's key directory with every enrolled key; prints the fingerprints."""
     passphrase = _passphrase(password_stdin)
-    _run(lambda: flows.approve(url, email, passphrase, unit))
+    _run(lambda: flows.approve(url, email, passphrase, unit, code=code))
 
 
 def _known(state: Path | None) -> KnownUnits:
@@ -153,6 +155,13 @@ def submit(
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Officer to leave out: key id (8+ hex) or display name"),
+    ] = None,
+    identity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--identity",
+            help="Your identity NAME=VALUE (repeat); sealed for the unit's custodians only",
+        ),
     ] = None,
     fingerprint: Annotated[
         str | None,
@@ -188,6 +197,7 @@ def submit(
                 fingerprint=fingerprint,
                 known=_known(state),
                 notes=notes,
+                identity=identity or [],
             )
         )
     finally:
@@ -209,10 +219,10 @@ def reply(url: Url, receipt: Receipt, text_file: TextFile) -> None:
 
 
 @app.command()
-def inbox(url: Url, email: Email, password_stdin: PasswordStdin = False) -> None:
+def inbox(url: Url, email: Email, password_stdin: PasswordStdin = False, code: Code = None) -> None:
     """The cases this officer can read, decrypted here."""
     passphrase = _passphrase(password_stdin)
-    _run(lambda: flows.inbox(url, email, passphrase))
+    _run(lambda: flows.inbox(url, email, passphrase, code=code))
 
 
 @app.command()
@@ -222,11 +232,12 @@ def answer(
     case: Annotated[str, typer.Option("--case", help="Case number, e.g. WBS-2026-000001")],
     text_file: TextFile,
     password_stdin: PasswordStdin = False,
+    code: Code = None,
 ) -> None:
     """Reply to the reporter of a case (as an officer)."""
     passphrase = _passphrase(password_stdin)
     text = text_file.read_text(encoding="utf-8")
-    _run(lambda: flows.answer(url, email, passphrase, case, text))
+    _run(lambda: flows.answer(url, email, passphrase, case, text, code=code))
 
 
 @app.command("case")
@@ -235,11 +246,12 @@ def case_command(
     url: Url,
     email: Email,
     password_stdin: PasswordStdin = False,
+    code: Code = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (the default)")] = True,
 ) -> None:
     """Where a case is: state, assignee, deadlines and the actions you may take now."""
     passphrase = _passphrase(password_stdin)
-    _run(lambda: flows.case(url, email, passphrase, case_number))
+    _run(lambda: flows.case(url, email, passphrase, case_number, code=code))
 
 
 @app.command("act")
@@ -256,11 +268,138 @@ def act_command(
         str | None, typer.Option("--message", help="Message to the reporter (encrypted here)")
     ] = None,
     password_stdin: PasswordStdin = False,
+    code: Code = None,
 ) -> None:
     """Take a workflow action on a case; a refusal exits non-zero with the server's reason."""
     passphrase = _passphrase(password_stdin)
     _run(
         lambda: flows.act(
-            url, email, passphrase, case_number, action, facts=fact or [], message=message
+            url,
+            email,
+            passphrase,
+            case_number,
+            action,
+            facts=fact or [],
+            message=message,
+            code=code,
         )
     )
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    pdf = "pdf"
+
+
+@app.command("export-gratifikasi")
+def export_gratifikasi_command(
+    case_number: Annotated[str, typer.Argument(help="Case number (or report id)")],
+    url: Url,
+    email: Email,
+    out: Annotated[
+        Path, typer.Option("--out", dir_okay=False, help="File to write (mode 0600, replaced)")
+    ],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx or pdf")] = ExportFormat.xlsx,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+) -> None:
+    """Fill KPK's gratification report form (Formulir Laporan Gratifikasi) from a gratifikasi
+    case, decrypted on this device, as XLSX or PDF; other case types are refused."""
+    passphrase = _passphrase(password_stdin)
+    target = out.expanduser()
+    if not target.parent.is_dir():
+        typer.echo(f"error: folder tidak ada / no such folder: {target.parent}", err=True)
+        raise typer.Exit(2)
+    _run(
+        lambda: flows.export_gratifikasi(
+            url, email, passphrase, case_number, fmt=fmt.value, out=target, code=code
+        )
+    )
+
+
+identity_app = typer.Typer(
+    help="Pembukaan identitas pelapor melalui penjaga identitas / identity release through "
+    "the custodian",
+    no_args_is_help=True,
+)
+app.add_typer(identity_app, name="identity")
+CaseArg = Annotated[str, typer.Argument(help="Case number (or report id)")]
+RequestArg = Annotated[str, typer.Argument(help="Request id (from `wbs client identity pending`)")]
+
+
+@identity_app.command("request")
+def identity_request(
+    case_number: CaseArg,
+    url: Url,
+    email: Email,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="klarifikasi, perlindungan, pemeriksaan, permintaan_aph or lainnya",
+        ),
+    ],
+    note: Annotated[
+        str | None, typer.Option("--note", help="Note for the custodian (required for lainnya)")
+    ] = None,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+) -> None:
+    """Ask the unit's custodian for the reporter's identity of a case you can read."""
+    passphrase = _passphrase(password_stdin)
+    _run(
+        lambda: flows.identity_request(url, email, passphrase, case_number, reason, note, code=code)
+    )
+
+
+@identity_app.command("pending")
+def identity_pending(
+    url: Url, email: Email, password_stdin: PasswordStdin = False, code: Code = None
+) -> None:
+    """Custodians: the open identity requests of your unit."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_pending(url, email, passphrase, code=code))
+
+
+@identity_app.command("approve")
+def identity_approve(
+    request_id: RequestArg,
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+) -> None:
+    """Custodians: approve; the identity key is re-wrapped here to the requester's key only."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_decide(url, email, passphrase, request_id, code=code))
+
+
+@identity_app.command("deny")
+def identity_deny(
+    request_id: RequestArg,
+    url: Url,
+    email: Email,
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown to the requester)")],
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+) -> None:
+    """Custodians: deny, with a reason for the requester."""
+    passphrase = _passphrase(password_stdin)
+    _run(
+        lambda: flows.identity_decide(
+            url, email, passphrase, request_id, deny_note=reason, code=code
+        )
+    )
+
+
+@identity_app.command("open")
+def identity_open(
+    case_number: CaseArg,
+    url: Url,
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+) -> None:
+    """The reporter's identity released to you, opened here with your key."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.identity_open(url, email, passphrase, case_number, code=code))

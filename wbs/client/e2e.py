@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto import attachment, directory, envelope, proof, receipt, staffkeys
 from crypto.boxes import DataKey, ReportContext
+from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError, ReceiptError
+from crypto.identity import commitment_matches, open_identity_v2, unwrap_identity_key
 from crypto.keys import KeyPair
 from crypto.signing import public_key_text
 from crypto.staffkeys import weak_kdf_allowed
@@ -173,23 +175,25 @@ def verify_directory(
         )
     except CryptoError:
         raise ClientError("direktori unit tidak sah / the unit directory is not valid") from None
+
+    def entries(found: tuple[directory.DirectoryEntry, ...]) -> list[dict[str, str]]:
+        return [
+            {
+                "key_id": e.key_id,
+                "public_key": e.public_key.text,
+                "name": e.name,
+                "fingerprint": e.fingerprint,
+            }
+            for e in found
+        ]
+
     return {
         "unit": parsed.unit,
         "version": parsed.version,
         "issued_at": parsed.issued_at,
         "public_key": parsed.public_key,
-        "channels": {
-            name: [
-                {
-                    "key_id": e.key_id,
-                    "public_key": e.public_key.text,
-                    "name": e.name,
-                    "fingerprint": e.fingerprint,
-                }
-                for e in entries
-            ]
-            for name, entries in parsed.channels.items()
-        },
+        "channels": {name: entries(found) for name, found in parsed.channels.items()},
+        "custodians": entries(parsed.custodians),
     }
 
 
@@ -220,7 +224,11 @@ def seal_report(
     content: dict[str, str],
     recipients: list[str],
     reporter_public: str,
+    identity: dict[str, str] | None = None,
+    custodians: list[str] | None = None,
 ) -> tuple[dict[str, Any], DataKey]:
+    """With an identity and the directory's custodians: envelope v2 (the identity under its
+    own key, wrapped to the custodians only)."""
     sealed = envelope.seal_report(
         unit=unit,
         channel=channel,
@@ -228,6 +236,8 @@ def seal_report(
         content=content,
         recipients=recipients,
         reporter_key=reporter_public,
+        identity=identity,
+        identity_recipients=custodians or None,
     )
     return sealed.envelope.to_json(), sealed.data_key
 
@@ -247,8 +257,52 @@ def staff_data_key(sent: dict[str, Any], key_pair: KeyPair) -> DataKey:
     return _data_key(sent, key_pair)
 
 
-def open_content(data_key: DataKey, ctx: Context, box: bytes) -> dict[str, str]:
-    return envelope.open_content(data_key, ctx.lib, box)
+def open_content(data_key: DataKey, ctx: Context, sent: dict[str, Any]) -> dict[str, str]:
+    """The content box of a served envelope (v2: its identity commitment is in the box's
+    context)."""
+    commitment = sent.get("identity_commitment")
+    return envelope.open_content(
+        data_key,
+        ctx.lib,
+        b64u_decode(sent["content"]),
+        identity_commitment=b64u_decode(commitment) if isinstance(commitment, str) else None,
+    )
+
+
+def release_identity(
+    ctx: Context, request: dict[str, Any], custodian: KeyPair, requester_public: str
+) -> str:
+    """On the custodian's device: IK from this custodian's identity wrap, checked against
+    the commitment and the identity box, wrapped again to the requester's key (b64u)."""
+    try:
+        ik = unwrap_identity_key(b64u_decode(request["identity_wrap"]), ctx.lib, custodian)
+        if not commitment_matches(ik, b64u_decode(request["identity_commitment"])):
+            raise ClientError("komitmen identitas tidak cocok / the identity commitment differs")
+        open_identity_v2(ik, ctx.lib, b64u_decode(request["identity"]))
+        return b64u_encode(envelope.rewrap_identity_key(ik, requester_public, ctx.lib))
+    except CryptoError:
+        raise ClientError(
+            "kunci identitas tidak dapat dibuka dengan kunci ini / "
+            "cannot open the identity key with this key"
+        ) from None
+
+
+def open_released_identity(
+    sent: dict[str, Any], wrap: str | None, key_pair: KeyPair
+) -> dict[str, str]:
+    """The requester opens a released identity: v2 with the wrap made for this key (the
+    commitment checked through the content box), v1 with the data key."""
+    try:
+        if wrap is None:
+            opened = envelope.open_report(sent, key_pair)
+            if opened.identity is None:
+                raise CryptoError()
+            return opened.identity
+        return envelope.open_released_identity(sent, b64u_decode(wrap), key_pair)
+    except CryptoError:
+        raise ClientError(
+            "identitas tidak dapat dibuka dengan kunci ini / cannot open the identity with this key"
+        ) from None
 
 
 def seal_message(data_key: DataKey, ctx: Context, role: str, message_id: str, text: str) -> bytes:

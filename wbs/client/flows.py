@@ -1,8 +1,9 @@
 """The reference client's flows: enroll, passwd, recover, approve, submit, follow, reply,
-inbox, answer.
+inbox, answer, case, act, export-gratifikasi.
 
 Every key stays in memory for the run: staff keys are unwrapped from the passphrase each
-time, reporter keys are derived from the receipt each time. Plaintext never touches disk.
+time, reporter keys are derived from the receipt each time. Plaintext never touches disk,
+but for the file an officer asks `export-gratifikasi` to write.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.pow import solve
 from crypto.staffkeys import MAX_PASSPHRASE_CHARS, MIN_PASSPHRASE_CHARS
-from wbs.client import e2e
+from wbs.client import e2e, kpk
 from wbs.client.api import Api, ClientError
+from wbs.client.files import write_private
 from wbs.client.known import KeyChanged, KnownUnits, Rollback
 
 
@@ -40,8 +42,10 @@ def sign_in(api: Api, email: str, passphrase: str, code: str | None = None) -> d
     return out["staff"]  # type: ignore[no-any-return]
 
 
-def officer(api: Api, email: str, passphrase: str, *, need_key: bool = True) -> Officer:
-    me = sign_in(api, email, passphrase)
+def officer(
+    api: Api, email: str, passphrase: str, *, need_key: bool = True, code: str | None = None
+) -> Officer:
+    me = sign_in(api, email, passphrase, code)
     private = None
     if me.get("wrapped_private_key"):
         private = e2e.unwrap_staff_key(me["wrapped_private_key"], passphrase)
@@ -209,10 +213,12 @@ def recover(
         )
 
 
-def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> dict[str, Any]:
+def approve(
+    url: str, email: str, passphrase: str, unit: str | None = None, *, code: str | None = None
+) -> dict[str, Any]:
     """Sign the unit's directory with every enrolled key (pending ones become approved)."""
     with Api(url) as api:
-        admin = officer(api, email, passphrase, need_key=False)
+        admin = officer(api, email, passphrase, need_key=False, code=code)
         recovery_key = None
         if admin.private is None:
             made = e2e.create_staff_key(passphrase, admin.me.get("kdf"))
@@ -235,24 +241,27 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             signing, public = e2e.new_directory_key()
         wrapped = e2e.wrap_directory_key(signing, admin.private)
         staff = {s["key_id"]: s for s in plan["staff"]}
-        document = {
+
+        def entries(kids: list[str]) -> list[dict[str, str]]:
+            return [
+                {
+                    "key_id": kid,
+                    "public_key": staff[kid]["public_key"],
+                    "fingerprint": staff[kid]["fingerprint"],
+                    "name": staff[kid]["display_name"],
+                }
+                for kid in kids
+            ]
+
+        document: dict[str, Any] = {
             "v": 1,
             "unit": plan["unit"],
             "version": plan["next_version"],
             "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "channels": {
-                channel: [
-                    {
-                        "key_id": kid,
-                        "public_key": staff[kid]["public_key"],
-                        "fingerprint": staff[kid]["fingerprint"],
-                        "name": staff[kid]["display_name"],
-                    }
-                    for kid in kids
-                ]
-                for channel, kids in sorted(plan["recipients"].items())
-            },
+            "channels": {c: entries(k) for c, k in sorted(plan["recipients"].items())},
         }
+        if plan.get("custodians"):  # identity custodians: reports to the unit become v2
+            document["custodians"] = entries(plan["custodians"])
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         signature = e2e.sign_directory(signing, text.encode())
         out = api.put(
@@ -270,6 +279,7 @@ def approve(url: str, email: str, passphrase: str, unit: str | None = None) -> d
             "unit_key_fingerprint": e2e.directory_fingerprint(public),
             "approved": out["approved"],
             "recipients": {c: len(k) for c, k in plan["recipients"].items()},
+            "custodians": len(plan.get("custodians", [])),
             "recovery_key": recovery_key,  # set when this run made the admin's key
         }
 
@@ -315,9 +325,11 @@ def seal_submission(
     *,
     attach: list[Path] | None = None,
     exclude: list[str] | None = None,
+    identity: dict[str, str] | None = None,
 ) -> Sealed:
     """Encrypt a report to a verified directory's recipients (minus the excluded officers,
-    each named by key id, a key id prefix of at least 8 hex digits, or display name)."""
+    each named by key id, a key id prefix of at least 8 hex digits, or display name). An
+    identity goes to the directory's custodians only (envelope v2) when it lists any."""
     recipients = directory["channels"].get(channel, [])
     excluded = sorted({_recipient(recipients, e)["key_id"] for e in exclude or []})
     chosen = [r["public_key"] for r in recipients if r["key_id"] not in excluded]
@@ -333,6 +345,8 @@ def seal_submission(
         content=content,
         recipients=chosen,
         reporter_public=reporter.public,
+        identity=identity or None,
+        custodians=[c["public_key"] for c in directory.get("custodians", [])],
     )
     ctx = e2e.Context(directory["unit"], channel, report_id)
     declared, files = [], []
@@ -476,6 +490,7 @@ def submit(
     fingerprint: str | None = None,
     known: KnownUnits | None = None,
     notes: list[str] | None = None,
+    identity: list[str] | None = None,
 ) -> dict[str, Any]:
     """Encrypt and send a report to the recipients of the unit's directory, once that
     directory is verified under the trusted unit key (see `trusted_directory`). `known`
@@ -487,7 +502,14 @@ def submit(
         if trusted.trust == "first-use" and notes is not None:
             notes.append(FIRST_USE_NOTE.format(unit=directory["unit"], fp=trusted.fingerprint))
         content = {"text": text, **_parse_fields(fields or [])}
-        sealed = seal_submission(directory, channel, content, attach=attach, exclude=exclude)
+        sealed = seal_submission(
+            directory,
+            channel,
+            content,
+            attach=attach,
+            exclude=exclude,
+            identity=_parse_fields(identity or []),
+        )
         submission = dict(sealed.submission)
         submission["pow"] = solve_pow(api.get("/api/v1/pow"), sealed.envelope["report_id"])
         if sealed.files:
@@ -507,6 +529,7 @@ def submit(
             "submitted_at": out["submitted_at"],
             "server_sealed": out["server_sealed"],
             "excluded": submission["excluded"],
+            "envelope_version": sealed.envelope["v"],
             "directory_version": directory["version"],
             "unit_key_fingerprint": trusted.fingerprint,
             "unit_key_trust": trusted.trust,
@@ -565,7 +588,7 @@ def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.C
 def follow(url: str, receipt: str) -> dict[str, Any]:
     with Api(url) as api:
         view, data_key, ctx = _mailbox(api, receipt)
-        content = e2e.open_content(data_key, ctx, b64u_decode(view["envelope"]["content"]))
+        content = e2e.open_content(data_key, ctx, view["envelope"])
         messages, attachments = _thread(
             api, data_key, ctx, view, "/api/v1/mailbox/attachments/{id}"
         )
@@ -580,6 +603,8 @@ def follow(url: str, receipt: str) -> dict[str, Any]:
             "report": content,
             "messages": messages,
             "attachments": attachments,
+            # what the service told the reporter (e.g. the identity was opened), both languages
+            "notices": view.get("notices", []),
         }
 
 
@@ -600,13 +625,15 @@ def _open_case(o: Officer, report_id: str) -> tuple[dict[str, Any], e2e.DataKey,
     return case, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
 
 
-def inbox(url: str, email: str, passphrase: str) -> list[dict[str, Any]]:
+def inbox(
+    url: str, email: str, passphrase: str, *, code: str | None = None
+) -> list[dict[str, Any]]:
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         result = []
         for summary in api.get("/api/v1/cases"):
             case, data_key, ctx = _open_case(o, summary["report_id"])
-            content = e2e.open_content(data_key, ctx, b64u_decode(case["envelope"]["content"]))
+            content = e2e.open_content(data_key, ctx, case["envelope"])
             messages, attachments = _thread(
                 api, data_key, ctx, case, f"/api/v1/cases/{case['report_id']}/attachments/{{id}}"
             )
@@ -634,9 +661,11 @@ def _find_case(api: Api, case_number: str) -> str:
     raise ClientError(f"kasus tidak ditemukan / case not found: {case_number}", 404, "not_found")
 
 
-def answer(url: str, email: str, passphrase: str, case_number: str, text: str) -> dict[str, Any]:
+def answer(
+    url: str, email: str, passphrase: str, case_number: str, text: str, *, code: str | None = None
+) -> dict[str, Any]:
     with Api(url) as api:
-        o = officer(api, email, passphrase)
+        o = officer(api, email, passphrase, code=code)
         report_id = _find_case(api, case_number)
         case, data_key, ctx = _open_case(o, report_id)
         message_id = str(uuid.uuid4())
@@ -678,10 +707,12 @@ def _case_view(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def case(url: str, email: str, passphrase: str, case_number: str) -> dict[str, Any]:
+def case(
+    url: str, email: str, passphrase: str, case_number: str, *, code: str | None = None
+) -> dict[str, Any]:
     """Where a case is: state, assignee, deadlines and the actions this officer may take."""
     with Api(url) as api:
-        officer(api, email, passphrase, need_key=False)
+        officer(api, email, passphrase, need_key=False, code=code)
         report_id = _find_case(api, case_number)
         return _case_view(api.get(f"/api/v1/cases/{report_id}"))
 
@@ -695,10 +726,11 @@ def act(
     *,
     facts: list[str] | None = None,
     message: str | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """Take a workflow action on a case (with a message to the reporter, encrypted here)."""
     with Api(url) as api:
-        o = officer(api, email, passphrase, need_key=message is not None)
+        o = officer(api, email, passphrase, need_key=message is not None, code=code)
         report_id = _find_case(api, case_number)
         flow = api.get(f"/api/v1/cases/{report_id}/workflow")
         body: dict[str, Any] = {
@@ -719,4 +751,216 @@ def act(
             "state": moved["state"],
             "state_label": moved["state_label"],
             "deadlines": moved["deadlines"],
+        }
+
+
+NOT_GRATIFIKASI = (
+    "Ekspor formulir KPK hanya untuk kasus gratifikasi; kasus {number} adalah {channel}. / "
+    "The KPK form export is for gratifikasi cases only; case {number} is {channel}."
+)
+
+
+def identity_fields_if_released(o: Officer, report_id: str) -> dict[str, str] | None:
+    """The reporter's identity fields when the custodian has released them to this officer
+    (opened here with the officer's key), else None (not released: the server answers 404)."""
+    assert o.private is not None  # noqa: S101 - officer() ensured it
+    try:
+        released = o.api.get(f"/api/v1/cases/{report_id}/identity")
+    except ClientError as refused:
+        if refused.status == 404:
+            return None
+        raise
+    return e2e.open_released_identity(released["envelope"], released["wrap"], o.private)
+
+
+def _label(value: Any) -> kpk.Label | None:
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return kpk.Label(value["id"], str(value.get("en", value["id"])))
+    return None
+
+
+def _facts(flow: dict[str, Any]) -> list[kpk.CaseFact]:
+    out = []
+    for item in flow.get("facts_shown") or []:
+        label, shown = _label(item.get("label")), _label(item.get("shown"))
+        if isinstance(item.get("name"), str) and label and shown:
+            out.append(kpk.CaseFact(item["name"], label, shown))
+    return out
+
+
+def gratifikasi_case(o: Officer, case_number: str, exported_at: datetime) -> kpk.GratifikasiCase:
+    """Fetch a gratifikasi case and decrypt it here, as the KPK form export needs it."""
+    report_id = _find_case(o.api, case_number)
+    case, data_key, ctx = _open_case(o, report_id)
+    if case["channel"] != "gratifikasi":
+        raise ClientError(
+            NOT_GRATIFIKASI.format(number=case["case_number"], channel=case["channel"]),
+            code="not_gratifikasi",
+        )
+    content = e2e.open_content(data_key, ctx, case["envelope"])
+    names = [
+        e2e.open_attachment_metadata(data_key, ctx, a["id"], b64u_decode(a["metadata"]))[0]
+        for a in case["attachments"]
+    ]
+    flow = case.get("workflow") or {}
+    return kpk.GratifikasiCase(
+        case_number=case["case_number"],
+        unit=case["unit"],
+        content=content,
+        identity=identity_fields_if_released(o, report_id),
+        exported_at=exported_at,
+        state=_label(flow.get("state_label")),
+        facts=_facts(flow),
+        rule_version=_label((flow.get("rule_version") or {}).get("label")),
+        attachments=names,
+        submitted_at=str(case.get("submitted_at", "")),
+    )
+
+
+def export_gratifikasi(
+    url: str,
+    email: str,
+    passphrase: str,
+    case_number: str,
+    *,
+    fmt: str,
+    out: Path,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """Fill KPK's gratification form from a case, here, and write it to `out` (0600, all or
+    nothing). Prints only what was written: never the content."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase, code=code)
+        data = gratifikasi_case(o, case_number, datetime.now().astimezone())
+    made = kpk.to_xlsx(data) if fmt == "xlsx" else kpk.to_pdf(data)
+    write_private(out, made)
+    return {
+        "case_number": data.case_number,
+        "format": fmt,
+        "out": str(out),
+        "bytes": len(made),
+        "identity_released": data.identity is not None,
+        "exported_at": kpk.export_time(data.exported_at),
+    }
+
+
+# --------------------------------------------------------------------------- identity release
+
+
+def identity_request(
+    url: str,
+    email: str,
+    passphrase: str,
+    case_number: str,
+    reason: str,
+    note: str | None,
+    *,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """Ask the unit's custodian for the reporter's identity of a case this officer reads."""
+    with Api(url) as api:
+        officer(api, email, passphrase, need_key=False, code=code)
+        report_id = _find_case(api, case_number)
+        out: dict[str, Any] = api.post(
+            f"/api/v1/cases/{report_id}/identity-requests", json={"reason": reason, "note": note}
+        )
+        return out
+
+
+def identity_pending(
+    url: str, email: str, passphrase: str, *, code: str | None = None
+) -> list[dict[str, Any]]:
+    """The open identity requests of the custodian's unit (no ciphertext printed)."""
+    with Api(url) as api:
+        officer(api, email, passphrase, need_key=False, code=code)
+        return [{k: r[k] for k in PENDING_FIELDS} for r in api.get("/api/v1/identity/requests")]
+
+
+PENDING_FIELDS = (
+    "id",
+    "case_number",
+    "unit",
+    "channel",
+    "requester",
+    "reason",
+    "reason_label",
+    "note",
+    "created_at",
+    "envelope_version",
+    "requester_key_id",
+)
+
+
+def _requester_listed(api: Api, url: str, request: dict[str, Any]) -> None:
+    """The requester's key must be a recipient of the unit's directory, verified under the
+    unit key this client trusts (so a server cannot slip in a key of its own)."""
+    trusted = trusted_directory(
+        api, url, request["unit"], fingerprint=None, known=KnownUnits.default()
+    )
+    keys = {r["public_key"] for rs in trusted.directory["channels"].values() for r in rs}
+    if request["requester_public_key"] not in keys:
+        raise ClientError(
+            "kunci peminta tidak tercantum dalam direktori unit; jangan setujui / "
+            "the requester's key is not in the unit's directory; do not approve",
+            code="requester_not_listed",
+        )
+
+
+def identity_decide(
+    url: str,
+    email: str,
+    passphrase: str,
+    request_id: str,
+    *,
+    deny_note: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """Approve (v2: re-wrap the identity key here, to the requester's key only) or, with
+    `deny_note`, deny an identity request."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase, need_key=deny_note is None, code=code)
+        if deny_note is not None:
+            out: dict[str, Any] = api.post(
+                f"/api/v1/identity/requests/{request_id}/deny", json={"note": deny_note}
+            )
+            return out
+        found = [r for r in api.get("/api/v1/identity/requests") if r["id"] == request_id]
+        if not found:
+            raise ClientError(
+                f"permintaan tidak ditemukan / request not found: {request_id}", 404, "not_found"
+            )
+        request = found[0]
+        wrap = None
+        if request["envelope_version"] == 2:
+            assert o.private is not None  # noqa: S101 - need_key
+            if not request["requester_public_key"]:
+                raise ClientError(
+                    "kunci peminta tidak lagi disetujui / the requester's key is not approved"
+                )
+            if not request["identity_wrap"]:
+                raise ClientError(
+                    "kunci Anda tidak menerima kunci identitas laporan ini / "
+                    "your key did not receive this report's identity key"
+                )
+            _requester_listed(api, url, request)
+            ctx = e2e.Context(request["unit"], request["channel"], request["report_id"])
+            wrap = e2e.release_identity(ctx, request, o.private, request["requester_public_key"])
+        out = api.post(f"/api/v1/identity/requests/{request_id}/approve", json={"wrap": wrap})
+        return out
+
+
+def identity_open(
+    url: str, email: str, passphrase: str, case_number: str, *, code: str | None = None
+) -> dict[str, Any]:
+    """The reporter's identity, released to this officer, opened here with their key."""
+    with Api(url) as api:
+        o = officer(api, email, passphrase, code=code)
+        assert o.private is not None  # noqa: S101 - officer() ensured it
+        report_id = _find_case(api, case_number)
+        released = api.get(f"/api/v1/cases/{report_id}/identity")
+        identity = e2e.open_released_identity(released["envelope"], released["wrap"], o.private)
+        return {
+            "case_number": released["case_number"],
+            "request_id": released["request_id"],
+            "identity": identity,
         }

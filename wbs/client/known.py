@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wbs.client.api import ClientError
+from wbs.client.files import write_private
 
 STATE_ENV = "WBS_CLIENT_STATE"
 MAX_STATE_BYTES = 1 << 20  # a few hundred bytes per unit; anything larger is not ours
@@ -200,24 +200,7 @@ class KnownUnits:
             sort_keys=True,
             ensure_ascii=False,
         )
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
-                handle.write(text + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # make the rename durable where the OS allows
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_private(self.path, (text + "\n").encode("utf-8"))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -35,7 +35,7 @@ def build_app(settings: Settings, setup: Callable[[FastAPI], None]) -> FastAPI:
     domains before the static files, body limits and middleware are put in place."""
     settings.prepare_data_dir()  # SettingsError (naming the path) when it cannot be used
     master = settings.secret_bytes()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.pool_options)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

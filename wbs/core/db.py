@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator, event, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -102,6 +104,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a read outside any transaction (readiness): it takes no write lock
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -114,6 +118,34 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+async def take_turn(db: AsyncSession, job: str) -> bool:
+    """Whether this transaction may run `job` now, so that several workers never run it at
+    once: on PostgreSQL a transaction-scoped advisory lock taken without waiting (False:
+    another worker has it); SQLite's write transactions are serialised already."""
+    if db.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+    return bool(await db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
+
+
+T = TypeVar("T")
+
+
+def on_connection(url: str, work: Callable[[Connection], T]) -> T:
+    """Run `work` on a (sync) connection of a new engine for `url`, outside any event loop
+    (commands: migrations, backups)."""
+
+    async def run() -> T:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -132,4 +164,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-DbSession = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the route returns, before the response is sent.
+# With the default ("request") FastAPI would send the response first and commit after it, so
+# a client could be told 201 for a write whose commit then fails, or race its next request
+# against the commit (a mailbox reply arriving before its login's session row is committed).
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

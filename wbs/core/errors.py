@@ -89,6 +89,14 @@ class TooManyRequests(DomainError):
     message_en = "Too many attempts. Wait a while and try again."
 
 
+class Busy(DomainError):
+    """Every database connection stayed taken for the pool's whole waiting time."""
+
+    status, code = 503, "busy"
+    message_id = "Server sedang sibuk. Tidak ada yang tersimpan; coba lagi sebentar lagi."
+    message_en = "The server is busy. Nothing was saved; try again in a moment."
+
+
 class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
     message_id = "Data yang dikirim terlalu besar."

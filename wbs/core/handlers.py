@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wbs.core.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
+from wbs.core.errors import Busy, DomainError, NotAuthenticated, NotFound, ValidationFailed
 from wbs.core.i18n import request_language
 from wbs.core.templating import render
 
@@ -82,6 +84,26 @@ def install_handlers(app: FastAPI) -> None:
         ]
         return render_error(request, ValidationFailed(details={"fields": fields}))
 
+    async def busy(request: Request, exc: Exception) -> Response:
+        log.warning(
+            "no database connection free on %s %s: answered 503",
+            request.method,
+            getattr(request.scope.get("route"), "path", "-"),
+        )
+        return render_error(request, Busy(headers={"Retry-After": "5"}))
+
+    async def database(request: Request, exc: Exception) -> Response:
+        # Connections are not pinged before use: one the server dropped fails here, once,
+        # and SQLAlchemy refreshes the pool; the request is answered like a busy one.
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            log.warning(
+                "database connection lost on %s %s: answered 503",
+                request.method,
+                getattr(request.scope.get("route"), "path", "-"),
+            )
+            return render_error(request, Busy(headers={"Retry-After": "1"}))
+        return await unexpected(request, exc)
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.error(
             "unhandled %s on %s %s",
@@ -95,4 +117,6 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(PoolTimeout, busy)
+    app.add_exception_handler(DBAPIError, database)
     app.add_exception_handler(Exception, unexpected)

@@ -1,22 +1,14 @@
-"""Health check and the language switch."""
+"""The language switch."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import text
+from fastapi.responses import RedirectResponse, Response
 
-from wbs.core.db import DbSession
 from wbs.core.i18n import LANG_COOKIE, LANGUAGES
 from wbs.core.security import safe_next
 
 router = APIRouter(tags=["core"])
-
-
-@router.get("/healthz")
-async def healthz(db: DbSession) -> JSONResponse:
-    await db.execute(text("SELECT 1"))
-    return JSONResponse({"status": "ok"})
 
 
 @router.get("/bahasa/{lang}")

@@ -75,12 +75,16 @@ class SecurityHeadersMiddleware:
             # Method, route path and status only: never address, agent, referrer or query.
             route = scope.get("route")
             route_path = getattr(route, "path", None) or "-"
+            method = scope.get("method", "-")
+            status = status_holder.get("status", 0)
+            ms = round((time.monotonic() - started) * 1000, 1)
             access_log.info(
                 "%s %s %s %.1fms",
-                scope.get("method", "-"),
+                method,
                 route_path,
-                status_holder.get("status", 0),
-                (time.monotonic() - started) * 1000,
+                status,
+                ms,
+                extra={"method": method, "route": route_path, "status": status, "duration_ms": ms},
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str | None = None
+    # PostgreSQL connections per process (pool + overflow) and how long a request may wait
+    # for one before it is answered 503 (server busy) rather than queued further.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=30.0, gt=0)
+    # Test each connection with a round trip before every use (off: a connection the server
+    # dropped fails one request, and the pool is then refreshed; recycled every 30 minutes).
+    db_pool_pre_ping: bool = False
 
     # Argon2id for staff login secrets (RFC 9106 second recommended option by default).
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -63,6 +71,27 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(default=30.0, gt=0)
     # Public indicators show a cell of fewer than this many cases as "<k" (WBS_INDICATORS_K).
     indicators_k: int = Field(default=5, ge=2, le=100)
+
+    # Operations: /metrics answers a bearer token when set, else loopback without a proxy.
+    metrics_token: SecretStr | None = None
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    log_format: Literal["text", "json"] = "text"
+    # Where pg_dump and pg_restore are (`wbs backup`); default: PATH, then the newest
+    # /usr/lib/postgresql/*/bin.
+    pg_bin_dir: Path | None = None
+
+    @property
+    def pool_options(self) -> dict[str, Any]:
+        """Connection pool options for `make_engine` (none for SQLite, which has no pool)."""
+        if self.resolved_database_url.startswith("sqlite"):
+            return {}
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+            "pool_pre_ping": self.db_pool_pre_ping,
+            "pool_recycle": 1800,
+        }
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

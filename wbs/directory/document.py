@@ -24,24 +24,24 @@ class DirectoryDocument:
     unit: str
     version: int
     channels: dict[str, list[Recipient]]
+    custodians: list[Recipient]
+
+
+def _recipients(entries: tuple[lib_directory.DirectoryEntry, ...]) -> list[Recipient]:
+    return [
+        Recipient(
+            key_id=e.key_id, public_key=e.public_key.text, name=e.name, fingerprint=e.fingerprint
+        )
+        for e in entries
+    ]
 
 
 def _document(parsed: lib_directory.Directory) -> DirectoryDocument:
     return DirectoryDocument(
         unit=parsed.unit,
         version=parsed.version,
-        channels={
-            name: [
-                Recipient(
-                    key_id=e.key_id,
-                    public_key=e.public_key.text,
-                    name=e.name,
-                    fingerprint=e.fingerprint,
-                )
-                for e in entries
-            ]
-            for name, entries in parsed.channels.items()
-        },
+        channels={name: _recipients(entries) for name, entries in parsed.channels.items()},
+        custodians=_recipients(parsed.custodians),
     )
 
 

@@ -52,6 +52,7 @@ async def directory_proposal(code: str, db: DbSession, admin: CurrentAdmin) -> P
             for k in plan.keys
         ],
         recipients={c.value: ids for c, ids in plan.recipients.items()},
+        custodians=plan.custodians,
     )
 
 

@@ -33,6 +33,7 @@ class ProposalOut(BaseModel):
     document: str | None
     staff: list[StaffKeyOut]
     recipients: dict[str, list[str]]
+    custodians: list[str]  # key ids of the identity custodians (the document's `custodians`)
 
 
 class SignIn(BaseModel):

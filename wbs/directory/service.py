@@ -59,6 +59,7 @@ class RepeatedKey(DirectoryInvalid):
 # What a directory entry may carry: no e-mail address (it would hand phishers the list of
 # key holders), a display name instead.
 ENTRY_FIELDS = frozenset({"key_id", "public_key", "fingerprint", "name"})
+CUSTODIANS = " custodians"  # the custodian list among the channel names (no channel has a space)
 
 
 @dataclass
@@ -92,6 +93,9 @@ class Proposal:
     document: str | None
     keys: list[StaffKey]
     recipients: dict[CaseType, list[str]]
+    # Key ids of the unit's identity custodians (active, enrolled): the document's
+    # `custodians` list. Custodians get identity wraps (envelope v2), never the data key.
+    custodians: list[str]
 
 
 async def admin_unit(db: AsyncSession, admin: Staff, code: str) -> Unit:
@@ -112,6 +116,11 @@ def parsed(signed: SignedDirectory) -> DirectoryDocument:
 
 def channel_recipients(signed: SignedDirectory, case_type: CaseType) -> list[Recipient]:
     return list(parsed(signed).channels.get(case_type.value, []))
+
+
+def custodians_of(signed: SignedDirectory) -> list[Recipient]:
+    """The unit's identity custodians as signed (none in documents without the list)."""
+    return list(parsed(signed).custodians)
 
 
 async def directory_key(db: AsyncSession, unit_id: int) -> DirectoryKey | None:
@@ -192,6 +201,7 @@ async def proposal(db: AsyncSession, admin: Staff, unit: Unit) -> Proposal:
         document=signed.document if signed else None,
         keys=keys,
         recipients=await proposed_recipients(db, unit, keys),
+        custodians=sorted(k.key_id for k in keys if Role.custodian in k.staff.roles),
     )
 
 
@@ -225,8 +235,9 @@ async def sign(
         raise RepeatedKey()
     keys = {k.key_id: k for k in plan.keys}
     entries = _raw_entries(document)
-    for case_type, expected in plan.recipients.items():
-        listed = doc.channels.get(case_type.value, [])
+    lists = [(doc.channels.get(c.value, []), e, c.value) for c, e in plan.recipients.items()]
+    lists.append((doc.custodians, plan.custodians, CUSTODIANS))
+    for listed, expected, name in lists:
         ids = [r.key_id for r in listed]
         if len(ids) != len(set(ids)):
             raise RepeatedKey()
@@ -235,7 +246,7 @@ async def sign(
         for r in listed:
             if keys[r.key_id].staff.public_key != r.public_key:
                 raise DirectoryInvalid()
-        for entry in entries.get(case_type.value, []):
+        for entry in entries.get(name, []):
             if (
                 set(entry) - ENTRY_FIELDS
                 or entry.get("name") != keys[str(entry.get("key_id"))].display_name
@@ -260,11 +271,12 @@ async def sign(
         signed_at=utcnow(),
     )
     repository.add_signed(db, signed)
-    listed_ids = {r.key_id for rs in doc.channels.values() for r in rs}
+    listed = [r for rs in doc.channels.values() for r in rs] + doc.custodians
+    listed_ids = {r.key_id for r in listed}
     newly = [k for k in plan.keys if k.key_id in listed_ids and not k.approved]
     if newly:
         await repository.approve_keys(db, [k.staff.id for k in newly])
-    owners = await staff_for_keys(db, unit.id, [r for rs in doc.channels.values() for r in rs])
+    owners = await staff_for_keys(db, unit.id, listed)
     for k in plan.keys:
         owner = owners.get(k.key_id)
         if k.key_id in listed_ids and owner is None:
@@ -287,18 +299,21 @@ async def sign(
             "version": doc.version,
             "approved": [k.fingerprint for k in newly],
             "recipients": {c.value: len(v) for c, v in plan.recipients.items()},
+            "custodians": len(plan.custodians),
         },
     )
     return signed, newly
 
 
 def _raw_entries(document: str) -> dict[str, list[dict[str, object]]]:
-    """The channel entries exactly as signed (the parsed document drops unknown fields)."""
+    """The channel (and custodian) entries exactly as signed (the parsed document drops
+    unknown fields); the custodians under the key `CUSTODIANS`."""
     raw = json.loads(document)
     channels = raw.get("channels", {}) if isinstance(raw, dict) else {}
+    lists = {**channels, CUSTODIANS: raw.get("custodians", []) if isinstance(raw, dict) else []}
     return {
         str(c): [e for e in entries if isinstance(e, dict)]
-        for c, entries in channels.items()
+        for c, entries in lists.items()
         if isinstance(entries, list)
     }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from wbs.core.db import make_engine
@@ -31,10 +33,26 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+
+
 async def run_async_migrations() -> None:
     engine = make_engine(database_url())
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping
+        # a table that rows of another table reference fails. Off while migrating (it
+        # cannot change inside a transaction), checked before the commit.
+        event.listen(engine.sync_engine, "connect", _foreign_keys_off)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
+        if sqlite:
+            broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
         await connection.commit()
     await engine.dispose()
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wbs.core.db import utcnow
@@ -68,7 +68,13 @@ def compose(settings: Settings, kind: str, payload: dict[str, object], to: str) 
     if kind == "case_needs_you":
         reason = str(payload.get("reason", ""))
         id_, en = REASONS.get(reason, ("Ada kasus yang memerlukan Anda", "A case needs you"))
-        link = _link(settings, f"/staff/cases/{payload.get('case')}")
+        # a custodian need not read the case: the request waits on the custodian's page
+        path = (
+            "/staff/identitas"
+            if reason == "identity_request"
+            else f"/staff/cases/{payload.get('case')}"
+        )
+        link = _link(settings, path)
         body = (
             f"{id_}.\nBuka tautan ini setelah masuk untuk melihatnya:\n{link}\n\n"
             f"{en}.\nOpen this link after signing in to see it:\n{link}\n"
@@ -217,3 +223,28 @@ async def failures(db: AsyncSession, limit: int = 100) -> Sequence[OutboxMessage
         .limit(limit)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """Rows not sent yet: still to try (`pending`, of which `retrying` failed before) and
+    given up after MAX_ATTEMPTS (`failed`); what /metrics reports."""
+
+    pending: int
+    retrying: int
+    failed: int
+
+
+async def queue_counts(db: AsyncSession) -> QueueCounts:
+    unsent = OutboxMessage.sent_at.is_(None)
+    live = OutboxMessage.attempts < MAX_ATTEMPTS
+    row = (
+        await db.execute(
+            select(
+                func.count().filter(unsent, live),
+                func.count().filter(unsent, live, OutboxMessage.attempts > 0),
+                func.count().filter(unsent, OutboxMessage.attempts >= MAX_ATTEMPTS),
+            )
+        )
+    ).one()
+    return QueueCounts(int(row[0]), int(row[1]), int(row[2]))

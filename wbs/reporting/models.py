@@ -84,7 +84,10 @@ class Report(IdMixin, Base):
     lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
     envelope_version: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
+    # v1: the identity box under the data key; v2: under the identity key (its wraps are
+    # `identity_wraps` rows), committed to by `identity_commitment` (b64u, v2 only).
     identity: Mapped[str | None] = mapped_column(Text)
+    identity_commitment: Mapped[str | None] = mapped_column(String(64))
     reporter_key: Mapped[str] = mapped_column(Text)
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     proof_signature: Mapped[str] = mapped_column(String(128))
@@ -113,6 +116,45 @@ class ReportWrap(IdMixin, Base):
     )
     wrap: Mapped[str] = mapped_column(Text)
     added_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityWrapKind(enum.StrEnum):
+    original = "original"  # made by the reporter's device for a custodian
+    released = "released"  # made by a custodian's device for an approved requester
+
+
+class IdentityWrap(IdMixin, Base):
+    """The identity key of a v2 report wrapped to one key (ciphertext, crypto-format.md)."""
+
+    __tablename__ = "identity_wraps"
+    __table_args__ = (UniqueConstraint("report_id", "key_id", "kind"),)
+
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(32))
+    staff_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"), index=True)
+    kind: Mapped[IdentityWrapKind] = mapped_column(
+        Enum(IdentityWrapKind, name="identity_wrap_kind", native_enum=False, length=16)
+    )
+    wrap: Mapped[str] = mapped_column(Text)
+    # for a released wrap: the identity request it answers (wbs.identity)
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportNotice(IdMixin, Base):
+    """A notice the service shows the reporter in the mailbox (not a sealed message): its
+    kind names the bilingual text; `details` holds codes only, never free text."""
+
+    __tablename__ = "report_notices"
+
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -379,6 +379,7 @@ def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
         "fields": view.fields,
         "messages": view.messages,
         "attachments": getattr(view, "attachments", []),
+        "notices": view.notices,  # (at, Text): shown in both languages
     }
 
 

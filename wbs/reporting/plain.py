@@ -62,6 +62,7 @@ class PlainMailbox:
     server_sealed: bool
     fields: dict[str, str] = field(repr=False)
     messages: list[PlainMessage] = field(repr=False)
+    notices: list[tuple[datetime, Text]] = field(default_factory=list)
 
 
 class ReceiptMistyped(ValidationFailed):
@@ -146,6 +147,7 @@ async def submit_plain(
     if found.signed is None:
         raise service.ChannelNotReady()
     recipients = [r.public_key for r in found.recipients(channel) if r.key_id not in set(excluded)]
+    custodians = [c.public_key for c in found.custodians()]
     if not recipients:
         raise ValidationFailed(
             "Minimal satu petugas harus menerima laporan.",
@@ -162,6 +164,8 @@ async def submit_plain(
         identity=identity,
         recipients=recipients,
         reporter_key=keys.reporter_public_key,
+        # with custodians signed: envelope v2, the identity only under their identity key
+        identity_recipients=custodians or None,
     )
     declared, streams = _seal_files(
         sealed.data_key, ReportContext(found.unit.code, channel.value, report_id), files
@@ -204,7 +208,13 @@ async def open_mailbox_plain(
     """Decrypt the reporter's view in memory for this response only."""
     view = await service.mailbox_view(db, ctx, report)
     data_key, rctx = _open(view, receipt)
-    content = envelopes.open_content(data_key, rctx, b64u_decode(str(view.envelope["content"])))
+    commitment = view.envelope.get("identity_commitment")  # v2: bound in the content box
+    content = envelopes.open_content(
+        data_key,
+        rctx,
+        b64u_decode(str(view.envelope["content"])),
+        identity_commitment=b64u_decode(commitment) if isinstance(commitment, str) else None,
+    )
     names: dict[str, str] = {}
     for item, _message_id in view.attachments:
         try:
@@ -234,6 +244,7 @@ async def open_mailbox_plain(
         server_sealed=report.server_sealed,
         fields=content,
         messages=messages,
+        notices=[(n.created_at, service.notice_text(n)) for n in view.notices],
     )
 
 

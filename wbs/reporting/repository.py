@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wbs.core.db import utcnow
 from wbs.reporting.models import (
     Attachment,
+    IdentityWrap,
+    IdentityWrapKind,
     MailboxSession,
     Message,
     Report,
+    ReportNotice,
     ReportWrap,
     SpentWork,
 )
@@ -73,6 +76,27 @@ async def mailbox_report(db: AsyncSession, session_id: str) -> Report | None:
 async def wraps_of(db: AsyncSession, report_id: int) -> list[ReportWrap]:
     rows = await db.scalars(
         select(ReportWrap).where(ReportWrap.report_id == report_id).order_by(ReportWrap.id)
+    )
+    return list(rows)
+
+
+async def identity_wraps_of(
+    db: AsyncSession, report_id: int, kind: IdentityWrapKind = IdentityWrapKind.original
+) -> list[IdentityWrap]:
+    """The report's identity wraps of one kind, in the order they were stored."""
+    rows = await db.scalars(
+        select(IdentityWrap)
+        .where(IdentityWrap.report_id == report_id, IdentityWrap.kind == kind)
+        .order_by(IdentityWrap.id)
+    )
+    return list(rows)
+
+
+async def notices_of(db: AsyncSession, report_id: int) -> list[ReportNotice]:
+    rows = await db.scalars(
+        select(ReportNotice)
+        .where(ReportNotice.report_id == report_id)
+        .order_by(ReportNotice.created_at, ReportNotice.id)
     )
     return list(rows)
 

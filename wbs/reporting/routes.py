@@ -20,7 +20,7 @@ from wbs.core.db import DbSession
 from wbs.core.errors import NotFound
 from wbs.core.security import CSRF_HEADER, check_csrf_token, check_origin, csrf_token
 from wbs.directory import service as directory
-from wbs.directory.document import directory_fingerprint
+from wbs.directory.document import Recipient, directory_fingerprint
 from wbs.reporting import proof, service
 from wbs.reporting.context import ReportingCtx, upload_body_limit
 from wbs.reporting.models import Report
@@ -36,6 +36,7 @@ from wbs.reporting.schemas import (
     MessageCreatedOut,
     MessageIn,
     MessageOut,
+    NoticeOut,
     PowOut,
     ProofKeyOut,
     ProofOut,
@@ -112,6 +113,18 @@ async def unit_directory(code: str, db: DbSession) -> DirectoryOut:
             "This unit's key directory has not been signed yet.",
         )
     doc = directory.parsed(signed)
+
+    def entries_out(entries: list[Recipient]) -> list[DirectoryRecipientOut]:
+        return [
+            DirectoryRecipientOut(
+                key_id=r.key_id,
+                public_key=r.public_key,
+                fingerprint=r.fingerprint or fingerprint_of(r.public_key),
+                name=r.name,
+            )
+            for r in entries
+        ]
+
     return DirectoryOut(
         unit=unit.code,
         version=signed.version,
@@ -120,18 +133,8 @@ async def unit_directory(code: str, db: DbSession) -> DirectoryOut:
         document=signed.document,
         signature=signed.signature,
         signed_at=signed.signed_at,
-        channels={
-            name: [
-                DirectoryRecipientOut(
-                    key_id=r.key_id,
-                    public_key=r.public_key,
-                    fingerprint=r.fingerprint or fingerprint_of(r.public_key),
-                    name=r.name,
-                )
-                for r in entries
-            ]
-            for name, entries in doc.channels.items()
-        },
+        channels={name: entries_out(entries) for name, entries in doc.channels.items()},
+        custodians=entries_out(doc.custodians),
     )
 
 
@@ -262,6 +265,11 @@ async def mailbox(report: MailboxReport, db: DbSession, ctx: ReportingCtx) -> Ma
         messages=messages_out(view.messages),
         attachments=attachments_out(view.attachments),
         proof=proof_out(view.proof),
+        notices=[
+            NoticeOut(kind=n.kind, at=n.created_at, text=StatusLabel(id=t.id, en=t.en))
+            for n in view.notices
+            for t in [service.notice_text(n)]
+        ],
     )
 
 

@@ -7,7 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from crypto.encoding import b64u_decode
 from crypto.errors import FormatError
@@ -49,15 +56,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Envelope(Strict):
-    """The report envelope of docs/crypto-format.md (ciphertext only)."""
+MAX_CUSTODIANS = 16
+IdentityWrapText = Annotated[B64u, Field(min_length=1, max_length=4096)]
 
-    v: int = Field(ge=1, le=1)
+
+class Envelope(Strict):
+    """The report envelope of docs/crypto-format.md (ciphertext only), version 1 or 2."""
+
+    v: int = Field(ge=1, le=2)
     unit: str = Field(min_length=2, max_length=32)
     channel: CaseType
     report_id: Uuid
     content: B64u = Field(min_length=1)
     identity: B64u | None = None
+    # v2 only: the identity key wrapped to each custodian, and its commitment
+    identity_wraps: list[IdentityWrapText] | None = Field(
+        default=None, min_length=1, max_length=MAX_CUSTODIANS
+    )
+    identity_commitment: B64u | None = Field(default=None, min_length=43, max_length=43)
     wraps: list[B64u] = Field(min_length=2, max_length=65)
     reporter_key: B64u = Field(min_length=1, max_length=2048)
 
@@ -144,6 +160,7 @@ class DirectoryOut(BaseModel):
     signature: str
     signed_at: datetime
     channels: dict[str, list[DirectoryRecipientOut]]
+    custodians: list[DirectoryRecipientOut] = []
 
 
 class MailboxLoginIn(Strict):
@@ -158,14 +175,27 @@ class MailboxLoginOut(BaseModel):
 
 
 class EnvelopeOut(BaseModel):
+    """An envelope as served. v2 carries `identity_wraps` and `identity_commitment` (the
+    identity withheld: `identity` null and `identity_wraps` empty); v1 has neither key."""
+
     v: int
     unit: str
     channel: str
     report_id: str
     content: str
     identity: str | None
+    identity_wraps: list[str] | None = None
+    identity_commitment: str | None = None
     wraps: list[str]
     reporter_key: str
+
+    @model_serializer(mode="wrap")
+    def _v1_without_v2_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        if self.identity_commitment is None:  # v1: readers refuse the v2 keys there
+            data.pop("identity_wraps", None)
+            data.pop("identity_commitment", None)
+        return data
 
 
 class MessageOut(BaseModel):
@@ -188,6 +218,15 @@ class StatusLabel(BaseModel):
     en: str
 
 
+class NoticeOut(BaseModel):
+    """A notice the service writes to the reporter (not a sealed message), e.g. that the
+    identity was opened; `text` in both languages."""
+
+    kind: str
+    at: datetime
+    text: StatusLabel
+
+
 class MailboxOut(BaseModel):
     case_number: str
     report_id: str
@@ -201,6 +240,7 @@ class MailboxOut(BaseModel):
     messages: list[MessageOut]
     attachments: list[AttachmentOut]
     proof: ProofOut
+    notices: list[NoticeOut] = []
 
 
 class MessageIn(Strict):

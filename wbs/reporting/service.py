@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_decode
 from crypto.envelope import wrap_key_id
+from crypto.errors import CryptoError
+from crypto.identity import COMMITMENT_LEN, identity_wrap_header
 from crypto.keys import key_id_of
 from wbs.audit import service as audit
 from wbs.core.db import unique_violation, utcnow
@@ -44,9 +46,12 @@ from wbs.reporting.context import Reporting
 from wbs.reporting.models import (
     Attachment,
     CaseStatus,
+    IdentityWrap,
+    IdentityWrapKind,
     MailboxSession,
     Message,
     Report,
+    ReportNotice,
     ReportWrap,
     SenderRole,
 )
@@ -75,6 +80,31 @@ class RecipientsMismatch(ValidationFailed):
     message_en = (
         "The report's recipients do not match the unit's key directory. Reload the page and "
         "send again; your report has not been saved yet."
+    )
+
+
+class IdentityCustodiansMismatch(ValidationFailed):
+    code = "identity_custodians_mismatch"
+    message_id = (
+        "Identitas pelapor harus dienkripsi tepat untuk penjaga identitas dalam direktori kunci "
+        "unit (amplop versi 2). Muat ulang halaman lalu kirim lagi; laporan Anda belum tersimpan."
+    )
+    message_en = (
+        "The reporter's identity must be encrypted for exactly the identity custodians of the "
+        "unit's key directory (envelope version 2). Reload the page and send again; your "
+        "report has not been saved yet."
+    )
+
+
+class EnvelopeMalformed(ValidationFailed):
+    code = "envelope_malformed"
+    message_id = (
+        "Amplop laporan tidak sah: versi 2 memuat identitas, minimal satu bungkus kunci "
+        "identitas dan komitmennya; versi 1 tidak memuat keduanya."
+    )
+    message_en = (
+        "The report envelope is malformed: version 2 carries an identity, at least one "
+        "identity-key wrap and its commitment; version 1 carries neither."
     )
 
 
@@ -159,6 +189,7 @@ class MailboxView:
     attachments: list[tuple[Attachment, str | None]]
     proof: Proof
     status_label: Text = field(default=Text("", ""))
+    notices: list[ReportNotice] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- limits
@@ -350,6 +381,34 @@ def _wrap_key_ids(envelope: Envelope) -> list[str]:
     return ids
 
 
+def _identity_wrap_key_ids(envelope: Envelope) -> list[str]:
+    """Key ids of a v2 envelope's identity wraps ([] for v1); EnvelopeMalformed unless the
+    version and the identity fields agree (docs/crypto-format.md, envelope v2)."""
+    v2_fields = (envelope.identity_wraps, envelope.identity_commitment)
+    if envelope.v == 1:
+        if any(f is not None for f in v2_fields):
+            raise EnvelopeMalformed()
+        return []
+    if envelope.identity is None or not envelope.identity_wraps or not envelope.identity_commitment:
+        raise EnvelopeMalformed()
+    try:
+        if len(b64u_decode(envelope.identity_commitment)) != COMMITMENT_LEN:
+            raise EnvelopeMalformed()
+        return [identity_wrap_header(b64u_decode(w))[1] for w in envelope.identity_wraps]
+    except (CryptoError, ValueError):
+        raise EnvelopeMalformed() from None
+
+
+def _check_custodians(envelope: Envelope, kids: list[str], custodians: set[str]) -> None:
+    """A v2 identity is wrapped to exactly the signed custodians; with custodians signed, an
+    identity is never sent as v1 (where every data-key holder could open it)."""
+    if envelope.v == 2:
+        if not custodians or len(kids) != len(set(kids)) or set(kids) != custodians:
+            raise IdentityCustodiansMismatch()
+    elif envelope.identity is not None and custodians:
+        raise IdentityCustodiansMismatch()
+
+
 def _reporter_key_id(envelope: Envelope) -> str:
     try:
         return key_id_of(envelope.reporter_key)
@@ -380,6 +439,10 @@ class UnitChannels:
 
     def ready(self, case_type: CaseType) -> bool:
         return bool(self.recipients(case_type))
+
+    def custodians(self) -> list[Recipient]:
+        """The unit's signed identity custodians (envelope v2); none without a directory."""
+        return directory.custodians_of(self.signed) if self.signed else []
 
 
 async def unit_channels(db: AsyncSession, code: str) -> UnitChannels:
@@ -455,6 +518,7 @@ async def submit(
             envelope.identity, limits.report_max_identity_bytes, Text("Data identitas", "Identity")
         )
     wrap_ids = _wrap_key_ids(envelope)
+    identity_kids = _identity_wrap_key_ids(envelope)
     reporter_kid = _reporter_key_id(envelope)
     stored = store_files(ctx, attachments, files)
 
@@ -481,6 +545,8 @@ async def submit(
             )
         if len(wrap_ids) != len(set(wrap_ids)) or set(wrap_ids) != expected:
             raise RecipientsMismatch()
+        custodians = found.custodians()
+        _check_custodians(envelope, identity_kids, {c.key_id for c in custodians})
         if await repository.by_public_id(db, envelope.report_id) is not None:
             raise already_sent()
         lookup_hash = ctx.lookup_hash(lookup)
@@ -490,7 +556,9 @@ async def submit(
             if await repository.public_id_taken(db, Attachment, item.id):
                 raise attachment_exists()
 
-        staff_by_key = await directory.staff_for_keys(db, unit.id, list(recipients.values()))
+        staff_by_key = await directory.staff_for_keys(
+            db, unit.id, [*recipients.values(), *custodians]
+        )
         now = utcnow()
         year = now.astimezone(WIB).year
         seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
@@ -511,6 +579,7 @@ async def submit(
             envelope_version=envelope.v,
             content=envelope.content,
             identity=envelope.identity,
+            identity_commitment=envelope.identity_commitment,
             reporter_key=envelope.reporter_key,
             envelope_sha256=proofs.envelope_sha256(
                 envelope.model_dump(mode="json", exclude_unset=True)
@@ -545,6 +614,17 @@ async def submit(
                         created_at=now,
                     )
                 )
+            for text, kid in zip(envelope.identity_wraps or [], identity_kids, strict=True):
+                db.add(
+                    IdentityWrap(
+                        report_id=report.id,
+                        key_id=kid,
+                        staff_id=staff_by_key.get(kid),
+                        kind=IdentityWrapKind.original,
+                        wrap=text,
+                        created_at=now,
+                    )
+                )
             db.add_all(_attachment_rows(report, stored, now))
             proof = sign_proof(ctx, report, unit)
             report.proof_signature = proof.signature
@@ -564,6 +644,8 @@ async def submit(
                 "recipients": len(expected) - 1,
                 "excluded": len(excluded_set),
                 "directory_version": signed.version,
+                "envelope_version": envelope.v,
+                "custodians": len(identity_kids),
             },
         )
         return Submitted(report=report, unit=unit, proof=proof)
@@ -627,18 +709,46 @@ async def mailbox_logout(db: AsyncSession, token: str) -> None:
     )
 
 
-def envelope_for(report: Report, unit: Unit, wraps: Sequence[ReportWrap]) -> dict[str, object]:
-    """The stored envelope with only the given wraps (each reader sees its own)."""
-    return {
+def envelope_for(
+    report: Report,
+    unit: Unit,
+    wraps: Sequence[ReportWrap],
+    *,
+    identity: bool,
+    identity_wraps: Sequence[IdentityWrap] = (),
+) -> dict[str, object]:
+    """The stored envelope with only the given wraps (each reader sees its own). Without
+    `identity` the identity box is withheld (v2: `identity` null and no identity wraps, the
+    commitment kept so that the content still opens); with it, v2 carries `identity_wraps`."""
+    envelope: dict[str, object] = {
         "v": report.envelope_version,
         "unit": unit.code,
         "channel": report.case_type.value,
         "report_id": report.public_id,
         "content": report.content,
-        "identity": report.identity,
-        "wraps": [w.wrap for w in wraps],
-        "reporter_key": report.reporter_key,
+        "identity": report.identity if identity else None,
     }
+    if report.identity_commitment is not None:
+        envelope["identity_wraps"] = [w.wrap for w in identity_wraps] if identity else []
+        envelope["identity_commitment"] = report.identity_commitment
+    envelope["wraps"] = [w.wrap for w in wraps]
+    envelope["reporter_key"] = report.reporter_key
+    return envelope
+
+
+def notice_text(notice: ReportNotice) -> Text:
+    """A mailbox notice's text in both languages (written from fixed labels, never free
+    text, by the domain that adds it: `add_notice`)."""
+    return Text(str(notice.details.get("id", "")), str(notice.details.get("en", "")))
+
+
+def add_notice(db: AsyncSession, report: Report, kind: str, text: Text) -> ReportNotice:
+    """A notice to the reporter in the mailbox, in the caller's transaction."""
+    notice = ReportNotice(
+        report_id=report.id, kind=kind, details={"id": text.id, "en": text.en}, created_at=utcnow()
+    )
+    db.add(notice)
+    return notice
 
 
 async def thread(
@@ -667,11 +777,14 @@ async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> Mail
     return MailboxView(
         report=report,
         unit=unit,
-        envelope=envelope_for(report, unit, wraps),
+        # v1: the reporter's own identity box (under DK); v2: withheld (the reporter holds
+        # no identity wrap)
+        envelope=envelope_for(report, unit, wraps, identity=report.envelope_version == 1),
         messages=messages,
         attachments=attachments,
         proof=proof_of(ctx, report, unit),
         status_label=ctx.status_label(report.case_type.value, report.status.value),
+        notices=await repository.notices_of(db, report.id),
     )
 
 

@@ -174,6 +174,25 @@ class Workflow:
                 found = version
         return found
 
+    def rule_version_of(self, facts: Mapping[str, Any]) -> RuleVersion | None:
+        """The rule version of a case, from its recorded rule fact (None before it is)."""
+        recorded = facts.get(self.rule_fact) if self.rule_fact else None
+        if not isinstance(recorded, str):
+            return None
+        try:
+            return self.rule_version(date.fromisoformat(recorded))
+        except ValueError:
+            return None
+
+    def shown(self, name: str, value: Any) -> Text:
+        """A recorded fact value as people read it: an option's label, Ya/Tidak, the text."""
+        fact = self.facts.get(name)
+        if fact is not None and fact.type is FactType.choice and value in fact.options:
+            return fact.options[value].label
+        if isinstance(value, bool):
+            return Text("Ya", "Yes") if value else Text("Tidak", "No")
+        return Text(str(value), str(value))
+
 
 class _Reader:
     """Reads one file's mapping with errors that name the file and the place."""

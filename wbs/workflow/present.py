@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from wbs.core.text import Text
-from wbs.workflow.definition import Fact, FactType, Workflow
 from wbs.workflow.handling import Situation
 
 
@@ -53,14 +50,6 @@ class PanelView:
     actions: list[ActionView]
 
 
-def _shown(workflow: Workflow, fact: Fact, value: Any, lang: str) -> str:
-    if fact.type is FactType.choice and isinstance(value, str) and value in fact.options:
-        return fact.options[value].label.get(lang)
-    if fact.type is FactType.boolean:
-        return (Text("Ya", "Yes") if value else Text("Tidak", "No")).get(lang)
-    return str(value)
-
-
 def panel(seen: Situation, lang: str) -> PanelView:
     flow = seen.flow
     workflow = flow.workflow
@@ -99,7 +88,7 @@ def panel(seen: Situation, lang: str) -> PanelView:
             for d in flow.deadlines
         ],
         facts=[
-            (workflow.facts[k].label.get(lang), _shown(workflow, workflow.facts[k], v, lang))
+            (workflow.facts[k].label.get(lang), workflow.shown(k, v).get(lang))
             for k, v in facts.items()
             if k in workflow.facts
         ],

@@ -22,7 +22,9 @@ from wbs.workflow.schemas import (
     DeadlineOut,
     EscalationOut,
     FactFieldOut,
+    FactShownOut,
     OptionOut,
+    RuleVersionOut,
     TextOut,
     WorkflowOut,
 )
@@ -75,6 +77,8 @@ def action_out(workflow: Workflow, t: Transition) -> ActionOut:
 def workflow_out(seen: handling.Situation) -> WorkflowOut:
     flow = seen.flow
     state = flow.state
+    facts = {k: v for k, v in flow.facts.items() if isinstance(v, str | bool)}
+    rule = flow.workflow.rule_version_of(flow.facts)
     return WorkflowOut(
         workflow=flow.workflow.id,
         version=state.workflow_version,
@@ -101,7 +105,18 @@ def workflow_out(seen: handling.Situation) -> WorkflowOut:
             for d in flow.deadlines
         ],
         actions=[action_out(flow.workflow, t) for t in seen.actions],
-        facts={k: v for k, v in flow.facts.items() if isinstance(v, str | bool)},
+        facts=facts,
+        facts_shown=[
+            FactShownOut(
+                name=k,
+                label=text(flow.workflow.facts[k].label),
+                value=v,
+                shown=text(flow.workflow.shown(k, v)),
+            )
+            for k, v in facts.items()
+            if k in flow.workflow.facts
+        ],
+        rule_version=RuleVersionOut(code=rule.code, label=text(rule.label)) if rule else None,
     )
 
 

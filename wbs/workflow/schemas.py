@@ -61,6 +61,20 @@ class AssigneeOut(BaseModel):
     name: str
 
 
+class FactShownOut(BaseModel):
+    """A recorded fact with its label and its value as people read it."""
+
+    name: str
+    label: TextOut
+    value: str | bool
+    shown: TextOut
+
+
+class RuleVersionOut(BaseModel):
+    code: str
+    label: TextOut
+
+
 class WorkflowOut(BaseModel):
     workflow: str
     version: int
@@ -72,6 +86,9 @@ class WorkflowOut(BaseModel):
     deadlines: list[DeadlineOut]
     actions: list[ActionOut]
     facts: dict[str, str | bool]
+    facts_shown: list[FactShownOut] = []
+    # The rule version in force on the case's rule date (gratifikasi: tanggal_terima).
+    rule_version: RuleVersionOut | None = None
 
 
 class ActionIn(BaseModel):

@@ -557,12 +557,14 @@ async def _timers_on_enter(
     facts: Mapping[str, Any],
     today: date,
 ) -> None:
-    """Stop, pause, resume and start the case's timers as it enters `target`."""
+    """Stop, pause, resume and start the case's timers as it enters `target`; a terminal
+    state stops every timer (a closed case has no deadline left)."""
     existing = {t.name: t for t in await timers_of(db, report.id)}
+    closing = workflow.states[target].terminal
     for spec in workflow.timers.values():
         timer = existing.get(spec.name)
         running = timer is not None and timer.stopped_on is None
-        if running and timer is not None and target in spec.stops:
+        if running and timer is not None and (closing or target in spec.stops):
             timer.stopped_on = today
             continue
         if running and timer is not None:
@@ -877,3 +879,21 @@ def _first_role(spec: Timer, workflow: Workflow, state: str) -> str | None:
         if t.roles:
             return sorted(t.roles)[0]
     return spec.on_expiry.escalate
+
+
+async def overdue_timers(db: AsyncSession, today: date) -> tuple[int, int]:
+    """(running timers past their due day, of which the worker has not handled yet): what
+    /metrics reports; the second one growing means the worker is behind or down."""
+    row = (
+        await db.execute(
+            select(
+                func.count(),
+                func.count().filter(CaseTimer.expired_on.is_(None)),
+            ).where(
+                CaseTimer.stopped_on.is_(None),
+                CaseTimer.paused_on.is_(None),
+                CaseTimer.due_on < today,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -41,6 +42,7 @@ ASSESSOR_NAMES: dict[Assessor, Bilingual] = {
 class AnswerSource(enum.StrEnum):
     entered = "entered"  # typed by a person
     computed = "computed"  # computed from case data; `computed_from` holds the figures
+    indicators = "indicators"  # an accepted proposal from the indicators (`computed_from`: which)
 
 
 class Assessment(IdMixin, CreatedMixin, Base):
@@ -129,3 +131,59 @@ class Evidence(IdMixin, CreatedMixin, Base):
     @property
     def is_file(self) -> bool:
         return self.sha256 is not None
+
+
+class ProposalStatus(enum.StrEnum):
+    proposed = "proposed"  # waiting for an assessor
+    accepted = "accepted"  # became the answer (source `indicators`), data dukung attached
+    overridden = "overridden"  # the assessor gave their own answer; kept for the record
+    superseded = "superseded"  # a later proposal run replaced it before anyone decided
+    unsupported = "unsupported"  # the figures support no answer; `reason` says why
+
+
+class ProposalRun(IdMixin, CreatedMixin, Base):
+    """One look at a unit's indicators for an assessment: the period and every figure read."""
+
+    __tablename__ = "zi_proposal_runs"
+
+    assessment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("zi_assessments.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[str | None] = mapped_column(String(10))
+    period_end: Mapped[str | None] = mapped_column(String(10))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+
+
+class Proposal(IdMixin, CreatedMixin, Base):
+    """An answer proposed for one item from the indicators, and what the assessor did with it."""
+
+    __tablename__ = "zi_proposals"
+    __table_args__ = (Index("ix_zi_proposals_assessment_item", "assessment_id", "item_code"),)
+
+    assessment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("zi_assessments.id", ondelete="CASCADE")
+    )
+    run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("zi_proposal_runs.id", ondelete="CASCADE"), index=True
+    )
+    item_code: Mapped[str] = mapped_column(String(16))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)  # label or {input: count}
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)  # the figures the rule used
+    reason: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"id", "en"} when no value
+    status: Mapped[ProposalStatus] = mapped_column(
+        Enum(ProposalStatus, name="zi_proposal_status", native_enum=False, length=16)
+    )
+    answer: Mapped[Any] = mapped_column(JSON, nullable=True)  # the assessor's, when overridden
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+    evidence_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("zi_evidence.id", ondelete="SET NULL")
+    )

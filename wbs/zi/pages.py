@@ -20,17 +20,29 @@ from wbs.core.templating import render
 from wbs.core.text import Text
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.staff.models import Staff
-from wbs.zi import documents, files, forms, repository, service, workbook
+from wbs.zi import (
+    dashboard,
+    documents,
+    files,
+    forms,
+    pengawasan,
+    proposals,
+    repository,
+    service,
+    workbook,
+)
 from wbs.zi import evidence as evidence_files
 from wbs.zi.chart import area_chart
 from wbs.zi.errors import AnswerError
 from wbs.zi.evidence import EvidenceCtx
 from wbs.zi.gap import analyse
-from wbs.zi.models import ASSESSOR_NAMES, Assessment, Assessor
+from wbs.zi.models import ASSESSOR_NAMES, AnswerSource, Assessment, Assessor, ProposalStatus
 from wbs.zi.ruleset import PREDICATES, available, get_rules, load_all
 from wbs.zi.scoring import shown
+from wbs.zi.sources import PengawasanCtx
 
 load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
+pengawasan.load_all()  # and every mapping of the LKE link against its rule set
 
 router = APIRouter(prefix="/zi", tags=["zi"])
 
@@ -42,6 +54,19 @@ def _f2(value: Fraction | Decimal | None) -> str:
 def _assessor_name(assessor: Assessor, lang: str) -> str:
     return ASSESSOR_NAMES[assessor].get(lang)
 
+
+STATUS_NAMES: dict[ProposalStatus, Text] = {
+    ProposalStatus.proposed: Text("menunggu keputusan penilai", "awaiting the assessor"),
+    ProposalStatus.accepted: Text("diterima", "accepted"),
+    ProposalStatus.overridden: Text("diganti jawaban penilai", "overridden by the assessor"),
+    ProposalStatus.superseded: Text("diganti usulan baru", "replaced by a newer proposal"),
+    ProposalStatus.unsupported: Text("tidak diusulkan", "not proposed"),
+}
+SOURCE_NAMES: dict[AnswerSource, Text] = {
+    AnswerSource.entered: Text("diisi penilai", "entered by the assessor"),
+    AnswerSource.computed: Text("dihitung dari data kasus", "computed from case data"),
+    AnswerSource.indicators: Text("usulan indikator yang diterima", "accepted indicator proposal"),
+}
 
 # ------------------------------------------------------------------------------------ pages
 
@@ -132,6 +157,8 @@ async def _assessment_page(
         else "Score per area against the WBK and WBBM minimums"
     )
     sources = {a.item_code: a for a in scored.answers}
+    links = pengawasan.links_for(rules.id)
+    rows = await proposals.rows(db, assessment, scored)
     return render(
         request,
         "zi/assessment.html",
@@ -153,6 +180,15 @@ async def _assessment_page(
             "sources": sources,
             "error": error,
             "assessor_name": _assessor_name(assessment.assessor, lang),
+            "dash": dashboard.build(rules, ev),
+            "proposal_rows": rows,
+            "proposed_codes": {r.proposal.item_code for r in rows if r.proposal.value is not None},
+            "has_links": links is not None,
+            "unlinked": links.unlinked if links else (),
+            "items": {item.code: item for _a, _i, item in rules.items()},
+            "evidence_by_id": {e.id: e for e in scored.evidence},
+            "status_name": lambda status: STATUS_NAMES[status].get(lang),
+            "source_name": lambda source: SOURCE_NAMES[source].get(lang),
         },
         status_code=error.status if error else 200,
     )
@@ -239,6 +275,74 @@ async def evidence_file_page(
         # Raised before anything is written: show the page again with the reason.
         return await _assessment_page(request, db, staff, assessment, error=exc)
     return RedirectResponse(f"/zi/assessments/{assessment.id}#data-dukung", status_code=303)
+
+
+@router.post("/assessments/{assessment_id}/proposals", dependencies=[CsrfChecked])
+async def propose_page(
+    assessment_id: PathId,
+    request: Request,
+    db: DbSession,
+    staff: CurrentAuditor,
+    links: PengawasanCtx,
+) -> Response:
+    """Propose the linked Penguatan Pengawasan answers from the indicators (form: period)."""
+    assessment = await service.get(db, staff, assessment_id)
+    form = await request.form(max_fields=10)
+    try:
+        await proposals.propose(
+            db, staff, assessment, links.source, period=str(form.get("period") or "")
+        )
+    except ValidationFailed as exc:
+        # Raised before anything is written: show the page again with the reason.
+        return await _assessment_page(request, db, staff, assessment, error=exc)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#usulan", status_code=303)
+
+
+@router.post(
+    "/assessments/{assessment_id}/proposals/{proposal_id}/accept", dependencies=[CsrfChecked]
+)
+async def accept_page(
+    assessment_id: PathId,
+    proposal_id: PathId,
+    request: Request,
+    db: DbSession,
+    staff: CurrentAuditor,
+    links: PengawasanCtx,
+    files: EvidenceCtx,
+) -> Response:
+    assessment = await service.get(db, staff, assessment_id)
+    try:
+        await proposals.accept(db, staff, assessment, proposal_id, links.packager, files.store)
+    except proposals.ProposalDecided as exc:
+        return await _assessment_page(request, db, staff, assessment, error=exc)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#usulan", status_code=303)
+
+
+@router.post(
+    "/assessments/{assessment_id}/proposals/{proposal_id}/override", dependencies=[CsrfChecked]
+)
+async def override_page(
+    assessment_id: PathId,
+    proposal_id: PathId,
+    request: Request,
+    db: DbSession,
+    staff: CurrentAuditor,
+) -> Response:
+    """The assessor's own answer: `answer` (an option) or `a.<input>` counts (formula items)."""
+    assessment = await service.get(db, staff, assessment_id)
+    form = await request.form(max_fields=20)
+    answer: str | dict[str, str] = str(form.get("answer") or "").strip()
+    if not answer:
+        answer = {
+            str(k)[2:]: str(v).strip()
+            for k, v in form.items()
+            if str(k).startswith("a.") and isinstance(v, str) and v.strip()
+        }
+    try:
+        await proposals.override(db, staff, assessment, proposal_id, answer)
+    except (ValidationFailed, proposals.ProposalDecided) as exc:
+        return await _assessment_page(request, db, staff, assessment, error=exc)
+    return RedirectResponse(f"/zi/assessments/{assessment.id}#usulan", status_code=303)
 
 
 @router.get("/evidence/{evidence_id}/file")

@@ -11,7 +11,7 @@ from wbs.staff.models import Role, Staff
 from wbs.staff.service import has_role
 from wbs.units.models import Unit
 from wbs.units.repository import subtree_ids
-from wbs.zi.models import Answer, Assessment, Evidence
+from wbs.zi.models import Answer, Assessment, Evidence, Proposal, ProposalRun
 
 OBJECT_TYPE = "zi_assessment"
 WRITERS = (Role.admin, Role.auditor)
@@ -72,3 +72,28 @@ async def history_of(db: AsyncSession, assessment: Assessment) -> list[AuditEven
         .order_by(AuditEvent.seq)
     )
     return list(rows)
+
+
+async def lock_assessment(db: AsyncSession, assessment_id: int) -> None:
+    """Serialise writers of one assessment (row lock on PostgreSQL; SQLite writers already are)."""
+    await db.execute(select(Assessment.id).where(Assessment.id == assessment_id).with_for_update())
+
+
+async def proposals_of(db: AsyncSession, assessment_id: int) -> list[Proposal]:
+    rows = await db.scalars(
+        select(Proposal).where(Proposal.assessment_id == assessment_id).order_by(Proposal.id)
+    )
+    return list(rows)
+
+
+async def proposal_in(db: AsyncSession, assessment_id: int, proposal_id: int) -> Proposal | None:
+    found: Proposal | None = await db.scalar(
+        select(Proposal).where(Proposal.assessment_id == assessment_id, Proposal.id == proposal_id)
+    )
+    return found
+
+
+async def run_of(db: AsyncSession, proposal: Proposal) -> ProposalRun:
+    run = await db.get(ProposalRun, proposal.run_id)
+    assert run is not None  # noqa: S101 (foreign key)
+    return run

@@ -18,10 +18,11 @@ from wbs.core.db import DbSession, PathId
 from wbs.core.errors import ValidationFailed
 from wbs.staff.deps import CsrfChecked, CurrentAuditor, CurrentStaff
 from wbs.zi import evidence as evidence_files
-from wbs.zi import forms, service
+from wbs.zi import forms, proposals, repository, service
 from wbs.zi.evidence import EvidenceCtx
 from wbs.zi.gap import analyse, gap_json
-from wbs.zi.models import Assessment, Evidence
+from wbs.zi.models import Assessment, Evidence, Proposal
+from wbs.zi.pengawasan import Links, links_for
 from wbs.zi.ruleset import available, get_rules, load_all
 from wbs.zi.schemas import (
     AnswerOut,
@@ -38,11 +39,17 @@ from wbs.zi.schemas import (
     EvidenceOut,
     GapOut,
     HistoryEntryOut,
+    OverrideIn,
+    ProposalDecisionOut,
+    ProposalOut,
+    ProposeIn,
     ResultOut,
     RuleSetOut,
+    TextOut,
     exact_json,
 )
 from wbs.zi.scoring import result, to_decimal
+from wbs.zi.sources import PengawasanCtx
 
 load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
 
@@ -280,3 +287,107 @@ async def compare_api(code: str, year: int, db: DbSession, staff: CurrentStaff) 
 
 def _plain(value: object) -> object:
     return format(value, "f") if isinstance(value, Decimal) else value
+
+
+# ------------------------------------------------------------------ proposals (the LKE link)
+
+
+def _proposal_out(p: Proposal, links: Links | None, evidence: dict[int, Evidence]) -> ProposalOut:
+    link = links.link(p.item_code) if links else None
+    rule_text = link.rule_text() if link else None
+    found = evidence.get(p.evidence_id) if p.evidence_id is not None else None
+    return ProposalOut(
+        id=p.id,
+        code=p.item_code,
+        rule=p.rule_id,
+        rule_text=TextOut(id=rule_text.id, en=rule_text.en) if rule_text else None,
+        period=p.period,
+        value=p.value,
+        figures=p.figures,
+        reason=TextOut.model_validate(p.reason) if p.reason else None,
+        status=p.status,
+        answer=p.answer,
+        created_at=p.created_at.isoformat(),
+        decided_at=p.decided_at.isoformat() if p.decided_at else None,
+        evidence=_evidence_out(found) if found else None,
+    )
+
+
+async def _proposals_out(
+    db: AsyncSession, assessment: Assessment, only: list[Proposal] | None = None
+) -> list[ProposalOut]:
+    evidence = {e.id: e for e in await repository.evidence_of(db, assessment.id)}
+    links = links_for(assessment.rules_id)
+    found = only if only is not None else await repository.proposals_of(db, assessment.id)
+    return [_proposal_out(p, links, evidence) for p in found]
+
+
+@router.get("/assessments/{assessment_id}/proposals", response_model=list[ProposalOut])
+async def proposals_api(assessment_id: PathId, db: DbSession, staff: CurrentStaff) -> Response:
+    """Every proposal of the assessment, oldest first (superseded and decided ones included)."""
+    assessment = await service.get(db, staff, assessment_id)
+    return exact_json(await _proposals_out(db, assessment))
+
+
+@router.post(
+    "/assessments/{assessment_id}/proposals",
+    response_model=list[ProposalOut],
+    status_code=201,
+    dependencies=[CsrfChecked],
+)
+async def propose_api(
+    assessment_id: PathId,
+    body: ProposeIn,
+    db: DbSession,
+    staff: CurrentAuditor,
+    pengawasan: PengawasanCtx,
+) -> Response:
+    """Propose the linked Penguatan Pengawasan answers from the unit's indicators for a period."""
+    assessment = await service.get(db, staff, assessment_id)
+    made = await proposals.propose(db, staff, assessment, pengawasan.source, period=body.period)
+    return exact_json(await _proposals_out(db, assessment, made), status_code=201)
+
+
+async def _decision(db: AsyncSession, assessment: Assessment, proposal: Proposal) -> Response:
+    full = await _full(db, assessment)
+    (out,) = await _proposals_out(db, assessment, [proposal])
+    return exact_json(ProposalDecisionOut(**dict(full), proposal=out))
+
+
+@router.post(
+    "/assessments/{assessment_id}/proposals/{proposal_id}/accept",
+    response_model=ProposalDecisionOut,
+    dependencies=[CsrfChecked],
+)
+async def accept_api(
+    assessment_id: PathId,
+    proposal_id: PathId,
+    db: DbSession,
+    staff: CurrentAuditor,
+    pengawasan: PengawasanCtx,
+    files: EvidenceCtx,
+) -> Response:
+    """The proposal becomes the answer (source `indicators`), with its data dukung attached."""
+    assessment = await service.get(db, staff, assessment_id)
+    proposal = await proposals.accept(
+        db, staff, assessment, proposal_id, pengawasan.packager, files.store
+    )
+    return await _decision(db, assessment, proposal)
+
+
+@router.post(
+    "/assessments/{assessment_id}/proposals/{proposal_id}/override",
+    response_model=ProposalDecisionOut,
+    dependencies=[CsrfChecked],
+)
+async def override_api(
+    assessment_id: PathId,
+    proposal_id: PathId,
+    body: OverrideIn,
+    db: DbSession,
+    staff: CurrentAuditor,
+) -> Response:
+    """The assessor's own answer (source `entered`); the proposal is kept for the record."""
+    assessment = await service.get(db, staff, assessment_id)
+    proposal = await proposals.override(db, staff, assessment, proposal_id, body.answer)
+    return await _decision(db, assessment, proposal)

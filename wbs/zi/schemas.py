@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from wbs.zi.models import AnswerSource, Assessor
+from wbs.zi.models import AnswerSource, Assessor, ProposalStatus
 from wbs.zi.scoring import dumps
 
 Number = Annotated[Decimal, WithJsonSchema({"type": "number"})]
@@ -49,6 +49,22 @@ class EvidenceIn(BaseModel):
     link: str | None = Field(default=None, max_length=2000)
     file_ref: str | None = Field(default=None, max_length=200)
     note: str = Field(default="", max_length=2000)
+
+
+class ProposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str | None = Field(
+        default=None, max_length=32, description="e.g. 2026, 2026-Q1; default the assessment year"
+    )
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str | dict[str, int] = Field(
+        description="the assessor's own answer: an option label, or {input code: count}"
+    )
 
 
 # ----------------------------------------------------------------------------------- output
@@ -213,3 +229,30 @@ class CompareOut(BaseModel):
     year: int
     columns: list[CompareColumnOut]
     differences: list[DifferenceOut]
+
+
+class TextOut(BaseModel):
+    id: str
+    en: str
+
+
+class ProposalOut(BaseModel):
+    """An answer proposed from the case indicators and what the assessor did with it."""
+
+    id: int
+    code: str
+    rule: str = Field(description="rule id in wbs/zi/links/<mapping>.yaml")
+    rule_text: TextOut | None
+    period: str
+    value: str | dict[str, int] | None = Field(description="null: the figures support no answer")
+    figures: dict[str, Any] = Field(description="the figures the rule read or shows")
+    reason: TextOut | None = Field(description="why there is no proposed value")
+    status: ProposalStatus
+    answer: str | dict[str, int] | None = Field(description="the assessor's answer if overridden")
+    created_at: str
+    decided_at: str | None
+    evidence: EvidenceOut | None
+
+
+class ProposalDecisionOut(AssessmentFullOut):
+    proposal: ProposalOut

@@ -7,11 +7,12 @@ and every figure is reported as a `Decimal` (28 significant digits).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from math import lcm
+from typing import Any, TypeVar
 
 from wbs.core.text import Text
 from wbs.zi.errors import AnswerError
@@ -118,15 +119,25 @@ class _Index:
             self.hasil[indicator.code] = indicator
 
 
+Built = TypeVar("Built")
+
+
+def _of_rules(
+    cache: dict[str, tuple[RuleSet, Built]], rules: RuleSet, build: Callable[[RuleSet], Built]
+) -> Built:
+    """What `build` made of this very rule set object (rebuilt when another one has its id)."""
+    cached = cache.get(rules.id)
+    if cached is None or cached[0] is not rules:
+        cached = cache[rules.id] = (rules, build(rules))
+    return cached[1]
+
+
 _INDEXES: dict[str, tuple[RuleSet, _Index]] = {}
 
 
 def _index(rules: RuleSet) -> _Index:
-    """The code index of this very rule set object (rebuilt when another one has its id)."""
-    cached = _INDEXES.get(rules.id)
-    if cached is None or cached[0] is not rules:
-        cached = _INDEXES[rules.id] = (rules, _Index(rules))
-    return cached[1]
+    """The code index of a rule set."""
+    return _of_rules(_INDEXES, rules, _Index)
 
 
 def _formula_inputs(code: str, item: Item, value: Any) -> Inputs:
@@ -312,17 +323,10 @@ def _frac(value: Decimal) -> Fraction:
     return Fraction(value)
 
 
-def item_value(
-    rules: RuleSet, item: Item, answer: AnswerValue | None, warnings: list[str]
-) -> Fraction | None:
-    """The item's value in 0..1, or None when it is unanswered."""
-    if answer is None:
-        return None
-    if item.scale is not None:
-        assert isinstance(answer, str)  # noqa: S101 (parsed)
-        return _frac(rules.scales[item.scale][answer])
-    assert item.formula is not None and isinstance(answer, dict)  # noqa: S101
+def formula_value(item: Item, answer: Inputs, warnings: list[str]) -> tuple[int, int] | None:
+    """A formula item's value in 0..1 as (numerator, denominator), or None when inputs miss."""
     formula = item.formula
+    assert formula is not None  # noqa: S101 (a formula item)
     missing = [c for c in formula.referenced() if c not in answer]
     if missing:
         warnings.append(f"{item.code}: input {', '.join(missing)} missing; item left unanswered")
@@ -332,13 +336,13 @@ def item_value(
         bottom = sum(answer[c] for c in formula.denominator)
         if bottom == 0:
             warnings.append(f"{item.code}: denominator is 0; value 0")
-            return ZERO
-        return min(ONE, Fraction(top, bottom))
+            return 0, 1
+        return (top, bottom) if top < bottom else (1, 1)
     assert formula.previous is not None and formula.current is not None  # noqa: S101
     previous, current = answer[formula.previous], answer[formula.current]
     if previous == 0:
-        return ONE if current == 0 else ZERO
-    return max(ZERO, min(ONE, Fraction(previous - current, previous)))
+        return (1 if current == 0 else 0), 1
+    return max(0, min(previous, previous - current)), previous
 
 
 def hasil_value(rules: RuleSet, indicator: HasilIndicator, value: HasilValue | None) -> Fraction:
@@ -411,93 +415,356 @@ class Evaluation:
 Constraint = tuple[str, Decimal | None, Fraction]
 
 
-def constraints(rules: RuleSet, ev: Evaluation, predicate: str) -> list[Constraint]:
-    """Every minimum of a predicate as (code, minimum or None if unknown, exact score)."""
-    found: list[Constraint] = []
+def minimums(rules: RuleSet, predicate: str) -> list[tuple[str, Decimal | None, str, str | None]]:
+    """Every minimum of a predicate as (code, minimum or None if unknown, Evaluation level, key)."""
+    found: list[tuple[str, Decimal | None, str, str | None]] = []
     rule = rules.predicates.get(predicate)
-    found.append(("total", rule.total_minimum if rule else None, ev.total))
+    found.append(("total", rule.total_minimum if rule else None, "total", None))
     if rules.pengungkit.minimum and predicate in rules.pengungkit.minimum:
-        found.append(("pengungkit", rules.pengungkit.minimum[predicate], ev.pengungkit))
+        found.append(("pengungkit", rules.pengungkit.minimum[predicate], "pengungkit", None))
     for part in rules.pengungkit.parts:
         if part.minimum and predicate in part.minimum:
-            found.append((part.code, part.minimum[predicate], ev.parts[part.code]))
+            found.append((part.code, part.minimum[predicate], "parts", part.code))
         for area in part.areas:
             if area.minimum and predicate in area.minimum:
-                found.append((area.code, area.minimum[predicate], ev.areas[area.code]))
+                found.append((area.code, area.minimum[predicate], "areas", area.code))
     for group in rules.hasil.groups:
         if group.minimum and predicate in group.minimum:
-            found.append((group.code, group.minimum[predicate], ev.hasil_groups[group.code]))
+            found.append((group.code, group.minimum[predicate], "hasil_groups", group.code))
         for ind in group.indicators:
             if ind.minimum and predicate in ind.minimum:
-                found.append((ind.code, ind.minimum[predicate], ev.hasil_indicators[ind.code]))
+                found.append((ind.code, ind.minimum[predicate], "hasil_indicators", ind.code))
     return found
 
 
-def judge(rules: RuleSet, ev: Evaluation) -> None:
-    """Fill status, shortfalls and undetermined reasons for each predicate."""
+def _score_at(ev: Evaluation, level: str, key: str | None) -> Fraction:
+    found = getattr(ev, level)
+    return found if key is None else found[key]  # type: ignore[no-any-return]
+
+
+def constraints(rules: RuleSet, ev: Evaluation, predicate: str) -> list[Constraint]:
+    """Every minimum of a predicate as (code, minimum or None if unknown, exact score)."""
+    return [
+        (code, minimum, _score_at(ev, level, key))
+        for code, minimum, level, key in minimums(rules, predicate)
+    ]
+
+
+# ---------------------------------------------------------------------------- the compiled plan
+#
+# Scoring walks a plan compiled once per rule set. Every scale item's options carry their value,
+# their score (share of the indicator weight) and that score as an integer count of 1/D, D being
+# the common denominator of every option score and minimum. A level with only scale items adds
+# integers; it becomes a Fraction once, at the end, memoised per level (a level takes few
+# distinct values). Formula items and hasil indices stay Fractions, added to the integer part.
+
+MEMO_LIMIT = 4096
+Rational = tuple[int, int]  # numerator, denominator (not reduced)
+NOTHING: Rational = (0, 1)
+
+
+def _memo(memo: dict[int, Fraction], units: int, denominator: int) -> Fraction:
+    value = memo.get(units)
+    if value is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        value = memo[units] = Fraction(units, denominator)
+    return value
+
+
+def _plus(a: Rational, b: Rational) -> Rational:
+    if not b[0]:
+        return a
+    if not a[0]:
+        return b
+    return a[0] * b[1] + b[0] * a[1], a[1] * b[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanItem:
+    code: str
+    item: Item
+    options: dict[str, tuple[Fraction, Fraction, int]] | None  # value, score, units; None: formula
+    memo: dict[Rational, tuple[Fraction, Fraction, Rational]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanNode:
+    code: str
+    share: Fraction  # an indicator's weight / its item count (unused above indicators)
+    children: tuple[Any, ...]  # _PlanNode below a part or area, (code, options, _PlanItem) below
+    area: str = ""
+    memo: dict[int, Fraction] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanHasil:
+    code: str
+    indicator: HasilIndicator
+    weight: Fraction
+    options: dict[str, tuple[Fraction, Fraction]] | None  # label -> (value, score)
+    memo: dict[Decimal, tuple[Fraction, Fraction]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One minimum of a predicate: where its score is, and the bound as a ratio of integers."""
+
+    code: str
+    minimum: Decimal | None
+    bound: Rational | None
+    level: str  # an Evaluation attribute
+    key: str | None  # its code when the attribute is a mapping
+
+
+@dataclass(frozen=True)
+class _Plan:
+    denominator: int
+    parts: tuple[_PlanNode, ...]
+    area_keys: tuple[str, ...]
+    hasil: tuple[tuple[str, tuple[_PlanHasil, ...]], ...]
+    checks: dict[str, tuple[_Check, ...]]
+    checked: frozenset[str]  # pengungkit codes with a minimum
+    area_memo: dict[str, dict[int, Fraction]]
+    total_memo: dict[int, Fraction]
+
+
+def _common_denominator(rules: RuleSet) -> int:
+    """The least common denominator of every scale item's scores and every pengungkit minimum."""
+    found = [Fraction(m).denominator for m in (rules.pengungkit.minimum or {}).values()]
+    for part, area in rules.area_parts():
+        for minimum in (part.minimum or {}, area.minimum or {}):
+            found.extend(Fraction(m).denominator for m in minimum.values())
+        for indicator in area.indicators:
+            share = Fraction(indicator.weight) / len(indicator.items)
+            for item in indicator.items:
+                if item.scale is not None:
+                    values = rules.scales[item.scale].values()
+                    found.extend((share * Fraction(v)).denominator for v in values)
+    return lcm(*found)
+
+
+def _compile(rules: RuleSet) -> _Plan:
+    denominator = _common_denominator(rules)
+
+    def options(item: Item, share: Fraction) -> dict[str, tuple[Fraction, Fraction, int]] | None:
+        if item.scale is None:
+            return None
+        found = {}
+        for label, raw in rules.scales[item.scale].items():
+            value = Fraction(raw)
+            units = share * value * denominator
+            assert units.denominator == 1  # noqa: S101 (D is their common denominator)
+            found[label] = (value, share * value, int(units))
+        return found
+
+    parts = []
+    for part in rules.pengungkit.parts:
+        areas = []
+        for area in part.areas:
+            indicators = []
+            for ind in area.indicators:
+                share = Fraction(ind.weight) / len(ind.items)
+                plan_items = tuple(
+                    (i.code, entry.options, entry)
+                    for i in ind.items
+                    for entry in [_PlanItem(i.code, i, options(i, share))]
+                )
+                indicators.append(_PlanNode(ind.code, share, plan_items))
+            areas.append(_PlanNode(area.code, ZERO, tuple(indicators), area=area.area))
+        parts.append(_PlanNode(part.code, ZERO, tuple(areas)))
+    hasil = []
+    for group in rules.hasil.groups:
+        members = []
+        for member in group.indicators:
+            weight = Fraction(member.weight)
+            scale = None
+            if member.scale is not None:
+                scale = {
+                    label: (Fraction(v), weight * Fraction(v))
+                    for label, v in rules.scales[member.scale].items()
+                }
+            members.append(_PlanHasil(member.code, member, weight, scale))
+        hasil.append((group.code, tuple(members)))
+    area_keys = tuple(dict.fromkeys(area.area for _part, area in rules.area_parts()))
+    checks = {name: _checks(rules, name) for name in PREDICATES}
+    return _Plan(
+        denominator=denominator,
+        parts=tuple(parts),
+        area_keys=area_keys,
+        hasil=tuple(hasil),
+        checks=checks,
+        checked=frozenset(
+            c.code for found in checks.values() for c in found if c.level in ("parts", "areas")
+        ),
+        area_memo={key: {} for key in area_keys},
+        total_memo={},
+    )
+
+
+def _checks(rules: RuleSet, predicate: str) -> tuple[_Check, ...]:
+    return tuple(
+        _Check(code, minimum, None if minimum is None else minimum.as_integer_ratio(), level, key)
+        for code, minimum, level, key in minimums(rules, predicate)
+    )
+
+
+_PLANS: dict[str, tuple[RuleSet, _Plan]] = {}
+
+
+def _plan(rules: RuleSet) -> _Plan:
+    """The compiled plan of a rule set."""
+    return _of_rules(_PLANS, rules, _compile)
+
+
+def judge(rules: RuleSet, ev: Evaluation, exact: Mapping[str, Rational] | None = None) -> None:
+    """Fill status, shortfalls and undetermined reasons for each predicate.
+
+    `exact` may give scores as integer ratios by code (the plan's, to compare without Fractions).
+    """
+    plan = _plan(rules)
+    exact = exact or {}
     for name in PREDICATES:
-        rule = rules.predicates.get(name)
-        failed = [
-            Shortfall(code, minimum, to_decimal(score))
-            for code, minimum, score in constraints(rules, ev, name)
-            if minimum is not None and score < _frac(minimum)
-        ]
-        ev.shortfalls[name] = failed
-        if failed:
-            ev.status[name] = "not_met"
-        elif rule is None or rule.total_minimum is None:
-            ev.status[name] = "undetermined"
-            note = rule.note if rule and rule.note else "threshold not in the rule set"
-            ev.undetermined[name] = (
-                f"{rules.id}: nilai minimum total {name} tidak diketahui / "
-                f"{name} total minimum unknown. {note}"
-            )
-        else:
-            ev.status[name] = "met"
+        failed = []
+        for check in plan.checks[name]:
+            if check.bound is None:
+                continue
+            pair = exact.get(check.code)
+            if pair is None:
+                pair = _score_at(ev, check.level, check.key).as_integer_ratio()
+            if pair[0] * check.bound[1] < check.bound[0] * pair[1]:
+                score = to_decimal(_score_at(ev, check.level, check.key))
+                assert check.minimum is not None  # noqa: S101 (bound is its ratio)
+                failed.append(Shortfall(check.code, check.minimum, score))
+        settle(rules, ev, name, failed)
+
+
+def settle(rules: RuleSet, ev: Evaluation, name: str, failed: list[Shortfall]) -> None:
+    """Record a predicate's shortfalls and its status (met, not met, or undetermined)."""
+    rule = rules.predicates.get(name)
+    ev.shortfalls[name] = failed
+    if failed:
+        ev.status[name] = "not_met"
+    elif rule is None or rule.total_minimum is None:
+        ev.status[name] = "undetermined"
+        note = rule.note if rule and rule.note else "threshold not in the rule set"
+        ev.undetermined[name] = (
+            f"{rules.id}: nilai minimum total {name} tidak diketahui / "
+            f"{name} total minimum unknown. {note}"
+        )
+    else:
+        ev.status[name] = "met"
+
+
+def _add(extra: Fraction | None, value: Fraction) -> Fraction:
+    return value if extra is None else extra + value
+
+
+def _level(
+    memo: dict[int, Fraction], units: int, denominator: int, extra: Rational
+) -> tuple[Fraction, Rational]:
+    """units/denominator + extra as a Fraction (memoised without extra) and a ratio."""
+    if not extra[0]:
+        return _memo(memo, units, denominator), (units, denominator)
+    pair = (units * extra[1] + extra[0] * denominator, denominator * extra[1])
+    return Fraction(*pair), pair
+
+
+def _formula(entry: _PlanItem, share: Fraction, answer: Inputs, warnings: list[str]) -> Any:
+    """(value, score, score as a ratio) of a formula item, or None when it is unanswered."""
+    value = formula_value(entry.item, answer, warnings)
+    if value is None:
+        return None
+    known = entry.memo.get(value)
+    if known is None:
+        contribution = (value[0] * share.numerator, value[1] * share.denominator)
+        if len(entry.memo) >= MEMO_LIMIT:
+            entry.memo.clear()
+        known = entry.memo[value] = (Fraction(*value), Fraction(*contribution), contribution)
+    return known
 
 
 def evaluate(rules: RuleSet, ws: Worksheet) -> Evaluation:
-    """Score a worksheet at every level and judge the predicate."""
+    """Score a worksheet at every level (the compiled plan) and judge the predicate."""
+    plan = _plan(rules)
+    denominator, checked = plan.denominator, plan.checked
     ev = Evaluation(rules=rules.id, unit=ws.unit, year=ws.year)
-    for part in rules.pengungkit.parts:
-        part_score = ZERO
-        for area in part.areas:
-            area_score = ZERO
-            for indicator in area.indicators:
-                n = len(indicator.items)
-                share = _frac(indicator.weight) / n
-                total = ZERO
-                for item in indicator.items:
-                    value = item_value(rules, item, ws.answers.get(item.code), ev.warnings)
-                    if value is None:
-                        ev.unanswered.append(item.code)
-                        value = ZERO
+    answers, items, item_scores = ws.answers, ev.items, ev.item_scores
+    unanswered, warnings = ev.unanswered, ev.warnings
+    exact: dict[str, Rational] = {}
+    keys: dict[str, tuple[int, Rational]] = {}
+    peng_units, peng_extra = 0, NOTHING
+    for part in plan.parts:
+        part_units, part_extra = 0, NOTHING
+        for area in part.children:
+            area_units, area_extra = 0, NOTHING
+            for ind in area.children:
+                units, extra = 0, NOTHING
+                for code, options, entry in ind.children:
+                    answer = answers.get(code)
+                    if answer is None:
+                        unanswered.append(code)
+                        item_scores[code] = ZERO
+                    elif options is not None:
+                        items[code], item_scores[code], option_units = options[answer]
+                        units += option_units
                     else:
-                        ev.items[item.code] = value
-                    ev.item_scores[item.code] = share * value
-                    total += value
-                score = _frac(indicator.weight) * total / n
-                ev.indicators[indicator.code] = score
-                area_score += score
-            ev.areas[area.code] = area_score
-            ev.area_totals[area.area] = ev.area_totals.get(area.area, ZERO) + area_score
-            part_score += area_score
-        ev.parts[part.code] = part_score
-        ev.pengungkit += part_score
-    for group in rules.hasil.groups:
-        group_score = ZERO
-        for ind in group.indicators:
-            raw = ws.hasil.get(ind.code)
+                        known = _formula(entry, ind.share, answer, warnings)  # type: ignore[arg-type]
+                        if known is None:
+                            unanswered.append(code)
+                            item_scores[code] = ZERO
+                            continue
+                        items[code], item_scores[code], contribution = known
+                        extra = _plus(extra, contribution)
+                ev.indicators[ind.code] = _level(ind.memo, units, denominator, extra)[0]
+                area_units += units
+                area_extra = _plus(area_extra, extra)
+            ev.areas[area.code], pair = _level(area.memo, area_units, denominator, area_extra)
+            if area.code in checked:
+                exact[area.code] = pair
+            key_units, key_extra = keys.get(area.area, (0, NOTHING))
+            keys[area.area] = (key_units + area_units, _plus(key_extra, area_extra))
+            part_units += area_units
+            part_extra = _plus(part_extra, area_extra)
+        ev.parts[part.code], pair = _level(part.memo, part_units, denominator, part_extra)
+        if part.code in checked:
+            exact[part.code] = pair
+        peng_units += part_units
+        peng_extra = _plus(peng_extra, part_extra)
+    for key in plan.area_keys:
+        key_units, key_extra = keys[key]
+        ev.area_totals[key] = _level(plan.area_memo[key], key_units, denominator, key_extra)[0]
+    ev.pengungkit, exact["pengungkit"] = _level(
+        plan.total_memo, peng_units, denominator, peng_extra
+    )
+    hasil: Fraction | None = None
+    for group_code, members in plan.hasil:
+        group: Fraction | None = None
+        for member in members:
+            raw = ws.hasil.get(member.code)
             if raw is None:
-                ev.unanswered.append(ind.code)
-            value = hasil_value(rules, ind, raw)
-            ev.hasil_values[ind.code] = value
-            ev.hasil_indicators[ind.code] = _frac(ind.weight) * value
-            group_score += ev.hasil_indicators[ind.code]
-        ev.hasil_groups[group.code] = group_score
-        ev.hasil += group_score
+                unanswered.append(member.code)
+                value, contribution = ZERO, ZERO
+            elif member.options is not None:
+                value, contribution = member.options[raw]  # type: ignore[index]
+            else:
+                assert isinstance(raw, Decimal)  # noqa: S101 (parsed)
+                known = member.memo.get(raw)
+                if known is None:
+                    value = hasil_value(rules, member.indicator, raw)
+                    if len(member.memo) >= MEMO_LIMIT:
+                        member.memo.clear()
+                    known = member.memo[raw] = (value, member.weight * value)
+                value, contribution = known
+            ev.hasil_values[member.code] = value
+            ev.hasil_indicators[member.code] = contribution
+            group = _add(group, contribution)
+        ev.hasil_groups[group_code] = ZERO if group is None else group
+        if group is not None:
+            hasil = _add(hasil, group)
+    ev.hasil = ZERO if hasil is None else hasil
     ev.total = ev.pengungkit + ev.hasil
-    judge(rules, ev)
+    judge(rules, ev, exact)
     return ev
 
 

@@ -46,7 +46,7 @@ def can_write(actor: Staff) -> bool:
     return has_role(actor, *repository.WRITERS)
 
 
-def _require_writer(actor: Staff) -> None:
+def require_writer(actor: Staff) -> None:
     if not can_write(actor):
         raise NotFound()
 
@@ -83,7 +83,7 @@ async def create(
     assessor: Assessor,
     rules_id: str,
 ) -> Assessment:
-    _require_writer(actor)
+    require_writer(actor)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed(
             f"Tahun {year} di luar {MIN_YEAR}..{MAX_YEAR}.",
@@ -125,15 +125,12 @@ async def create(
             f"Penilaian {assessor.value} tahun {year} untuk unit ini sudah ada.",
             f"A {assessor.value} assessment for {year} already exists for this unit.",
         ) from None
-    await audit.append(
+    await audited(
         db,
-        unit=unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.assessment.create",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={"year": year, "assessor": assessor.value, "rules": rules_id},
+        actor,
+        assessment,
+        "zi.assessment.create",
+        {"year": year, "assessor": assessor.value, "rules": rules_id},
     )
     return assessment
 
@@ -197,7 +194,7 @@ class ChangedMeanwhile(Conflict):
     )
 
 
-async def _claim(db: AsyncSession, assessment: Assessment, expected: int | None) -> None:
+async def claim_version(db: AsyncSession, assessment: Assessment, expected: int | None) -> None:
     """Bump the version (row lock on PostgreSQL); refuse when it moved since `expected`."""
     stmt = update(Assessment).where(Assessment.id == assessment.id)
     if expected is not None:
@@ -226,11 +223,11 @@ async def save_answers(
 
     With `expected_version` the save is refused if anyone saved in between (no lost update).
     """
-    _require_writer(actor)
+    require_writer(actor)
     rules = get_rules(assessment.rules_id)
     new: dict[str, Any] = {code: _stored(v) for code, v in parse_answers(rules, answers).items()}
     new.update({code: _stored(v) for code, v in parse_hasil(rules, hasil).items()})
-    await _claim(db, assessment, expected_version)
+    await claim_version(db, assessment, expected_version)
     existing = {a.item_code: a for a in await repository.answers_of(db, assessment.id)}
     changes: list[dict[str, Any]] = []
     now = utcnow()
@@ -248,7 +245,7 @@ async def save_answers(
                 )
             )
             changes.append({"code": code, "from": None, "to": value})
-        elif row.value != value or row.source != AnswerSource.entered:
+        elif row.value != value:  # an unchanged answer keeps its source (computed, indicators)
             changes.append({"code": code, "from": row.value, "to": value})
             row.value, row.source, row.computed_from = value, AnswerSource.entered, None
             row.updated_at, row.updated_by_id = now, actor.id
@@ -259,16 +256,7 @@ async def save_answers(
                 await db.delete(row)
     if changes:
         await db.flush()
-        await audit.append(
-            db,
-            unit=assessment.unit,
-            actor_id=actor.id,
-            actor=actor.email,
-            action="zi.answers.save",
-            object_type=repository.OBJECT_TYPE,
-            object_id=assessment.id,
-            details={"changes": changes},
-        )
+        await audited(db, actor, assessment, "zi.answers.save", {"changes": changes})
     return changes
 
 
@@ -314,19 +302,10 @@ async def record_computed(
             item_code,
             Text("hanya butir rumus dapat dihitung", "only formula items can be computed"),
         )
-    await _claim(db, assessment, None)
-    row = await db.scalar(
-        select(Answer).where(
-            Answer.assessment_id == assessment.id, Answer.item_code == item_code.upper()
-        )
+    await claim_version(db, assessment, None)
+    row, before = await put_answer(
+        db, assessment, item_code.upper(), value, AnswerSource.computed, dict(figures), None
     )
-    before = None if row is None else row.value
-    if row is None:
-        row = Answer(assessment_id=assessment.id, item_code=item_code.upper())
-        db.add(row)
-    row.value, row.source, row.computed_from = value, AnswerSource.computed, dict(figures)
-    row.updated_at, row.updated_by_id = utcnow(), None
-    await db.flush()
     await audit.append(
         db,
         unit=assessment.unit,
@@ -341,6 +320,78 @@ async def record_computed(
         },
     )
     return row
+
+
+async def put_answer(
+    db: AsyncSession,
+    assessment: Assessment,
+    code: str,
+    value: Any,
+    source: AnswerSource,
+    computed_from: dict[str, Any] | None,
+    actor_id: int | None,
+) -> tuple[Answer, Any]:
+    """Set one answer with its source (the caller claimed the version); returns it and the
+    value it had before (None when new)."""
+    row = await db.scalar(
+        select(Answer).where(Answer.assessment_id == assessment.id, Answer.item_code == code)
+    )
+    before = None if row is None else row.value
+    if row is None:
+        row = Answer(assessment_id=assessment.id, item_code=code)
+        db.add(row)
+    row.value, row.source, row.computed_from = value, source, computed_from
+    row.updated_at, row.updated_by_id = utcnow(), actor_id
+    await db.flush()
+    return row, before
+
+
+async def audited(
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    action: str,
+    details: dict[str, Any],
+) -> None:
+    """Append a change of an assessment, made by a person, to its unit's audit chain."""
+    await audit.append(
+        db,
+        unit=assessment.unit,
+        actor_id=actor.id,
+        actor=actor.email,
+        action=action,
+        object_type=repository.OBJECT_TYPE,
+        object_id=assessment.id,
+        details=details,
+    )
+
+
+async def file_evidence(
+    db: AsyncSession,
+    actor: Staff,
+    assessment: Assessment,
+    code: str,
+    note: str,
+    *,
+    name: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+) -> Evidence:
+    """Record a stored file (`<data dir>/evidence/<sha256>`) as evidence for an item."""
+    evidence = Evidence(
+        assessment_id=assessment.id,
+        item_code=code,
+        note=note.strip()[:MAX_NOTE],
+        file_name=name,
+        content_type=content_type,
+        size_bytes=size,
+        sha256=sha256,
+        created_by_id=actor.id,
+    )
+    db.add(evidence)
+    await db.flush()
+    return evidence
 
 
 def _check_link(link: str) -> str:
@@ -375,7 +426,7 @@ async def add_evidence(
     file_ref: str | None = None,
     note: str = "",
 ) -> Evidence:
-    _require_writer(actor)
+    require_writer(actor)
     code = _item_code(assessment, item_code)
     if not link and not file_ref:
         raise ValidationFailed(
@@ -393,15 +444,12 @@ async def add_evidence(
     )
     db.add(evidence)
     await db.flush()
-    await audit.append(
+    await audited(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.evidence.add",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={"code": code, "evidence": evidence.id, "kind": "link" if link else "file"},
+        actor,
+        assessment,
+        "zi.evidence.add",
+        {"code": code, "evidence": evidence.id, "kind": "link" if link else "file"},
     )
     return evidence
 
@@ -416,30 +464,26 @@ async def add_evidence_file(
     incoming: documents.IncomingDocument,
 ) -> Evidence:
     """Keep an uploaded document (type checked, stored by its sha256) as evidence for an item."""
-    _require_writer(actor)
+    require_writer(actor)
     code = _item_code(assessment, item_code)
     stored = await to_thread.run_sync(documents.keep, incoming)
-    evidence = Evidence(
-        assessment_id=assessment.id,
-        item_code=code,
-        note=note.strip()[:MAX_NOTE],
-        file_name=stored.name,
-        content_type=stored.content_type,
-        size_bytes=stored.size,
-        sha256=stored.sha256,
-        created_by_id=actor.id,
-    )
-    db.add(evidence)
-    await db.flush()
-    await audit.append(
+    evidence = await file_evidence(
         db,
-        unit=assessment.unit,
-        actor_id=actor.id,
-        actor=actor.email,
-        action="zi.evidence.upload",
-        object_type=repository.OBJECT_TYPE,
-        object_id=assessment.id,
-        details={
+        actor,
+        assessment,
+        code,
+        note,
+        name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    await audited(
+        db,
+        actor,
+        assessment,
+        "zi.evidence.upload",
+        {
             "code": code,
             "evidence": evidence.id,
             "kind": "upload",

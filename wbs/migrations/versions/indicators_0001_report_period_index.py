@@ -1,7 +1,7 @@
 """Indicators: reports by unit and submission time (with channel, entry path and id).
 
 Revision ID: indicators_0001
-Revises: workflow_0002
+Revises: identity_0001
 Create Date: 2026-12-03 00:00:00.000000+00:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "indicators_0001"
-down_revision: str | None = "workflow_0002"
+down_revision: str | None = "identity_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,10 @@ const TEXT = {
   done: { id: "Direktori versi {v} ditandatangani. Kunci disetujui: {n}.", en: "Directory version {v} signed. Keys approved: {n}." },
   pending: { id: "menunggu persetujuan", en: "waiting for approval" },
   approved: { id: "disetujui", en: "approved" },
-  summary: { id: "Versi saat ini: {v}. Penerima per saluran: {r}.", en: "Current version: {v}. Recipients per channel: {r}." },
+  summary: {
+    id: "Versi saat ini: {v}. Penerima per saluran: {r}. Penjaga identitas: {c}.",
+    en: "Current version: {v}. Recipients per channel: {r}. Identity custodians: {c}.",
+  },
   repeated: {
     id: "KUNCI GANDA: kunci ini dipakai lebih dari satu akun",
     en: "REPEATED KEY: more than one account presents this key",
@@ -64,7 +67,7 @@ function render(plan) {
     );
   }
   const counts = Object.entries(plan.recipients).map(([c, ids]) => `${c}: ${ids.length}`).join(", ");
-  document.getElementById("directory-summary").textContent = fill(TEXT.summary, { v: plan.version, r: counts });
+  document.getElementById("directory-summary").textContent = fill(TEXT.summary, { v: plan.version, r: counts, c: plan.custodians.length });
 }
 
 async function signingKey(wbs, plan, admin) {
@@ -101,15 +104,16 @@ async function sign(event) {
   }
   const key = await signingKey(wbs, plan, admin);
   const staff = new Map(plan.staff.map((s) => [s.key_id, s]));
-  const channels = {};
-  for (const [channel, ids] of Object.entries(plan.recipients)) {
+  const entries = (ids) => {
     if (new Set(ids).size !== ids.length) throw new PageError(t(TEXT.refuseRepeated));
-    channels[channel] = ids.map((kid) => {
+    return ids.map((kid) => {
       const s = staff.get(kid);
       // No e-mail in the published document: the display name and the key id only.
       return { key_id: kid, public_key: s.public_key, fingerprint: s.fingerprint, name: s.display_name };
     });
-  }
+  };
+  const channels = {};
+  for (const [channel, ids] of Object.entries(plan.recipients)) channels[channel] = entries(ids);
   const document_ = {
     v: 1,
     unit: plan.unit,
@@ -117,6 +121,9 @@ async function sign(event) {
     issued_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     channels,
   };
+  // Identity custodians (envelope v2): only when the unit has any, so that a unit without
+  // custodians signs the same document shape as before.
+  if (plan.custodians?.length) document_.custodians = entries(plan.custodians);
   const signed = await wbs.signDirectory(document_, key.privateKey);
   const out = await api(`/api/v1/admin/units/${encodeURIComponent(unit)}/directory`, {
     method: "PUT",

@@ -57,6 +57,11 @@ async function refresh() {
   slot("status").textContent = t(data.status_label);
   slot("submitted_at").textContent = when(data.submitted_at);
   slot("path").textContent = t(data.server_sealed ? TEXT.server : TEXT.browser);
+  // Notices the service wrote (e.g. the identity was opened): always in both languages.
+  const notices = slot("notices");
+  const notice = (n) => el("li", { cls: "notice", attrs: { role: "note" } }, el("p", { cls: "who", text: when(n.at) }), el("p", { text: n.text.id, attrs: { lang: "id" } }), el("p", { text: n.text.en, attrs: { lang: "en" } }));
+  notices.replaceChildren(...(data.notices ?? []).map(notice));
+  notices.hidden = notices.children.length === 0;
   const fields = slot("fields");
   fields.replaceChildren();
   for (const [k, v] of Object.entries(opened.content)) {

@@ -1,10 +1,10 @@
 // Officer case page: unlock the device key, fetch the case as ciphertext, decrypt it here,
 // reply to the reporter, write internal notes, take workflow actions, add a colleague.
 
-import { api, el, fieldLabel, loadCrypto, PageError, status, t, uuid4, when } from "./common.js";
+import { api, el, fieldLabel, PageError, status, t, uuid4, when } from "./common.js";
 import { attachmentButton, postMessage, renderMessages, sealFiles } from "./thread.js";
 import { stripImage } from "./images.js";
-import { unlock } from "./staff-keys.js";
+import { whenUnlocked } from "./staff-keys.js";
 
 const TEXT = {
   opening: { id: "Membuka kunci dan laporan…", en: "Unlocking the key and the report…" },
@@ -19,6 +19,10 @@ const TEXT = {
   sent: { id: "Terkirim.", en: "Sent." },
   added: { id: "Rekan ditambahkan sebagai penerima.", en: "Colleague added as a recipient." },
   cannot: { id: "Laporan tidak dapat dibuka dengan kunci ini.", en: "The report cannot be opened with this key." },
+  requested: { id: "Permintaan Anda menunggu keputusan penjaga identitas.", en: "Your request is waiting for the custodian's decision." },
+  released: { id: "Identitas dibuka untuk Anda atas persetujuan penjaga identitas.", en: "The identity was released to you by the custodian." },
+  denied: { id: "Permintaan Anda ditolak: ", en: "Your request was denied: " },
+  badRelease: { id: "Identitas yang dilepas tidak dapat dibuka dengan kunci ini.", en: "The released identity cannot be opened with this key." },
 };
 
 const root = document.getElementById("case-root");
@@ -47,6 +51,8 @@ async function load() {
   fields.replaceChildren();
   for (const [k, v] of Object.entries(opened.content)) fields.append(el("dt", { text: fieldLabel(s.ctx.channel, k) }), el("dd", { text: v, cls: "pre" }));
   slot("identity").textContent = data.has_identity ? t(TEXT.identity) : "";
+  document.getElementById("identity-panel").hidden = !data.has_identity;
+  if (data.has_identity) await identity();
 
   const files = slot("attachments");
   files.replaceChildren();
@@ -77,6 +83,46 @@ async function load() {
   await colleagues();
   view.hidden = false;
   view.dataset.ready = "yes";
+}
+
+/** The officer's identity request for this case, and the identity once it is released:
+ * v2 opens with the wrap the custodian's device made for this key, v1 with the data key. */
+async function identity() {
+  const requests = await api(`/api/v1/cases/${reportId}/identity-requests`);
+  const latest = requests[0];
+  const line = document.getElementById("identity-state");
+  const form = document.getElementById("identity-form");
+  form.hidden = Boolean(latest && latest.state !== "denied");
+  line.textContent = "";
+  if (!latest) return;
+  if (latest.state === "requested") line.textContent = t(TEXT.requested);
+  if (latest.state === "denied") line.textContent = t(TEXT.denied) + (latest.decision_note ?? "");
+  if (latest.state !== "approved") return;
+  const released = await api(`/api/v1/cases/${reportId}/identity`);
+  let fields;
+  try {
+    fields =
+      released.wrap === null
+        ? (await s.wbs.openReport(released.envelope, s.keyPair)).identity
+        : await s.wbs.openReleasedIdentity(released.envelope, released.wrap, s.keyPair);
+  } catch {
+    throw new PageError(t(TEXT.badRelease));
+  }
+  const list = document.getElementById("identity-fields");
+  list.replaceChildren();
+  for (const [k, v] of Object.entries(fields ?? {})) list.append(el("dt", { text: fieldLabel(s.ctx.channel, k) }), el("dd", { text: v, cls: "pre" }));
+  list.hidden = false;
+  line.textContent = t(TEXT.released);
+}
+
+async function requestIdentity(event) {
+  event.preventDefault();
+  const form = event.target;
+  if (!form.reportValidity()) return;
+  const json = { reason: document.getElementById("identity-reason").value, note: document.getElementById("identity-note").value.trim() || null };
+  await api(`/api/v1/cases/${reportId}/identity-requests`, { method: "POST", json, headers: csrf() });
+  form.reset();
+  await identity();
 }
 
 /** Offer only colleagues whose key is in the unit's verified signed directory. */
@@ -183,23 +229,11 @@ function guard(handler, lineId) {
 }
 
 if (root) {
-  const unlockForm = document.getElementById("unlock-form");
-  const line = document.getElementById("unlock-status");
-  unlockForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!unlockForm.reportValidity()) return;
-    status(line, t(TEXT.opening));
-    try {
-      const wbs = await loadCrypto();
-      const opened = await unlock(wbs, document.getElementById("unlock-passphrase").value);
-      s = { wbs, ...opened };
-      await load();
-      unlockForm.remove();
-      document.getElementById("case-view").focus();
-    } catch (err) {
-      status(line, errorText(err), "error");
-    }
-  });
+  whenUnlocked(async (session) => {
+    s = session;
+    await load();
+    document.getElementById("case-view").focus();
+  }, TEXT.opening);
   document.getElementById("reply-form").addEventListener("submit", guard(reply, "reply-status"));
   document.getElementById("note-form").addEventListener("submit", guard(note, "note-status"));
   for (const form of document.querySelectorAll(".action-form")) {
@@ -208,4 +242,5 @@ if (root) {
     });
   }
   document.getElementById("colleague-form").addEventListener("submit", guard(addColleague, "colleague-status"));
+  document.getElementById("identity-form").addEventListener("submit", guard(requestIdentity, "identity-status"));
 }

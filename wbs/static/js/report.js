@@ -138,6 +138,9 @@ async function send() {
     identity,
     recipients: recipients.map((r) => r.publicKey),
     reporterKey: reporter.publicKey,
+    // With custodians in the verified directory the identity gets its own key, wrapped to
+    // them only (envelope v2): no officer holding the report's key can open it.
+    identityRecipients: verified.custodians?.length ? verified.custodians.map((c) => c.publicKey) : null,
   });
   const ctx = { unit, channel, reportId };
   const attachments = [];

@@ -1,7 +1,7 @@
 // Staff device keys for the officer pages: the signed-in staff record and unlocking the
 // wrapped private key with the passphrase (in memory only, for this page).
 
-import { api, PageError, t } from "./common.js";
+import { api, loadCrypto, PageError, status, t } from "./common.js";
 
 const WRONG = {
   id: "Kata sandi salah, atau kunci ini bukan milik Anda.",
@@ -41,4 +41,26 @@ export async function unlock(wbs, passphrase) {
   } catch {
     throw new PageError(t(passphraseWasReset(record) ? RESET : WRONG));
   }
+}
+
+/**
+ * Wire the page's unlock form (templates/cases/_unlock.html): load the crypto module, open
+ * the key with the typed passphrase, hand `{wbs, me, keyPair, keyId}` to `ready`, then drop
+ * the form. Errors are shown on the form's status line.
+ */
+export function whenUnlocked(ready, opening) {
+  const form = document.getElementById("unlock-form");
+  const line = document.getElementById("unlock-status");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    status(line, t(opening));
+    try {
+      const wbs = await loadCrypto();
+      await ready({ wbs, ...(await unlock(wbs, document.getElementById("unlock-passphrase").value)) });
+      form.remove();
+    } catch (err) {
+      status(line, err instanceof PageError ? err.message : `${err.name}: ${err.message}`, "error");
+    }
+  });
 }

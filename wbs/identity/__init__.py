@@ -1,0 +1,1 @@
+"""Identity release through the unit's custodian: requests, decisions, released wraps."""
