@@ -513,30 +513,21 @@ async def compute(
     today: date | None = None,
     tz: str = DEFAULT_TZ,
     workflows: Workflows | None = None,
+    children: bool = False,
 ) -> dict[str, Any]:
-    """The unit's indicators over its subtree (see docs/indicators.md)."""
+    """The unit's indicators over its subtree (see docs/indicators.md); with `children`,
+    also each unit directly below, rolled up over its own subtree."""
     ctx = _context(period, today, tz, workflows, public)
     if public:
-        return await _public(db, unit, ctx, k, with_children=False)
-    return await _staff(db, unit, ctx, with_children=False)
+        return await _public(db, unit, ctx, k, with_children=children)
+    return await _staff(db, unit, ctx, with_children=children)
 
 
 async def compute_tree(
-    db: AsyncSession,
-    unit: Unit,
-    period: Period,
-    *,
-    public: bool,
-    k: int = 5,
-    today: date | None = None,
-    tz: str = DEFAULT_TZ,
-    workflows: Workflows | None = None,
+    db: AsyncSession, unit: Unit, period: Period, **options: Any
 ) -> dict[str, Any]:
-    """`compute` plus `children`: each unit directly below, rolled up over its subtree."""
-    ctx = _context(period, today, tz, workflows, public)
-    if public:
-        return await _public(db, unit, ctx, k, with_children=True)
-    return await _staff(db, unit, ctx, with_children=True)
+    """`compute` plus `children` (same keyword arguments)."""
+    return await compute(db, unit, period, **options, children=True)
 
 
 # ------------------------------------------------------------------------------ entry points
@@ -575,9 +566,16 @@ async def for_staff(
     unit = await readable_unit(db, actor, code)
     today = opts.today()
     chosen = period_or_default(period, today, public=public)
-    run = compute_tree if children else compute
-    return await run(
-        db, unit, chosen, public=public, k=opts.k, today=today, tz=opts.tz, workflows=opts.flows
+    return await compute(
+        db,
+        unit,
+        chosen,
+        public=public,
+        k=opts.k,
+        today=today,
+        tz=opts.tz,
+        workflows=opts.flows,
+        children=children,
     )
 
 
