@@ -47,6 +47,8 @@ class Site:
     https_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     onion_port: int = field(default_factory=free_port)
+    # Further shipped text -> text for one run (e.g. a larger body limit in a benchmark).
+    extra: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -81,6 +83,7 @@ class Site:
             "listen 127.0.0.1:8080;": f"listen 127.0.0.1:{self.onion_port};",
             "server 127.0.0.1:8000 ": f"server 127.0.0.1:{a} ",
             "server 127.0.0.1:8001 ": f"server 127.0.0.1:{b} ",
+            **self.extra,
         }
 
     def write(self) -> Path:
