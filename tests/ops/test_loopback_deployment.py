@@ -297,6 +297,7 @@ def test_submissions_survive_a_killed_app_server(
         wait_accepted(2 * REPORTS // 3)
         restarted_at = time.monotonic()
         processes["a"] = start_app(a, "app-a")
+        log_at_restart = site.access_log.stat().st_size
         for thread in threads:
             thread.join(timeout=600)
         load_done.set()
@@ -360,13 +361,27 @@ def test_submissions_survive_a_killed_app_server(
         assert all(killed_at <= at <= restarted_at + 5 for at, _, _ in failures), failures
         assert processes["worker"].poll() is None  # the worker ran throughout
 
+        # The restarted server is back in rotation (after fail_timeout at most).
+        upstream_a = f"upstream=127.0.0.1:{ports[0]}"
+        with httpx.Client(base_url=site.url, timeout=10) as http:
+            for _ in range(150):
+                with site.access_log.open() as f:
+                    f.seek(log_at_restart)
+                    if upstream_a in f.read():
+                        break
+                http.get("/healthz")
+                time.sleep(0.2)
+        with site.access_log.open() as f:
+            f.seek(log_at_restart)
+            served_by_a_after_restart = f.read().count(upstream_a)
+        assert served_by_a_after_restart > 0
+
         # nginx's log: no address of a client, no id, no query string.
         log = site.access_log.read_text()
         assert log.count("\n") >= tally.requests - 5
         assert not any(report_id in log for report_id in tally.accepted)
         assert "?" not in log
         assert re.search(r'"GET /api/v1/cases/:id" 200', log)
-        upstream_a = f"upstream=127.0.0.1:{ports[0]}"
         figures = {
             "reports": REPORTS,
             "reporters": REPORTERS,
@@ -379,7 +394,8 @@ def test_submissions_survive_a_killed_app_server(
             "officer_reads": tally.officer_reads,
             "5xx_or_broken": len(failures),
             "failures": dict(Counter(f"{what} {status}" for _, what, status in failures)),
-            "nginx_log_lines_via_a": log.count(upstream_a),
+            "requests_via_a": log.count(upstream_a),
+            "requests_via_a_after_restart": served_by_a_after_restart,
             "lost": REPORTS - int(case_count),
             "duplicates": int(case_count) - len(by_id),
             "seconds": round(duration, 1),
