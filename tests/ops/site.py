@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.client.server import free_port
+from tests.client.server import end, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -152,10 +152,5 @@ http {{
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+            end(self.process, signal.SIGQUIT)  # graceful: finish what is in flight
             self.process = None

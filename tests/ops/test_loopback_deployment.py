@@ -4,10 +4,10 @@ in front, all on the loopback. Reporters submit through nginx, log into their ma
 an officer reads cases while one app server is killed (SIGKILL) and started again.
 
 What must hold: every submission the client saw accepted is stored once and readable by
-the officer and in the reporter's mailbox; the only 5xx answers are 502s for requests in
-flight on the killed server; retrying a failed submission (same envelope and report id,
-a new proof of work) never makes a second case. Figures go to standard output
-(`-s`) and docs/benchmarks.md.
+the officer and in the reporter's mailbox; the only failures (502, or a connection nginx
+closes when the server died mid-response) are requests in flight on the killed server;
+retrying a failed submission (same envelope and report id, a new proof of work) never makes
+a second case. Figures go to standard output (`-s`) and docs/benchmarks.md.
 
 Slow and needs nginx: it runs under CI=true (.ci/run installs nginx) and locally with
 WBS_TEST_DEPLOYMENT=1:
@@ -352,11 +352,13 @@ def test_submissions_survive_a_killed_app_server(
         assert onion.status_code == 200
         assert httpx.get(f"{site.onion_url}/staff/login", timeout=10).status_code == 404
 
-        # The only 5xx: requests in flight on the killed server (502), in the window between
-        # the kill and the restart, never more than the clients had in flight.
+        # The only failures: requests in flight on the killed server, in the window between
+        # the kill and the restart, never more than the clients had in flight. nginx answers
+        # them 502, or closes the connection when the server had begun its response.
         failures = tally.failures
         statuses = Counter(status for _, _, status in failures)
-        assert set(statuses) <= {"502"}, statuses
+        in_flight = {"502", "RemoteProtocolError", "ReadError"}
+        assert set(statuses) <= in_flight, statuses
         assert len(failures) <= REPORTERS + 1, failures
         assert all(killed_at <= at <= restarted_at + 5 for at, _, _ in failures), failures
         assert processes["worker"].poll() is None  # the worker ran throughout
