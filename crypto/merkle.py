@@ -14,6 +14,8 @@ __all__ = [
     "EMPTY_ROOT",
     "ProofError",
     "consistency_proof",
+    "extend",
+    "frontier_root",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
@@ -55,6 +57,31 @@ def root(leaves: Sequence[bytes]) -> bytes:
             paired.append(level[-1])
         level = paired
     return level[0]
+
+
+def extend(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """Append leaf hashes to the right edge of a tree of `size` leaves (its perfect subtree
+    roots, largest first), so a log grows in O(log n) without reading old leaves."""
+    edge = list(frontier)
+    for leaf in leaves:
+        edge.append(leaf)
+        n = size
+        while n & 1:
+            right = edge.pop()
+            edge.append(node_hash(edge.pop(), right))
+            n >>= 1
+        size += 1
+    return edge
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """MTH of the tree whose right edge is `frontier`."""
+    if not frontier:
+        return EMPTY_ROOT
+    r = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        r = node_hash(left, r)
+    return r
 
 
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:

@@ -131,3 +131,13 @@ def test_a_rewritten_prefix_is_not_consistent(leaves, data):
         merkle.verify_consistency(
             first, len(leaves), merkle.root(leaves[:first]), merkle.root(changed), proof
         )
+
+
+@given(trees, st.data())
+def test_extending_the_right_edge_gives_the_tree_head(leaves, data):
+    cut = data.draw(st.integers(0, len(leaves)))
+    edge = merkle.extend([], 0, leaves[:cut])
+    assert merkle.frontier_root(edge) == merkle.root(leaves[:cut])
+    edge = merkle.extend(edge, cut, leaves[cut:])
+    assert merkle.frontier_root(edge) == merkle.root(leaves)
+    assert len(edge) == bin(len(leaves)).count("1")
