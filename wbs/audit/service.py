@@ -264,6 +264,23 @@ async def head_of_size(db: AsyncSession, unit: Unit, size: int) -> AuditTreeHead
     )
 
 
+async def entry_of(
+    db: AsyncSession, unit_id: int, action: str, object_type: str, object_id: str
+) -> AuditEvent | None:
+    """The first entry of `action` on an object (e.g. a report's submission)."""
+    return await db.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.unit_id == unit_id,
+            AuditEvent.action == action,
+            AuditEvent.object_type == object_type,
+            AuditEvent.object_id == object_id,
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+
+
 async def inclusion(db: AsyncSession, unit: Unit, event: AuditEvent) -> dict[str, Any]:
     """The entry, its leaf and its audit path to the latest signed tree head; `pending`
     while the sequencer has not placed it under a signed head yet."""
