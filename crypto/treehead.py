@@ -62,9 +62,13 @@ def verify_head(head: Mapping[str, Any], public_key: str | None = None) -> tuple
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise merkle.ProofError("bad tree size")
     root = _hex(head.get("root_hash"))
-    message = head_message(str(head.get("unit")), size, str(head.get("root_hash")), str(head.get("at")))
+    message = head_message(
+        str(head.get("unit")), size, str(head.get("root_hash")), str(head.get("at"))
+    )
     try:
-        Ed25519PublicKey.from_public_bytes(_hex(key)).verify(_hex(head.get("signature"), 64), message)
+        Ed25519PublicKey.from_public_bytes(_hex(key)).verify(
+            _hex(head.get("signature"), 64), message
+        )
     except InvalidSignature as exc:
         raise merkle.ProofError("tree head signature invalid") from exc
     return size, root

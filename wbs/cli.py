@@ -335,7 +335,9 @@ def audit_verify(
     reports = _run_in_session(work)
     for report in reports:
         if not report.ok:
-            typer.echo(f"FAIL unit {report.unit_code}: {report.problem} at {report.where}", err=True)
+            typer.echo(
+                f"FAIL unit {report.unit_code}: {report.problem} at {report.where}", err=True
+            )
             raise typer.Exit(1)
     total = sum(r.checked for r in reports)
     typer.echo(f"OK {total} entries checked in {len(reports)} log(s)")

@@ -1,4 +1,5 @@
-"""Background work: audit log sequencing, case timers, daily digests, outbox delivery and indicator exports.
+"""Background work: audit log sequencing, case timers, daily digests, outbox delivery and
+indicator exports.
 
 `wbs worker` runs it for deployments (several workers are safe: timers and outbox rows are
 claimed with conditional updates and `SKIP LOCKED`); `wbs serve` runs it in-process in
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
@@ -41,7 +42,7 @@ class WorkerRun:
     digests: int
     delivery: delivery.DeliveryRun
     exports: int = 0
-    audit: audit.SequencerRun = audit.SequencerRun()
+    audit: audit.SequencerRun = field(default_factory=audit.SequencerRun)
 
 
 async def queue_digests(db: AsyncSession, today: date) -> int:

@@ -88,8 +88,10 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
     results = await first.evaluate(CHECK_ALL, [[["intact", doc], *mutations(doc)], facts])
     assert results[0] == ["intact", "accepted"]
     assert all(r == "ProofError" for _name, r in results[1:]), results
-    others = [("other-case", facts | {"caseNumber": "PGD-2099-000001"}),
-              ("other-leaf", facts | {"auditLeaf": "00" * 32})]
+    others = [
+        ("other-case", facts | {"caseNumber": "PGD-2099-000001"}),
+        ("other-leaf", facts | {"auditLeaf": "00" * 32}),
+    ]
     for name, wrong in others:
         assert await first.evaluate(CHECK_ALL, [[[name, doc]], wrong]) == [[name, "ProofError"]]
     await first.context.close()
@@ -98,7 +100,9 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
     async def forge(route: Any) -> None:
         response = await route.fetch()
         body = await response.json()
-        body["tree_head"]["root_hash"] = ("0" if body["tree_head"]["root_hash"][0] != "0" else "1") + body["tree_head"]["root_hash"][1:]
+        body["tree_head"]["root_hash"] = (
+            "0" if body["tree_head"]["root_hash"][0] != "0" else "1"
+        ) + body["tree_head"]["root_hash"][1:]
         await route.fulfill(response=response, body=json.dumps(body))
 
     page = await mailbox_with_route(browser, live, watch, receipt, forge)
@@ -127,7 +131,9 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
     clean(watch)
 
 
-async def mailbox_with_route(browser: Any, live: Live, watch: Watch, receipt: str, handler: Any) -> Any:
+async def mailbox_with_route(
+    browser: Any, live: Live, watch: Watch, receipt: str, handler: Any
+) -> Any:
     page = await new_page(browser, watch)
     await page.route("**/api/v1/mailbox/audit-proof", handler)
     await page.goto(f"{live.url}/kotak-surat")

@@ -11,8 +11,16 @@ from crypto import merkle
 # The eight leaves of the Certificate Transparency reference tests (RFC 6962 / 9162 trees).
 LEAVES = [
     bytes.fromhex(h)
-    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-              "606162636465666768696a6b6c6d6e6f"]
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
 ]
 ROOTS = [
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -86,7 +94,11 @@ def test_every_inclusion_proof_verifies_and_any_change_fails(leaves, data):
     if proof:
         with pytest.raises(merkle.ProofError):
             merkle.verify_inclusion(
-                index, len(leaves), leaves[index], _flip(proof, data.draw(st.integers(0, 99)), bit), head
+                index,
+                len(leaves),
+                leaves[index],
+                _flip(proof, data.draw(st.integers(0, 99)), bit),
+                head,
             )
         with pytest.raises(merkle.ProofError):
             merkle.verify_inclusion(index, len(leaves), leaves[index], proof[:-1], head)

@@ -126,8 +126,10 @@ async def _rewrite_and_resign(db) -> None:
     """An attacker holding the signing key rewrites entry 1 and signs a new head of size 6
     over the changed tree; the older head of size 3 still commits to the original."""
     await _rehash(db, 1, object_id="forged")
-    leaves = [bytes.fromhex(h) for h in await db.scalars(
-        select(AuditEvent.leaf_hash).order_by(AuditEvent.seq))]
+    leaves = [
+        bytes.fromhex(h)
+        for h in await db.scalars(select(AuditEvent.leaf_hash).order_by(AuditEvent.seq))
+    ]
     await db.execute(
         update(AuditTree).values(frontier=[h.hex() for h in merkle.extend([], 0, leaves)])
     )
@@ -161,10 +163,20 @@ async def _insert(db) -> None:
     """Shift entries 3.. up by one and slip in a well-formed entry at 3."""
     unit = await db.scalar(select(Unit).where(Unit.code == "AUD"))
     await db.execute(update(AuditEvent).where(AuditEvent.seq >= 3).values(seq=AuditEvent.seq + 100))
-    await db.execute(update(AuditEvent).where(AuditEvent.seq >= 100).values(seq=AuditEvent.seq - 99))
+    await db.execute(
+        update(AuditEvent).where(AuditEvent.seq >= 100).values(seq=AuditEvent.seq - 99)
+    )
     event = AuditEvent(
-        unit_id=unit.id, entry_id="intruder", seq=3, at=utcnow(), actor_id=None,
-        actor="intruder", action="x", object_type="thing", object_id="0", details={},
+        unit_id=unit.id,
+        entry_id="intruder",
+        seq=3,
+        at=utcnow(),
+        actor_id=None,
+        actor="intruder",
+        action="x",
+        object_type="thing",
+        object_id="0",
+        details={},
         leaf_hash="",
     )
     event.leaf_hash = audit.leaf_of(event, "AUD")
@@ -176,52 +188,88 @@ async def _edit_pending(db) -> None:
     unit = await db.scalar(select(Unit).where(Unit.code == "AUD"))
     await _append(db, unit, 99)
     await db.flush()
-    await db.execute(
-        update(AuditEvent).where(AuditEvent.seq.is_(None)).values(details={"n": 100})
-    )
+    await db.execute(update(AuditEvent).where(AuditEvent.seq.is_(None)).values(details={"n": 100}))
 
 
 SQL = "sql"
 TAMPERS: list[tuple[str, Any, str, str]] = [
-    ("edited", [f"UPDATE audit_events SET details = '{{\"n\": 99}}' WHERE seq = 2"],
-     "content altered", "entry seq=2 id="),
-    ("edited-and-rehashed", lambda db: _rehash(db, 1, object_id="forged"),
-     "tree head does not match the entries", "tree head size=3"),
+    (
+        "edited",
+        ["UPDATE audit_events SET details = '{\"n\": 99}' WHERE seq = 2"],
+        "content altered",
+        "entry seq=2 id=",
+    ),
+    (
+        "edited-and-rehashed",
+        lambda db: _rehash(db, 1, object_id="forged"),
+        "tree head does not match the entries",
+        "tree head size=3",
+    ),
     ("edited-pending", _edit_pending, "content altered", "entry seq=None id="),
     ("deleted", ["DELETE FROM audit_events WHERE seq = 2"], "sequence gap", "entry seq=3 id="),
-    ("truncated", ["DELETE FROM audit_events WHERE seq = 5"],
-     "tree head beyond the log", "tree head size=6"),
-    ("truncated-tree-hidden",
-     ["DELETE FROM audit_events WHERE seq >= 4",
-      "DELETE FROM audit_tree_heads WHERE tree_size = 6"],
-     "log end does not match the tree", "entry seq=5"),
-    ("truncated-tree-rewritten",
-     ["DELETE FROM audit_events WHERE seq >= 4",
-      "DELETE FROM audit_tree_heads WHERE tree_size = 6",
-      "UPDATE audit_trees SET size = 4"],
-     "tree state does not match the entries", "tree state size=4"),
-    ("reordered",
-     ["UPDATE audit_events SET seq = 100 WHERE seq = 0",
-      "UPDATE audit_events SET seq = 0 WHERE seq = 2",
-      "UPDATE audit_events SET seq = 2 WHERE seq = 100"],
-     "tree head does not match the entries", "tree head size=3"),
-    ("reordered-late",
-     ["UPDATE audit_events SET seq = 100 WHERE seq = 3",
-      "UPDATE audit_events SET seq = 3 WHERE seq = 5",
-      "UPDATE audit_events SET seq = 5 WHERE seq = 100"],
-     "inconsistent with earlier head size=3", "tree head size=6"),
+    (
+        "truncated",
+        ["DELETE FROM audit_events WHERE seq = 5"],
+        "tree head beyond the log",
+        "tree head size=6",
+    ),
+    (
+        "truncated-tree-hidden",
+        [
+            "DELETE FROM audit_events WHERE seq >= 4",
+            "DELETE FROM audit_tree_heads WHERE tree_size = 6",
+        ],
+        "log end does not match the tree",
+        "entry seq=5",
+    ),
+    (
+        "truncated-tree-rewritten",
+        [
+            "DELETE FROM audit_events WHERE seq >= 4",
+            "DELETE FROM audit_tree_heads WHERE tree_size = 6",
+            "UPDATE audit_trees SET size = 4",
+        ],
+        "tree state does not match the entries",
+        "tree state size=4",
+    ),
+    (
+        "reordered",
+        [
+            "UPDATE audit_events SET seq = 100 WHERE seq = 0",
+            "UPDATE audit_events SET seq = 0 WHERE seq = 2",
+            "UPDATE audit_events SET seq = 2 WHERE seq = 100",
+        ],
+        "tree head does not match the entries",
+        "tree head size=3",
+    ),
+    (
+        "reordered-late",
+        [
+            "UPDATE audit_events SET seq = 100 WHERE seq = 3",
+            "UPDATE audit_events SET seq = 3 WHERE seq = 5",
+            "UPDATE audit_events SET seq = 5 WHERE seq = 100",
+        ],
+        "inconsistent with earlier head size=3",
+        "tree head size=6",
+    ),
     ("inserted", _insert, "inconsistent with earlier head size=3", "tree head size=6"),
-    ("root-forged", [f"UPDATE audit_tree_heads SET root_hash = '{'cd' * 32}' WHERE tree_size = 3"],
-     "signature invalid", "tree head size=3"),
+    (
+        "root-forged",
+        ["UPDATE audit_tree_heads SET root_hash = '" + "cd" * 32 + "' WHERE tree_size = 3"],
+        "signature invalid",
+        "tree head size=3",
+    ),
     ("forked-head", _fork, "forked tree heads", "tree head size=6"),
-    ("rewritten-and-resigned", _rewrite_and_resign,
-     "tree head does not match the entries", "tree head size=3"),
+    (
+        "rewritten-and-resigned",
+        _rewrite_and_resign,
+        "tree head does not match the entries",
+        "tree head size=3",
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "how", "problem", "where"), TAMPERS, ids=[t[0] for t in TAMPERS]
-)
+@pytest.mark.parametrize(("name", "how", "problem", "where"), TAMPERS, ids=[t[0] for t in TAMPERS])
 async def test_tampering_is_named(fresh_db_url, tmp_path, name, how, problem, where):
     await build_log(fresh_db_url)
     if isinstance(how, list):
@@ -377,7 +425,9 @@ async def test_consistency_proof_checks_offline(fresh_db_url, tmp_path):
     for field in ("root_hash", "signature"):
         for which in ("first", "second"):
             bad = json.loads(proved.stdout)
-            bad[which][field] = ("0" if bad[which][field][0] != "0" else "1") + bad[which][field][1:]
+            bad[which][field] = ("0" if bad[which][field][0] != "0" else "1") + bad[which][field][
+                1:
+            ]
             variants.append(bad)
     bad = json.loads(proved.stdout)
     bad["second"]["tree_size"] = 7
@@ -417,9 +467,13 @@ async def test_auditor_exports_a_log_that_checks_offline(client, make_unit, make
     for proof in body["consistency"]:
         first = next(h for h in heads if h["tree_size"] == proof["from"])
         treehead.check_consistency(
-            {"first": first, "second": heads[-1] if proof["to"] == heads[-1]["tree_size"]
-             else next(h for h in heads if h["tree_size"] == proof["to"]),
-             "proof": proof["proof"]},
+            {
+                "first": first,
+                "second": heads[-1]
+                if proof["to"] == heads[-1]["tree_size"]
+                else next(h for h in heads if h["tree_size"] == proof["to"]),
+                "proof": proof["proof"],
+            },
             key,
         )
     other = await make_unit("OTHER")

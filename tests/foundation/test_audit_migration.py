@@ -60,23 +60,40 @@ async def test_chains_migrate_both_ways(fresh_db_url):
             for code in ("MIGA", "MIGB"):
                 unit = await create_unit(db, code=code, name=f"Unit {code}", actor="test")
                 for i in range(4):
-                    await audit.append(db, unit=unit, actor_id=None, actor="t", action="t.x",
-                                       object_type="t", object_id=i, details={"n": i, "é": "ü"})
+                    await audit.append(
+                        db,
+                        unit=unit,
+                        actor_id=None,
+                        actor="t",
+                        action="t.x",
+                        object_type="t",
+                        object_id=i,
+                        details={"n": i, "é": "ü"},
+                    )
             await db.commit()
         await audit.sequence_all(sessions, MASTER)
         async with sessions() as db:  # one entry still pending at the downgrade
-            await audit.append(db, unit=await unit_named(db, "MIGA"), actor_id=None, actor="t",
-                               action="t.late", object_type="t", object_id="late")
+            await audit.append(
+                db,
+                unit=await unit_named(db, "MIGA"),
+                actor_id=None,
+                actor="t",
+                action="t.late",
+                object_type="t",
+                object_id="late",
+            )
             await db.commit()
         await engine.dispose()
 
         await asyncio.to_thread(downgrade, fresh_db_url, "indicators_0001")
         async with engine.connect() as conn:
-            rows = (await conn.execute(
-                select(V1_EVENTS, UNITS.c.code)
-                .join(UNITS, UNITS.c.id == V1_EVENTS.c.unit_id)
-                .order_by(UNITS.c.code, V1_EVENTS.c.seq)
-            )).all()
+            rows = (
+                await conn.execute(
+                    select(V1_EVENTS, UNITS.c.code)
+                    .join(UNITS, UNITS.c.id == V1_EVENTS.c.unit_id)
+                    .order_by(UNITS.c.code, V1_EVENTS.c.seq)
+                )
+            ).all()
         ends: dict[str, str] = {}
         v1_hashes: dict[int, str] = {}
         for row in rows:
@@ -90,8 +107,9 @@ async def test_chains_migrate_both_ways(fresh_db_url):
 
         await asyncio.to_thread(upgrade, fresh_db_url)
         async with sessions() as db:
-            migrated = (await db.execute(select(AuditEvent.id, AuditEvent.seq,
-                                                AuditEvent.entry_id))).all()
+            migrated = (
+                await db.execute(select(AuditEvent.id, AuditEvent.seq, AuditEvent.entry_id))
+            ).all()
             assert {r.id: r.entry_id for r in migrated} == v1_hashes
             assert all(r.seq is not None for r in migrated)
             run = await audit.sequence(db, MASTER)  # signs heads over the migrated trees

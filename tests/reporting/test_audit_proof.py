@@ -41,16 +41,19 @@ def mutations(doc: dict) -> list[tuple[str, dict]]:
     changed("unit", lambda d: d["tree_head"].update(unit="LAIN"))
     for i in range(len(doc["proof"])):
         changed(f"proof[{i}]", lambda d, i=i: d["proof"].__setitem__(i, _flip(d["proof"][i], 0)))
-    changed("proof-dropped", lambda d: d["proof"].pop() if d["proof"] else d["proof"].append("00" * 32))
+    changed(
+        "proof-dropped", lambda d: d["proof"].pop() if d["proof"] else d["proof"].append("00" * 32)
+    )
     changed("proof-extended", lambda d: d["proof"].append("00" * 32))
     return out
 
 
 async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
-    client, db, world, settings  # noqa: F811 - the fixture
+    client, db, settings, request
 ):
-    k = world["keys"]
-    body, receipt, _sealed = await submission(client, world["unit"], [k["v1"], k["v2"]])
+    office = request.getfixturevalue("world")
+    k = office["keys"]
+    body, receipt, _sealed = await submission(client, office["unit"], [k["v1"], k["v2"]])
     out = await client.post("/api/v1/reports", json=body)
     assert out.status_code == 201, out.text
     submitted = out.json()
@@ -64,7 +67,7 @@ async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
     assert merkle.leaf_hash(pending["entry"].encode()).hex() == leaf
     with pytest.raises(ClientError, match="not under a signed tree head"):
         check_audit_inclusion(
-            pending, case_number=submitted["case_number"], unit=world["unit"].code, audit_leaf=leaf
+            pending, case_number=submitted["case_number"], unit=office["unit"].code, audit_leaf=leaf
         )
 
     master = settings.secret_bytes()
@@ -74,7 +77,7 @@ async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
     doc = (await client.get("/api/v1/mailbox/audit-proof")).json()
     assert doc["pending"] is False
     assert doc["tree_head"]["public_key"] == audit.public_key_hex(master)
-    facts = dict(case_number=submitted["case_number"], unit=world["unit"].code, audit_leaf=leaf)
+    facts = dict(case_number=submitted["case_number"], unit=office["unit"].code, audit_leaf=leaf)
     checked = check_audit_inclusion(doc, **facts)
     assert checked["verified"] and checked["leaf_hash"] == leaf
     for name, bad in mutations(doc):
@@ -87,10 +90,11 @@ async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
         check_audit_inclusion(doc, **(facts | {"audit_leaf": "00" * 32}))
 
     # The log grows: the same leaf is proved against the newer, larger signed tree head.
-    unit = world["unit"]
+    unit = office["unit"]
     for i in range(5):
-        await audit.append(db, unit=unit, actor_id=None, actor="t", action="t.x",
-                           object_type="t", object_id=i)
+        await audit.append(
+            db, unit=unit, actor_id=None, actor="t", action="t.x", object_type="t", object_id=i
+        )
     await audit.sequence(db, master)
     later = (await client.get("/api/v1/mailbox/audit-proof")).json()
     assert later["tree_head"]["tree_size"] == doc["tree_head"]["tree_size"] + 5

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -358,12 +359,14 @@ def _check_heads(
             return ChainReport(code, checked, str(exc), bad_head=name)
         if previous is not None and previous.tree_size == head.tree_size:
             if previous.root_hash != head.root_hash:
-                return ChainReport(code, checked, "forked tree heads (same size, other root)",
-                                   bad_head=name)
+                return ChainReport(
+                    code, checked, "forked tree heads (same size, other root)", bad_head=name
+                )
             continue
         if head.tree_size > len(leaves):
-            return ChainReport(code, checked, "tree head beyond the log (entries truncated?)",
-                               bad_head=name)
+            return ChainReport(
+                code, checked, "tree head beyond the log (entries truncated?)", bad_head=name
+            )
         if previous is not None and head.at < previous.at:
             return ChainReport(code, checked, "tree heads out of time order", bad_head=name)
         edge = merkle.extend(edge, grown, leaves[grown : head.tree_size])
@@ -415,14 +418,20 @@ async def verify_unit(db: AsyncSession, unit: Unit, master: bytes | None = None)
     tree = await db.scalar(select(AuditTree).where(AuditTree.unit_id == unit.id))
     if tree is not None and tree.size != len(leaves):
         return ChainReport(
-            code, checked, "log end does not match the tree (entries deleted?)",
-            tree.size - 1, None,
+            code,
+            checked,
+            "log end does not match the tree (entries deleted?)",
+            tree.size - 1,
+            None,
         )
     if tree is not None and merkle.frontier_root(
         [bytes.fromhex(h) for h in tree.frontier]
     ) != merkle.root(leaves):
         return ChainReport(
-            code, checked, "tree state does not match the entries", bad_head=f"tree state size={tree.size}"
+            code,
+            checked,
+            "tree state does not match the entries",
+            bad_head=f"tree state size={tree.size}",
         )
     return ChainReport(code, checked)
 
@@ -456,7 +465,7 @@ async def export_chain(db: AsyncSession, unit: Unit) -> dict[str, Any]:
                 p.hex() for p in merkle.consistency_proof(a.tree_size, leaves[: b.tree_size])
             ],
         }
-        for a, b in zip(heads, heads[1:], strict=False)
+        for a, b in pairwise(heads)
         if a.tree_size < b.tree_size <= len(leaves)
     ]
     return {

@@ -211,9 +211,7 @@ def follow(
     receipt: Receipt,
     verify: Annotated[
         bool,
-        typer.Option(
-            "--verify", help="Check the audit log's inclusion proof of the submission"
-        ),
+        typer.Option("--verify", help="Check the audit log's inclusion proof of the submission"),
     ] = False,
 ) -> None:
     """Open the mailbox with the receipt; prints status and decrypted messages (with

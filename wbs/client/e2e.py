@@ -224,7 +224,9 @@ def check_audit_inclusion(
         or entry.get("unit") != unit
         or (audit_leaf is not None and doc.get("leaf_hash") != audit_leaf)
     ):
-        raise ClientError("entri audit bukan untuk laporan ini / the audit entry is not this report's")
+        raise ClientError(
+            "entri audit bukan untuk laporan ini / the audit entry is not this report's"
+        )
     head = doc["tree_head"]
     return {
         "verified": True,

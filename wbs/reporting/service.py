@@ -483,7 +483,7 @@ def proof_of(ctx: Reporting, report: Report, unit: Unit, audit_leaf: str | None)
             submitted_at=report.submitted_at,
             envelope_sha256=report.envelope_sha256,
             signature=report.proof_signature,
-        )
+        ),
     )
 
 
@@ -777,9 +777,7 @@ async def thread(
 
 
 async def submission_entry(db: AsyncSession, report: Report) -> AuditEvent | None:
-    return await audit.entry_of(
-        db, report.unit_id, SUBMIT_ACTION, "report", report.case_number
-    )
+    return await audit.entry_of(db, report.unit_id, SUBMIT_ACTION, "report", report.case_number)
 
 
 async def mailbox_audit_proof(db: AsyncSession, report: Report) -> dict[str, Any]:

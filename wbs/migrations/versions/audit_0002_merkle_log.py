@@ -116,7 +116,10 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("frontier", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_audit_trees_unit_id_units"), ondelete="RESTRICT"
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_audit_trees_unit_id_units"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("unit_id", name=op.f("pk_audit_trees")),
     )
@@ -159,7 +162,10 @@ def downgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_audit_heads_unit_id_units"), ondelete="RESTRICT"
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_audit_heads_unit_id_units"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("unit_id", name=op.f("pk_audit_heads")),
     )
