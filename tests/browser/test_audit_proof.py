@@ -21,7 +21,7 @@ from tests.browser.test_reporting_pages import (
     new_page,
     sign_directory,
 )
-from tests.browser.test_workflow_pages import clean, mailbox, submit
+from tests.browser.test_workflow_pages import clean, complaint_values, mailbox, submit
 from tests.reporting.test_audit_proof import mutations
 from wbs.audit import service as audit
 from wbs.core.db import make_sessionmaker
@@ -69,13 +69,7 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
         reporter,
         live,
         "pengaduan",
-        {
-            "#f-layanan": "Pembuatan NPWP",
-            "#f-masalah": "Berkas ditolak tanpa alasan",
-            "#f-penyelesaian": "Berkas diproses",
-            "#f-tempat": "Loket 2",
-            "#f-waktu": "November 2026",
-        },
+        complaint_values("Berkas ditolak tanpa alasan"),
     )
     sessions = make_sessionmaker(live.engine)
     await audit.sequence_all(sessions, live.settings.secret_bytes())
@@ -116,13 +110,7 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
         second,
         live,
         "pengaduan",
-        {
-            "#f-layanan": "Pembuatan KTP",
-            "#f-masalah": "Antrian panjang",
-            "#f-penyelesaian": "Antrian diatur",
-            "#f-tempat": "Loket 1",
-            "#f-waktu": "Desember 2026",
-        },
+        complaint_values("Antrian panjang", "Pembuatan KTP"),
     )
     waiting = await mailbox(browser, live, watch, receipt2)
     assert await audit_state(waiting) == "pending"
