@@ -48,10 +48,22 @@ def mutations(doc: dict) -> list[tuple[str, dict]]:
     return out
 
 
+def check_proof_cli(path, *args: str):
+    from typer.testing import CliRunner
+
+    from wbs.cli import app
+
+    return CliRunner().invoke(app, ["audit", "check-proof", str(path), *args])
+
+
 async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
-    client, db, settings, request
+    client,
+    db,
+    settings,
+    tmp_path,
+    world,  # noqa: F811 - the fixture imported above
 ):
-    office = request.getfixturevalue("world")
+    office = world
     k = office["keys"]
     body, receipt, _sealed = await submission(client, office["unit"], [k["v1"], k["v2"]])
     out = await client.post("/api/v1/reports", json=body)
@@ -84,6 +96,14 @@ async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
         with pytest.raises(ClientError):
             check_audit_inclusion(bad, **facts)
             pytest.fail(f"{name} was accepted")
+    # `wbs audit check-proof` checks the same document offline.
+    saved = tmp_path / "inclusion.json"
+    saved.write_text(json.dumps(doc))
+    ok = check_proof_cli(saved, "--public-key", audit.public_key_hex(master))
+    assert ok.exit_code == 0 and f"is leaf {doc['leaf_index']} of tree size" in ok.output
+    for name, bad in mutations(doc):
+        saved.write_text(json.dumps(bad))
+        assert check_proof_cli(saved).exit_code == 1, name
     with pytest.raises(ClientError, match="not this report"):
         check_audit_inclusion(doc, **(facts | {"case_number": "WBS-2099-000001"}))
     with pytest.raises(ClientError, match="not this report"):
