@@ -46,6 +46,7 @@ app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(export_cli.app, name="export")
 app.command("backup")(ops_cli.backup)
 app.command("restore")(ops_cli.restore)
+app.add_typer(ops_cli.blobs_app, name="blobs")
 
 
 _settings = settings_or_exit

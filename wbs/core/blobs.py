@@ -295,17 +295,20 @@ class S3Writer(Counted):
         return io.BufferedReader(_RangeReader(self.store, self.temp_key, self.size), CHUNK)
 
     def keep(self) -> StoredFile:
-        """Finish, copy the temp object to its digest (unless there already), drop the temp."""
+        """Finish, copy the temp object to its digest, drop the temp.
+
+        The copy happens even when the digest is stored already: it renews the object's
+        time, so `remove_orphans` cannot take it while this request's row is uncommitted
+        (the directory store's rename does the same)."""
         if self.kept is None:
             self.flush()
             name = self.digest.hexdigest()
             created = self.store.size(name) is None
-            if created:
-                self.store.client.copy(
-                    {"Bucket": self.store.bucket, "Key": self.temp_key},
-                    self.store.bucket,
-                    self.store.key(name),
-                )
+            self.store.client.copy(
+                {"Bucket": self.store.bucket, "Key": self.temp_key},
+                self.store.bucket,
+                self.store.key(name),
+            )
             self.store.client.delete_object(Bucket=self.store.bucket, Key=self.temp_key)
             self.kept = StoredFile(name, self.size, created)
         return self.kept

@@ -197,7 +197,7 @@ class FileStore:
         """Remove stored files no row references, and abandoned temp files.
 
         Only files untouched for `older_than` seconds go, so a request that has written
-        its files but not yet committed its rows keeps them. Returns the removed names.
+        its files but not yet committed its rows keeps them. Returns the removed blobs' names.
         """
         if not self.root.is_dir():
             return []
@@ -209,7 +209,8 @@ class FileStore:
             with suppress(FileNotFoundError):
                 if entry.stat().st_mtime <= cutoff:
                     entry.unlink()
-                    removed.append(entry.name)
+                    if not entry.name.startswith(TEMP_PREFIX):
+                        removed.append(entry.name)
         return sorted(removed)
 
     def probe(self) -> None:
