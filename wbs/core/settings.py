@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     # `wbs blobs gc` leaves unreferenced blobs younger than this (requests in flight).
     blob_gc_grace_seconds: int = Field(default=86400, ge=60)
 
+    # Retention of closed cases, in years after closing (a channel may set its own): the
+    # content goes then, leaving a tombstone; the identity may go earlier (None: with the
+    # content). wbs.retention; docs/operations.md says where the numbers come from.
+    retention_years: int = Field(default=10, ge=1, le=100)
+    identity_retention_years: int | None = Field(default=None, ge=1, le=100)
+    # Cases handled per worker round (each round is one transaction).
+    retention_batch: int = Field(default=100, ge=1, le=10000)
+
     @property
     def pool_options(self) -> dict[str, Any]:
         """Connection pool options for `make_engine` (none for SQLite, which has no pool)."""
