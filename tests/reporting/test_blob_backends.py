@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import UTC, datetime
 from hashlib import sha256
 
 import pytest
+from sqlalchemy import update
 
 from tests.conftest import make_settings
 from tests.reporting.helpers import sign_in, submission
@@ -17,6 +19,8 @@ from tests.reporting.test_submission_api import world
 from tests.s3 import s3_endpoint, s3_overrides
 from wbs.core.blobs import MIB, S3Store
 from wbs.ops import blobgc
+from wbs.reporting.models import CaseStatus, Report
+from wbs.retention import service as retention
 
 __all__ = ["s3_endpoint", "world"]
 
@@ -36,13 +40,10 @@ def temp_left(store) -> list[str]:
     return [p.name for p in store.root.iterdir() if p.name.startswith(".")]
 
 
-async def test_attachment_stored_and_downloaded_by_the_officer(app, client, world, settings):
-    store = app.state.reporting.blobs
-    assert app.state.file_stores["blobs"].label == store.label
-    assert isinstance(store, S3Store) == bool(settings.blob_url)
+async def submit_with(client, world, data: bytes) -> tuple[str, str]:
+    """A report with one attachment; its report id and attachment id."""
     k = world["keys"]
     body, _receipt, _sealed = await submission(client, world["unit"], [k["v1"], k["v2"]])
-    data = os.urandom(6 * MIB + 123)  # more than one 5 MiB part
     aid = str(uuid.uuid4())
     body["attachments"] = [{"id": aid, "metadata": "AAAA", "size": len(data)}]
     out = await client.post(
@@ -51,7 +52,16 @@ async def test_attachment_stored_and_downloaded_by_the_officer(app, client, worl
         files=[("attachment", (aid, data, "application/octet-stream"))],
     )
     assert out.status_code == 201, out.text
-    report_id = out.json()["report_id"]
+    return out.json()["report_id"], aid
+
+
+async def test_attachment_stored_and_downloaded_by_the_officer(app, client, world, settings):
+    store = app.state.reporting.blobs
+    assert app.state.file_stores["blobs"].label == store.label
+    assert isinstance(store, S3Store) == bool(settings.blob_url)
+    k = world["keys"]
+    data = os.urandom(6 * MIB + 123)  # more than one 5 MiB part
+    report_id, aid = await submit_with(client, world, data)
     assert list(store.names()) == [sha256(data).hexdigest()]
     if settings.blob_url:
         assert not (settings.data_dir / "blobs").exists()  # nothing on the app server's disk
@@ -86,3 +96,28 @@ async def test_attachment_stored_and_downloaded_by_the_officer(app, client, worl
         removed = await blobgc.collect(db, app.state.file_stores, 0)
     assert removed["blobs"] == [orphan]
     assert list(store.names()) == [sha256(data).hexdigest()]
+
+
+async def test_retention_removes_a_closed_cases_blob(app, client, world, settings):
+    store = app.state.reporting.blobs
+    kept_data, gone_data = os.urandom(1000), os.urandom(2000)
+    kept_id, _ = await submit_with(client, world, kept_data)
+    gone_id, gone_aid = await submit_with(client, world, gone_data)
+    closed = datetime(2020, 5, 4, tzinfo=UTC)
+    async with app.state.sessionmaker() as db:
+        await db.execute(
+            update(Report)
+            .where(Report.public_id == gone_id)
+            .values(status=CaseStatus.selesai, status_changed_at=closed)
+        )
+        await db.commit()
+    now = datetime(2031, 1, 1, tzinfo=UTC)  # 10 years (the default) after closing, and more
+    done = await retention.run_round(settings, app.state.sessionmaker, store, now)
+    assert len(done.purged) == 1 and done.blobs_removed == 1 and not done.skipped
+    assert sorted(store.names()) == [sha256(kept_data).hexdigest()]
+    await sign_in(client, world["v1"])
+    assert (await client.get(f"/api/v1/cases/{gone_id}")).status_code == 404
+    assert (await client.get(f"/api/v1/cases/{gone_id}/attachments/{gone_aid}")).status_code == 404
+    assert (await client.get(f"/api/v1/cases/{kept_id}")).status_code == 200
+    again = await retention.run_round(settings, app.state.sessionmaker, store, now)
+    assert (again.purged, again.blobs_removed) == ([], 0)
