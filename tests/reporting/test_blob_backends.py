@@ -121,3 +121,9 @@ async def test_retention_removes_a_closed_cases_blob(app, client, world, setting
     assert (await client.get(f"/api/v1/cases/{kept_id}")).status_code == 200
     again = await retention.run_round(settings, app.state.sessionmaker, store, now)
     assert (again.purged, again.blobs_removed) == ([], 0)
+
+
+async def test_readiness_probes_the_blob_stores(client, settings):
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert "store:blobs" in ready.text and "store:evidence" in ready.text
