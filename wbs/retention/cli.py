@@ -1,4 +1,4 @@
-"""`wbs retention run [--dry-run]` (registered in wbs.cli)."""
+"""`wbs retention run [--dry-run]` and `wbs retention set` (registered in wbs.cli)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.blobs import open_store
-from wbs.core.commands import settings_or_exit
+from wbs.core.commands import run_in_session, settings_or_exit
 from wbs.core.db import make_engine, make_sessionmaker
+from wbs.core.settings import Settings
 from wbs.retention import service
+from wbs.units.models import CaseType
 
 app = typer.Typer(help="Retention of closed cases / retensi kasus selesai", no_args_is_help=True)
 
@@ -55,3 +58,23 @@ def run(
     if done.skipped:
         typer.echo("another worker is running retention now; run again later", err=True)
         raise typer.Exit(1)
+
+
+@app.command("set")
+def set_years(
+    unit: Annotated[str, typer.Argument(help="Unit code")],
+    channel: Annotated[CaseType, typer.Argument(help="Channel (case type)")],
+    years: Annotated[
+        int | None, typer.Option("--years", help="Content, years after closing; omit: default")
+    ] = None,
+    identity_years: Annotated[
+        int | None, typer.Option("--identity-years", help="Identity; omit: default")
+    ] = None,
+) -> None:
+    """Set a channel's own retention (audited); without options it follows the defaults."""
+
+    async def work(db: AsyncSession, _settings: Settings) -> None:
+        await service.set_channel_years(db, unit, channel, years, identity_years, actor="cli")
+
+    run_in_session(work)
+    typer.echo(f"{unit.upper()} {channel.value}: years={years} identity_years={identity_years}")

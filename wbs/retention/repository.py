@@ -22,7 +22,7 @@ from wbs.reporting.models import (
     ReportNotice,
     ReportWrap,
 )
-from wbs.units.models import CaseType, Channel
+from wbs.units.models import CaseType, Channel, Unit
 
 CLOSED = (CaseStatus.selesai, CaseStatus.ditolak)  # the statuses of terminal states
 
@@ -152,6 +152,14 @@ async def purge(db: AsyncSession, item: Due, now: datetime) -> list[str] | None:
         .execution_options(synchronize_session=False)
     )
     return blobs
+
+
+async def channel(db: AsyncSession, unit_code: str, case_type: CaseType) -> Channel | None:
+    return await db.scalar(
+        select(Channel)
+        .join(Unit, Unit.id == Channel.unit_id)
+        .where(Unit.code == unit_code, Channel.case_type == case_type)
+    )
 
 
 async def unreferenced(db: AsyncSession, names: Iterable[str]) -> set[str]:

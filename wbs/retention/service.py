@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wbs.audit import service as audit
 from wbs.core.blobs import BlobStore
 from wbs.core.db import take_turn
+from wbs.core.errors import NotFound, ValidationFailed
 from wbs.core.settings import Settings
 from wbs.retention import repository
 from wbs.retention.repository import Due
-from wbs.units.models import Unit
+from wbs.units.models import CaseType, Channel, Unit
 
 ACTOR = "retensi"
+PREVIEW_LIMIT = 100_000
 
 
 @dataclass
@@ -46,12 +48,15 @@ def years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-async def _due(db: AsyncSession, settings: Settings, now: datetime, *, identity: bool) -> list[Due]:
+async def _due(
+    db: AsyncSession, settings: Settings, now: datetime, *, identity: bool, limit: int = 0
+) -> list[Due]:
     by_years = await repository.channel_years(
         db, settings.retention_years, settings.identity_retention_years, identity=identity
     )
     cutoffs = [(years, years_before(now, years), ids) for years, ids in sorted(by_years.items())]
-    return await repository.due(db, cutoffs, identity=identity, limit=settings.retention_batch)
+    limit = limit or settings.retention_batch
+    return await repository.due(db, cutoffs, identity=identity, limit=limit)
 
 
 async def _audit(db: AsyncSession, item: Due, action: str, now: datetime) -> None:
@@ -92,10 +97,42 @@ async def apply(
     return run, blobs
 
 
+async def set_channel_years(
+    db: AsyncSession,
+    unit_code: str,
+    case_type: CaseType,
+    years: int | None,
+    identity_years: int | None,
+    *,
+    actor: str,
+) -> Channel:
+    """A channel's own retention (None: the deployment's default), audited."""
+    found = await repository.channel(db, unit_code.strip().upper(), case_type)
+    if found is None:
+        raise NotFound("Unit atau kanal tidak ditemukan.", "No such unit or channel.")
+    for value in (years, identity_years):
+        if value is not None and not 1 <= value <= 100:
+            raise ValidationFailed("Retensi 1 sampai 100 tahun.", "Retention is 1 to 100 years.")
+    found.retention_years, found.identity_retention_years = years, identity_years
+    await db.flush()
+    unit = await db.get_one(Unit, found.unit_id)
+    await audit.append(
+        db,
+        unit=unit,
+        actor_id=None,
+        actor=actor,
+        action="channel.retention",
+        object_type="channel",
+        object_id=case_type.value,
+        details={"years": years, "identity_years": identity_years},
+    )
+    return found
+
+
 async def preview(db: AsyncSession, settings: Settings, now: datetime) -> RetentionRun:
-    """What a round would do now (`--dry-run`): nothing is changed."""
-    identities = await _due(db, settings, now, identity=True)
-    purged = await _due(db, settings, now, identity=False)
+    """What is due now, up to PREVIEW_LIMIT of each (`--dry-run`): nothing is changed."""
+    identities = await _due(db, settings, now, identity=True, limit=PREVIEW_LIMIT)
+    purged = await _due(db, settings, now, identity=False, limit=PREVIEW_LIMIT)
     return RetentionRun(
         [d.case_number for d in identities], [d.case_number for d in purged], dry_run=True
     )
