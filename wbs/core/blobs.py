@@ -225,13 +225,15 @@ class _PartSink(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        view = bytes(data)
-        self.buffer += view
-        while len(self.buffer) >= self.owner.store.part_bytes:
-            part = bytes(self.buffer[: self.owner.store.part_bytes])
-            del self.buffer[: self.owner.store.part_bytes]
+        size = memoryview(data).nbytes
+        self.buffer += data
+        part_bytes = self.owner.store.part_bytes
+        while len(self.buffer) >= part_bytes:
+            with memoryview(self.buffer) as whole:
+                part = bytes(whole[:part_bytes])
+            del self.buffer[:part_bytes]
             self.owner.upload_part(part)
-        return len(view)
+        return size
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Starlette rewinds an upload when its part ends; a sink has nothing to rewind."""
