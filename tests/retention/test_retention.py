@@ -14,6 +14,8 @@ from tests.conftest import make_settings
 from tests.indicators.dataset import AS_OF, CANARY, Tree, build
 from wbs.audit.models import AuditEvent
 from wbs.cases.models import Note
+from wbs.identity.models import Alasan, IdentityRequest
+from wbs.identity.models import State as IdentityState
 from wbs.indicators.service import compute_tree, parse_period
 from wbs.reporting.models import (
     Attachment,
@@ -165,6 +167,18 @@ async def test_identity_goes_first_and_channels_override(db, tree, tmp_path):
         .where(Channel.case_type == CaseType.wbs)
         .values(retention_years=20, identity_retention_years=2)
     )
+    asked = next(r for r in wbs_closed if r.identity is not None)
+    request = IdentityRequest(
+        public_id=f"req-{asked.id}",
+        report_id=asked.id,
+        unit_id=tree.p.id,
+        requester_id=tree.staff.id,
+        requester_key_id="k" * 32,
+        reason=Alasan.perlindungan,
+    )
+    db.add(request)
+    await db.flush()
+    request_id = request.id
     settings = settings_of(tmp_path, retention_years=30)
     latest = max(r.status_changed_at for r in wbs_closed)
     now = latest.replace(year=latest.year + 2)
@@ -178,6 +192,8 @@ async def test_identity_goes_first_and_channels_override(db, tree, tmp_path):
         assert row.identity is None and row.identity_destroyed_at is not None
         assert row.purged_at is None and CANARY in row.content  # content kept
         assert await count(db, IdentityWrap, r.id) == 0 and await count(db, ReportWrap, r.id) == 1
+    answered = await db.get_one(IdentityRequest, request_id)
+    assert answered.state == IdentityState.denied and answered.decided_at is not None
     other = [r for r in closed if r.case_type != CaseType.wbs]
     for r in other:
         assert (await db.get_one(Report, r.id)).identity_destroyed_at is None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.cases.models import Note
 from wbs.identity.models import IdentityRequest
+from wbs.identity.models import State as IdentityState
 from wbs.reporting.models import (
     Attachment,
     CaseStatus,
@@ -25,6 +26,9 @@ from wbs.reporting.models import (
 from wbs.units.models import CaseType, Channel, Unit
 
 CLOSED = (CaseStatus.selesai, CaseStatus.ditolak)  # the statuses of terminal states
+DESTROYED_NOTE = (
+    "Identitas pelapor telah dimusnahkan (retensi). / The identity was destroyed (retention)."
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,15 @@ async def destroy_identity(db: AsyncSession, item: Due, now: datetime) -> bool:
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
     await db.execute(delete(IdentityWrap).where(IdentityWrap.report_id == item.report_id))
+    await db.execute(  # open requests can no longer be granted: answered, not left waiting
+        update(IdentityRequest)
+        .where(
+            IdentityRequest.report_id == item.report_id,
+            IdentityRequest.state == IdentityState.requested,
+        )
+        .values(state=IdentityState.denied, decision_note=DESTROYED_NOTE, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return True
 
 
