@@ -1,4 +1,5 @@
-"""Retention: per-channel retention years; reports' identity-destroyed and purged times.
+"""Retention: per-channel retention years; reports' identity-destroyed and purged times;
+an index for the rounds' search of closed cases by channel.
 
 Revision ID: retention_0001
 Revises: indicators_0001
@@ -31,9 +32,16 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("purged_at", wbs.core.db.UtcDateTime(timezone=True), nullable=True)
         )
+    op.create_index(
+        "ix_reports_retention",
+        "reports",
+        ["channel_id", "status", "status_changed_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_retention", table_name="reports")
     with op.batch_alter_table("reports") as batch:
         batch.drop_column("purged_at")
         batch.drop_column("identity_destroyed_at")
