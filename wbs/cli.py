@@ -19,6 +19,7 @@ from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError
 from wbs.exports import cli as export_cli
 from wbs.ops import cli as ops_cli
+from wbs.retention import cli as retention_cli
 from wbs.staff.models import Role, Staff
 from wbs.zi import cli as zi_cli
 
@@ -46,6 +47,8 @@ app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(export_cli.app, name="export")
 app.command("backup")(ops_cli.backup)
 app.command("restore")(ops_cli.restore)
+app.add_typer(ops_cli.blobs_app, name="blobs")
+app.add_typer(retention_cli.app, name="retention")
 
 
 _settings = settings_or_exit

@@ -1,5 +1,5 @@
-"""Background work: audit log sequencing, case timers, daily digests, outbox delivery and
-indicator exports.
+"""Background work: audit log sequencing, case timers, daily digests, outbox delivery,
+indicator exports and retention of closed cases.
 
 `wbs worker` runs it for deployments (several workers are safe: timers and outbox rows are
 claimed with conditional updates and `SKIP LOCKED`); `wbs serve` runs it in-process in
@@ -21,12 +21,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wbs.audit import service as audit
+from wbs.core.blobs import open_store
 from wbs.core.db import take_turn
 from wbs.core.settings import Settings
 from wbs.exports import service as export_jobs
 from wbs.outbox import delivery
 from wbs.outbox import service as outbox
 from wbs.outbox.models import DigestSent
+from wbs.retention import service as retention
 from wbs.staff.models import Staff
 from wbs.workflow import service as engine
 from wbs.workflow.models import CaseState, CaseTimer
@@ -43,6 +45,7 @@ class WorkerRun:
     delivery: delivery.DeliveryRun
     exports: int = 0
     audit: audit.SequencerRun = field(default_factory=audit.SequencerRun)
+    retention: retention.RetentionRun | None = None
 
 
 async def queue_digests(db: AsyncSession, today: date) -> int:
@@ -113,7 +116,8 @@ async def run_once(
         await db.commit()
     sent = await delivery.deliver(settings, sessions)
     made = await export_jobs.run_jobs(settings, sessions, indicators)
-    return WorkerRun(timers, digests, sent, made, sequenced)
+    kept = await retention.run_round(settings, sessions, open_store(settings, "blobs"))
+    return WorkerRun(timers, digests, sent, made, sequenced, kept)
 
 
 async def run_forever(

@@ -20,14 +20,13 @@ from wbs.core.bodylimit import KIB, body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import ValidationFailed
 from wbs.reporting.context import ReportingCtx, note_body_limit, upload_body_limit
-from wbs.reporting.routes import _body_schema, attachments_out, blob_response, messages_out
+from wbs.reporting.routes import _body_schema, attachment_response, attachments_out, messages_out
 from wbs.reporting.schemas import (
     EnvelopeOut,
     MessageCreatedOut,
     MessageIn,
     StatusLabel,
 )
-from wbs.reporting.service import blob_path
 from wbs.reporting.uploads import read_body
 from wbs.staff.deps import CsrfChecked, CurrentStaff
 from wbs.workflow import handling
@@ -123,7 +122,7 @@ async def case_attachment(
     report_id: str, attachment_id: str, db: DbSession, staff: CurrentStaff, ctx: ReportingCtx
 ) -> Response:
     found = await service.case_attachment(db, staff, report_id, attachment_id)
-    return blob_response(blob_path(ctx, found))
+    return await attachment_response(ctx, found)
 
 
 @router.post(

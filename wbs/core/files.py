@@ -3,13 +3,13 @@
 `FileStore` keeps files under their sha256 in one directory (report attachments in
 `<data dir>/blobs`, ZI evidence in `<data dir>/evidence`): a file is written to a temp file
 in that directory, fsynced, renamed to its digest and the directory fsynced, so a stored
-name always means whole, durable content. The interface is small on purpose (write, open,
-path, discard, names) so that another backend can stand behind it.
+name always means whole, durable content. It is the default backend of `wbs.core.blobs`
+(`BlobStore`), which also has the S3 one.
 
 `parse_multipart` reads a multipart body within `UploadLimits`, stopping as soon as a
 field, a file or the files together pass their limits. File parts go into memory (never a
 temp file: the no-JavaScript reporter forms carry plaintext) or, with a store, straight
-into that store's directory as `StoreWriter`s that the service keeps or that vanish.
+into that store as its writers (`BlobWriter`), which the service keeps or that vanish.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import time
 from collections.abc import Collection, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,12 +28,21 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from wbs.core.blobs import (
+    CHUNK,
+    MIB,
+    BlobStore,
+    BlobWriter,
+    Counted,
+    StoredFile,
+    check_name,
+    put_into,
+    verified,
+)
 from wbs.core.errors import PayloadTooLarge, ValidationFailed
 
-MIB = 1024 * 1024
-CHUNK = MIB
-SNIFF_BYTES = 8192
 TEMP_PREFIX = ".tmp-"
+PROBE = b"wbs readiness probe"
 
 
 # --------------------------------------------------------------------------- errors
@@ -87,36 +95,17 @@ def fsync_dir(root: Path) -> None:
             os.close(fd)
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    name: str  # the sha256 of the content, hex
-    size: int
-    created: bool  # False when the same content was stored already
-
-
-class StoreWriter:
-    """A file being written into a store: counted, hashed and sniffed while it arrives."""
+class StoreWriter(Counted):
+    """A file being written into a directory store: counted, hashed and sniffed as it arrives."""
 
     def __init__(self, store: FileStore, limit: int) -> None:
         store.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=store.root)
+        self.start(limit)
         self.store = store
-        self.limit = limit
         self.path = Path(tmp)
         self.file: BinaryIO = os.fdopen(fd, "w+b")
-        self.digest = sha256()
-        self.size = 0
-        self.head = b""  # the first bytes, for type checks
         self.kept: StoredFile | None = None
-
-    def count(self, data: bytes) -> None:
-        """Account for bytes written to `file` by someone else (the multipart parser)."""
-        self.size += len(data)
-        if self.size > self.limit:
-            raise FileTooLarge()
-        self.digest.update(data)
-        if len(self.head) < SNIFF_BYTES:
-            self.head += data[: SNIFF_BYTES - len(self.head)]
 
     def write(self, data: bytes) -> None:
         self.count(data)
@@ -126,6 +115,11 @@ class StoreWriter:
         """Everything written is on disk (so the temp file can be read back by path)."""
         self.file.flush()
         os.fsync(self.file.fileno())
+
+    def reopen(self) -> BinaryIO:
+        """The written bytes as a seekable file (for checks of the content)."""
+        self.flush()
+        return self.path.open("rb")
 
     def keep(self) -> StoredFile:
         """fsync, rename to the digest, fsync the directory; once."""
@@ -154,40 +148,39 @@ class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @property
+    def label(self) -> str:
+        return str(self.root)
+
     def path(self, name: str) -> Path:
-        if len(name) != 64 or any(c not in "0123456789abcdef" for c in name):
-            raise ValueError("bad stored file name")
-        return self.root / name
+        return self.root / check_name(name)
 
     def writer(self, limit: int) -> StoreWriter:
         return StoreWriter(self, limit)
 
-    def put(self, source: StoreWriter | BinaryIO | bytes, max_bytes: int) -> StoredFile:
+    def put(self, source: BlobWriter | BinaryIO | bytes, max_bytes: int) -> StoredFile:
         """Store bytes, a stream or a finished writer of this store; FileTooLarge past max_bytes."""
-        if isinstance(source, StoreWriter):
-            if source.store.root != self.root:
-                raise ValueError("a writer of another store")
-            if source.size > max_bytes:
-                source.discard()
-                raise FileTooLarge()
-            return source.keep()
-        writer = self.writer(max_bytes)
-        try:
-            if isinstance(source, bytes):
-                writer.write(source)
-            else:
-                while chunk := source.read(CHUNK):
-                    writer.write(chunk)
-            return writer.keep()
-        finally:
-            writer.discard()
+        if isinstance(source, StoreWriter) and source.store.root != self.root:
+            raise ValueError("a writer of another store")
+        return put_into(self, source, max_bytes)
 
     def discard(self, name: str) -> None:
         """Remove a file this request created and no row will reference."""
         self.path(name).unlink(missing_ok=True)
 
+    def size(self, name: str) -> int | None:
+        try:
+            return self.path(name).stat().st_size
+        except FileNotFoundError:
+            return None
+
     def open(self, name: str) -> BinaryIO:
         return self.path(name).open("rb")
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """The content in pieces of CHUNK bytes; BlobDamaged at the end if it is not `name`."""
+        with self.open(name) as fh:
+            yield from verified(name, iter(lambda: fh.read(CHUNK), b""))
 
     def copy_to(self, name: str, out: BinaryIO) -> None:
         with self.open(name) as fh:
@@ -204,7 +197,7 @@ class FileStore:
         """Remove stored files no row references, and abandoned temp files.
 
         Only files untouched for `older_than` seconds go, so a request that has written
-        its files but not yet committed its rows keeps them. Returns the removed names.
+        its files but not yet committed its rows keeps them. Returns the removed blobs' names.
         """
         if not self.root.is_dir():
             return []
@@ -216,8 +209,20 @@ class FileStore:
             with suppress(FileNotFoundError):
                 if entry.stat().st_mtime <= cutoff:
                     entry.unlink()
-                    removed.append(entry.name)
+                    if not entry.name.startswith(TEMP_PREFIX):
+                        removed.append(entry.name)
         return sorted(removed)
+
+    def probe(self) -> None:
+        """Write a temp file into the directory, read it back, remove it (readiness)."""
+        writer = self.writer(len(PROBE))
+        try:
+            writer.write(PROBE)
+            writer.flush()
+            if writer.path.read_bytes() != PROBE:
+                raise OSError("read back differs")
+        finally:
+            writer.discard()
 
 
 # --------------------------------------------------------------------------- the parser
@@ -253,7 +258,7 @@ def check_length(
 
 
 class _Parser(MultiPartParser):
-    def __init__(self, request: Request, limits: UploadLimits, store: FileStore | None) -> None:
+    def __init__(self, request: Request, limits: UploadLimits, store: BlobStore | None) -> None:
         super().__init__(
             request.headers,
             request.stream(),
@@ -265,7 +270,7 @@ class _Parser(MultiPartParser):
         self.spool_max_size = limits.file_bytes + 1
         self.limits = limits
         self.store = store
-        self.writers: list[StoreWriter] = []
+        self.writers: list[BlobWriter] = []
         self.file_bytes = 0
         self.part_bytes = 0
 
@@ -303,7 +308,7 @@ class Upload:
     """A parsed multipart body: its text fields and files (and their writers, with a store)."""
 
     form: FormData
-    writers: list[StoreWriter] = field(default_factory=list)
+    writers: list[BlobWriter] = field(default_factory=list)
 
     def text(self, name: str) -> str:
         value = self.form.get(name)
@@ -312,7 +317,7 @@ class Upload:
     def files(self, name: str) -> list[UploadFile]:
         return [u for u in self.form.getlist(name) if isinstance(u, UploadFile)]
 
-    def writer(self, upload: UploadFile) -> StoreWriter | None:
+    def writer(self, upload: UploadFile) -> BlobWriter | None:
         """The store writer a file part went into (None in memory)."""
         return next((w for w in self.writers if upload.file is w.file), None)
 
@@ -327,7 +332,7 @@ async def parse_multipart(
     request: Request,
     limits: UploadLimits,
     *,
-    store: FileStore | None = None,
+    store: BlobStore | None = None,
     errors: type[FileTooLarge] = FileTooLarge,
 ) -> Upload:
     """Parse a multipart body within the limits; file parts into memory or into `store`.

@@ -80,6 +80,26 @@ class Settings(BaseSettings):
     # /usr/lib/postgresql/*/bin.
     pg_bin_dir: Path | None = None
 
+    # Blob storage (attachments, evidence, exports): directories under data_dir unless
+    # WBS_BLOB_URL=s3://bucket/prefix names S3-compatible object storage.
+    blob_url: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. https://minio.internal:9000; None: AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # None (both): boto3's own chain (role, profile)
+    s3_secret_access_key: SecretStr | None = None
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
+    s3_part_mib: int = Field(default=8, ge=5, le=512)  # multipart upload part size
+    # `wbs blobs gc` leaves unreferenced blobs younger than this (requests in flight).
+    blob_gc_grace_seconds: int = Field(default=86400, ge=60)
+
+    # Retention of closed cases, in years after closing (a channel may set its own): the
+    # content goes then, leaving a tombstone; the identity may go earlier (None: with the
+    # content). wbs.retention; docs/operations.md says where the numbers come from.
+    retention_years: int = Field(default=10, ge=1, le=100)
+    identity_retention_years: int | None = Field(default=None, ge=1, le=100)
+    # Cases handled per worker round (each round is one transaction).
+    retention_batch: int = Field(default=100, ge=1, le=10000)
+
     @property
     def pool_options(self) -> dict[str, Any]:
         """Connection pool options for `make_engine` (none for SQLite, which has no pool)."""
@@ -92,6 +112,31 @@ class Settings(BaseSettings):
             "pool_pre_ping": self.db_pool_pre_ping,
             "pool_recycle": 1800,
         }
+
+    @model_validator(mode="after")
+    def _blob_url_is_s3(self) -> Settings:
+        if self.blob_url is None:
+            return self
+        parts = urlsplit(self.blob_url)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise SettingsError(
+                "WBS_BLOB_URL harus berbentuk s3://bucket/prefix / "
+                "WBS_BLOB_URL must look like s3://bucket/prefix"
+            )
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise SettingsError(
+                "WBS_S3_ACCESS_KEY_ID dan WBS_S3_SECRET_ACCESS_KEY diisi keduanya atau tidak sama "
+                "sekali / set both WBS_S3_ACCESS_KEY_ID and WBS_S3_SECRET_ACCESS_KEY, or neither"
+            )
+        secret = self.s3_secret_access_key
+        if self.env != "development" and secret is not None:
+            raw = secret.get_secret_value()
+            if raw.strip().lower() in PLACEHOLDER_SECRETS or len(raw) < 16:
+                raise SettingsError(
+                    "WBS_S3_SECRET_ACCESS_KEY bukan rahasia sungguhan (minimal 16 karakter) / "
+                    "WBS_S3_SECRET_ACCESS_KEY is a placeholder (at least 16 characters)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
+from wbs.core.blobs import blob_response
 from wbs.core.db import DbSession, PathId
 from wbs.exports import service
 from wbs.exports.schemas import ExportIn, ExportJobOut, ExportKeyOut
@@ -18,10 +19,12 @@ router = APIRouter(prefix="/api/v1", tags=["exports"])
 CurrentExporter = Annotated[Staff, Depends(require_role(*service.EXPORTERS))]
 
 
-def package_response(request: Request, path: object, name: str) -> Response:
-    """A finished package, always as a download."""
-    return FileResponse(
-        path,  # type: ignore[arg-type]
+async def package_response(request: Request, blob: str, name: str) -> Response:
+    """A finished package, always as a download (streamed from the blob store)."""
+    return await blob_response(
+        service.export_store(request.app.state.settings),
+        blob,
+        missing=service.export_missing(),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
@@ -61,10 +64,8 @@ async def job_api(export_id: PathId, db: DbSession, staff: CurrentExporter) -> E
 async def file_api(
     export_id: PathId, request: Request, db: DbSession, staff: CurrentExporter
 ) -> Response:
-    job, path = await service.job_file(
-        db, staff, export_id, service.export_store(request.app.state.settings)
-    )
-    return package_response(request, path, job.file_name or "indikator.zip")
+    job, blob = await service.job_file(db, staff, export_id)
+    return await package_response(request, blob, job.file_name or "indikator.zip")
 
 
 @router.get("/units/{code}/export-key", response_model=ExportKeyOut)

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crypto.signing import SigningKey
 from wbs.audit import service as audit
+from wbs.core.blobs import BlobStore, open_store
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from wbs.core.files import FileStore
 from wbs.core.settings import Settings
 from wbs.core.text import Text
 from wbs.exports import package, repository
@@ -100,9 +99,9 @@ class SignedDataDukung:
         return package.package_name(unit.code, period, "xlsx", False), data
 
 
-def export_store(settings: Settings) -> FileStore:
-    """Finished packages: `<data dir>/exports/<sha256>`."""
-    return FileStore(settings.data_dir / "exports")
+def export_store(settings: Settings) -> BlobStore:
+    """Finished packages: `exports/<sha256>` in the deployment's blob storage."""
+    return open_store(settings, "exports")
 
 
 def check_request(fmt: str, period: str) -> None:
@@ -141,15 +140,16 @@ async def list_jobs(db: AsyncSession, actor: Staff, unit: Unit) -> list[ExportJo
     return await repository.jobs_of(db, actor, unit)
 
 
-async def job_file(
-    db: AsyncSession, actor: Staff, job_id: int, store: FileStore
-) -> tuple[ExportJob, Path]:
-    """A finished job's package; 404 while it is not done (or no longer stored)."""
+def export_missing() -> NotFound:
+    return NotFound("Berkas ekspor belum atau tidak lagi ada.", "The export file is not there.")
+
+
+async def job_file(db: AsyncSession, actor: Staff, job_id: int) -> tuple[ExportJob, str]:
+    """A finished job and its package's blob name; 404 while it is not done."""
     job = await get_job(db, actor, job_id)
-    path = store.path(job.file_sha256) if job.file_sha256 else None
-    if job.state != ExportState.done or path is None or not path.is_file():
-        raise NotFound("Berkas ekspor belum atau tidak lagi ada.", "The export file is not there.")
-    return job, path
+    if job.state != ExportState.done or not job.file_sha256:
+        raise export_missing()
+    return job, job.file_sha256
 
 
 async def public_key_of(db: AsyncSession, master: bytes, code: str) -> tuple[Unit, SigningKey]:

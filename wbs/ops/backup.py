@@ -40,8 +40,9 @@ from sqlalchemy.engine import Connection, make_url
 
 import wbs
 from crypto.atrest import keyed_digest
+from wbs.core.blobs import CHUNK, BlobDamaged, BlobStore
 from wbs.core.db import on_connection
-from wbs.core.files import CHUNK, FileStore
+from wbs.core.files import FileStore
 from wbs.core.settings import Settings
 from wbs.ops.stores import STORE_NAMES, file_stores
 
@@ -214,6 +215,22 @@ def load_database(settings: Settings, source: Path, name: str) -> None:
 # --------------------------------------------------------------------------- manifest
 
 
+def _copy_blob(store: BlobStore, name: str, target: Path) -> tuple[str, int]:
+    """Stream a blob of another backend (S3) into `target`; (sha256, size)."""
+    digest, size = sha256(), 0
+    try:
+        with target.open("xb") as out:
+            for chunk in store.chunks(name):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BlobDamaged:
+        return "damaged", size
+    return digest.hexdigest(), size
+
+
 def _hash_copy(source: Path, target: Path | None) -> tuple[str, int]:
     """SHA-256 and size of `source`, copied to `target` on the way (when given)."""
     digest, size = sha256(), 0
@@ -288,11 +305,13 @@ def backup(settings: Settings, target: Path, *, hardlink: bool = False) -> Summa
         (target / name).mkdir()
         for stored in sorted(store.names()):
             out = target / name / stored
-            if hardlink:
+            if hardlink and isinstance(store, FileStore):
                 os.link(store.path(stored), out)
                 digest, size = _hash_copy(out, None)
-            else:
+            elif isinstance(store, FileStore):
                 digest, size = _hash_copy(store.path(stored), out)
+            else:
+                digest, size = _copy_blob(store, stored, out)
             if digest != stored:
                 raise _error(
                     f"berkas tersimpan {name}/{stored} rusak (isi tidak cocok dengan namanya)",
@@ -366,7 +385,7 @@ def verify(settings: Settings, source: Path) -> tuple[Summary, dict[str, Any]]:
     return _summary(source, manifest), manifest
 
 
-def _stored(stores: dict[str, FileStore]) -> list[str]:
+def _stored(stores: dict[str, BlobStore]) -> list[str]:
     return [f"{name}/{n}" for name, store in stores.items() for n in store.names()]
 
 
@@ -407,7 +426,7 @@ def restore(settings: Settings, source: Path) -> Summary:
             f"direktori data tidak kosong ({len(present)} berkas tersimpan, misalnya {present[0]})",
             f"the data directory is not empty ({len(present)} stored files, e.g. {present[0]})",
         )
-    written: list[tuple[FileStore, str]] = []
+    written: list[tuple[BlobStore, str]] = []
     try:
         for name, expected in sorted(manifest["files"].items()):
             store_name, _, stored = name.partition("/")

@@ -1,4 +1,5 @@
-"""`wbs backup DIR`, `wbs backup verify DIR` and `wbs restore DIR` (registered in wbs.cli)."""
+"""`wbs backup DIR`, `wbs backup verify DIR`, `wbs restore DIR` and `wbs blobs gc`
+(registered in wbs.cli)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.core.commands import settings_or_exit
+from wbs.core.commands import run_in_session, settings_or_exit
+from wbs.core.settings import Settings
 from wbs.ops import backup as backups
+from wbs.ops import blobgc
+from wbs.ops.stores import file_stores
+
+blobs_app = typer.Typer(help="Stored files / berkas tersimpan", no_args_is_help=True)
 
 
 def _say(summary: backups.Summary, what: str) -> None:
@@ -61,3 +68,20 @@ def restore(directory: Annotated[Path, typer.Argument(metavar="DIR")]) -> None:
         "Selanjutnya: `wbs db upgrade` lalu `wbs audit verify`. / "
         "Next: `wbs db upgrade`, then `wbs audit verify`."
     )
+
+
+@blobs_app.command("gc")
+def blobs_gc(
+    grace: Annotated[
+        int | None,
+        typer.Option("--grace", help="Seconds (default WBS_BLOB_GC_GRACE_SECONDS)", min=0),
+    ] = None,
+) -> None:
+    """Remove stored files that no row references and that are older than the grace."""
+
+    async def work(db: AsyncSession, settings: Settings) -> dict[str, list[str]]:
+        seconds = settings.blob_gc_grace_seconds if grace is None else grace
+        return await blobgc.collect(db, file_stores(settings), seconds)
+
+    for store, names in run_in_session(work).items():
+        typer.echo(f"{store}: {len(names)} removed")

@@ -11,14 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import wbs
-from wbs.core.files import FileStore
+from wbs.core.blobs import BlobStore
 from wbs.core.settings import Settings
 from wbs.ops.metrics import Gauge
 from wbs.outbox.delivery import queue_counts
 from wbs.workflow.service import Clock, overdue_timers
 
 log = logging.getLogger("wbs.ops")
-PROBE = b"wbs readiness probe\n"
 
 
 @dataclass(frozen=True)
@@ -50,31 +49,19 @@ async def check_database(engine: AsyncEngine, timeout: float) -> str:
     return "ok"
 
 
-def _probe_store(store: FileStore) -> None:
-    """Write a temp file into the store's directory, read it back, remove it."""
-    writer = store.writer(len(PROBE))
+async def check_store(store: BlobStore, timeout: float) -> str:
     try:
-        writer.write(PROBE)
-        writer.flush()
-        if writer.path.read_bytes() != PROBE:
-            raise OSError("read back differs")
-    finally:
-        writer.discard()
-
-
-async def check_store(store: FileStore, timeout: float) -> str:
-    try:
-        await asyncio.wait_for(asyncio.to_thread(_probe_store, store), timeout)
+        await asyncio.wait_for(asyncio.to_thread(store.probe), timeout)
     except TimeoutError:
         return "timeout"
-    except OSError as exc:
-        log.warning("readiness: file store not writable (%s)", type(exc).__name__)
+    except Exception as exc:  # OSError, or any S3 client error: the store is not usable
+        log.warning("readiness: blob store not writable (%s)", type(exc).__name__)
         return "not_writable"
     return "ok"
 
 
 async def readiness(
-    engine: AsyncEngine, stores: Mapping[str, FileStore], timeout: float
+    engine: AsyncEngine, stores: Mapping[str, BlobStore], timeout: float
 ) -> Readiness:
     names = ["database", *(f"store:{name}" for name in stores)]
     results = await asyncio.gather(

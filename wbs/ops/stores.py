@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from wbs.core.files import FileStore
+from wbs.core.blobs import STORE_NAMES, BlobStore, open_stores
 from wbs.core.settings import Settings
 
 # Report attachments and message files (wbs/reporting/context.py), ZI evidence
 # (wbs/zi/evidence.py) and signed indicator exports (wbs/exports/service.py);
 # tests/ops check that the app's stores are exactly these.
-STORE_NAMES = ("blobs", "evidence", "exports")
+__all__ = ["STORE_NAMES", "file_stores"]
 
 
-def file_stores(settings: Settings) -> dict[str, FileStore]:
-    return {name: FileStore(settings.data_dir / name) for name in STORE_NAMES}
+def file_stores(settings: Settings) -> dict[str, BlobStore]:
+    return open_stores(settings)

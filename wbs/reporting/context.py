@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from crypto.atrest import keyed_digest
-from wbs.core.files import FileStore
+from wbs.core.blobs import BlobStore, open_store
 from wbs.core.settings import Settings
 from wbs.core.text import Text
 from wbs.reporting.limits import ReportingLimits
@@ -30,7 +30,7 @@ class Reporting:
     settings: Settings
     limits: ReportingLimits
     master: bytes = field(repr=False)
-    blobs: FileStore
+    blobs: BlobStore
     pow: PowIssuer
     forms: FormChallenges
     submit_bucket: TokenBucket
@@ -63,7 +63,7 @@ class Reporting:
             settings=settings,
             limits=limits,
             master=master,
-            blobs=FileStore(settings.data_dir / "blobs"),
+            blobs=open_store(settings, "blobs"),
             pow=PowIssuer(pow_key, limits.pow_difficulty, limits.pow_ttl_seconds, clock),
             forms=FormChallenges(
                 form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock

@@ -98,6 +98,11 @@ class Report(IdMixin, Base):
     # What the reporter has added through the mailbox (metered against ReportingLimits).
     mailbox_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     mailbox_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Retention (wbs.retention): when the identity box and its wraps were destroyed, and
+    # when the whole content was; a purged report is the case's tombstone (number, type,
+    # dates and the metadata indicators count; no box, wrap, message text or file).
+    identity_destroyed_at: Mapped[datetime | None] = mapped_column()
+    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class ReportWrap(IdMixin, Base):

@@ -10,11 +10,12 @@ from hashlib import sha256
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from crypto.encoding import b64u_decode
 from crypto.keys import fingerprint_of
 from crypto.pow import ALGORITHM
+from wbs.core.blobs import blob_response
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import NotFound
@@ -22,8 +23,8 @@ from wbs.core.security import CSRF_HEADER, check_csrf_token, check_origin, csrf_
 from wbs.directory import service as directory
 from wbs.directory.document import Recipient, directory_fingerprint
 from wbs.reporting import proof, service
-from wbs.reporting.context import ReportingCtx, upload_body_limit
-from wbs.reporting.models import Report
+from wbs.reporting.context import Reporting, ReportingCtx, upload_body_limit
+from wbs.reporting.models import Attachment, Report
 from wbs.reporting.schemas import (
     AttachmentOut,
     AuditProofOut,
@@ -300,9 +301,14 @@ def attachments_out(attachments: list[tuple[Any, str | None]]) -> list[Attachmen
     ]
 
 
-def blob_response(path: Any) -> Response:
-    return FileResponse(
-        path, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
+async def attachment_response(ctx: Reporting, attachment: Attachment) -> Response:
+    """An encrypted attachment, streamed from the blob store."""
+    return await blob_response(
+        ctx.blobs,
+        attachment.blob,
+        missing=NotFound(),
+        media_type="application/octet-stream",
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -311,7 +317,7 @@ async def mailbox_attachment(
     attachment_id: str, report: MailboxReport, db: DbSession, ctx: ReportingCtx
 ) -> Response:
     found = await service.mailbox_attachment(db, report, attachment_id.lower())
-    return blob_response(service.blob_path(ctx, found))
+    return await attachment_response(ctx, found)
 
 
 @router.post(

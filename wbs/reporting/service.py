@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -27,6 +26,7 @@ from crypto.identity import COMMITMENT_LEN, identity_wrap_header
 from crypto.keys import key_id_of
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent
+from wbs.core.blobs import BlobWriter
 from wbs.core.db import unique_violation, utcnow
 from wbs.core.errors import (
     Conflict,
@@ -37,7 +37,6 @@ from wbs.core.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from wbs.core.files import StoreWriter
 from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.directory.document import Recipient
@@ -150,7 +149,7 @@ class IncomingAttachment:
     """An encrypted attachment as received: bytes, or a file part written into the store."""
 
     id: str
-    source: bytes | StoreWriter
+    source: bytes | BlobWriter
 
 
 @dataclass
@@ -916,10 +915,6 @@ async def post_reporter_message(
         attachments=attachments,
         files=files,
     )
-
-
-def blob_path(ctx: Reporting, attachment: Attachment) -> Path:
-    return ctx.blobs.path(attachment.blob)
 
 
 async def mailbox_attachment(db: AsyncSession, report: Report, public_id: str) -> Attachment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wbs.core.db import Base, BigId, CreatedMixin, IdMixin
@@ -53,5 +53,9 @@ class Channel(IdMixin, CreatedMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Years a closed case is kept (content; identity): None = the deployment's default
+    # (WBS_RETENTION_YEARS, WBS_IDENTITY_RETENTION_YEARS); see wbs.retention.
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    identity_retention_years: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[Unit] = relationship(back_populates="channels", lazy="raise")

@@ -12,14 +12,15 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 
+from wbs.core.blobs import BlobWriter
 from wbs.core.errors import ValidationFailed
-from wbs.core.files import FileTooLarge, StoreWriter, Upload, UploadLimits
+from wbs.core.files import FileTooLarge, Upload, UploadLimits
 
 MAX_NAME = 200
 
@@ -149,9 +150,9 @@ def doc_type(name: str) -> DocType:
     return found
 
 
-def _zip_matches(path: Path, kind: DocType) -> bool:
+def _zip_matches(written: BinaryIO, kind: DocType) -> bool:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(written) as archive:
             names = set(archive.namelist())
             if kind.members:
                 return all(member in names for member in kind.members)
@@ -172,7 +173,7 @@ def _zip_matches(path: Path, kind: DocType) -> bool:
         return False
 
 
-def content_matches(kind: DocType, head: bytes, path: Path) -> bool:
+def content_matches(kind: DocType, head: bytes, written: BinaryIO) -> bool:
     """Do the first bytes (and, for ZIP-based formats, the archive) fit the type?"""
     if kind.magic == "pdf":
         return b"%PDF-" in head[:1024]
@@ -181,7 +182,7 @@ def content_matches(kind: DocType, head: bytes, path: Path) -> bool:
     if kind.magic == "jpeg":
         return head.startswith(b"\xff\xd8\xff")
     if kind.magic == "zip":
-        return head.startswith(b"PK\x03\x04") and _zip_matches(path, kind)
+        return head.startswith(b"PK\x03\x04") and _zip_matches(written, kind)
     return b"\x00" not in head and not head.startswith(BINARY_MAGIC)
 
 
@@ -198,7 +199,7 @@ class IncomingDocument:
     """The uploaded file: the name it was sent with and the store writer it went into."""
 
     filename: str
-    writer: StoreWriter
+    writer: BlobWriter
 
 
 def chosen(upload: Upload) -> IncomingDocument:
@@ -221,8 +222,9 @@ def keep(incoming: IncomingDocument) -> StoredDocument:
         raise DocumentRefused(
             "Berkas data dukung kosong.", "The evidence file is empty.", details={"field": "file"}
         )
-    writer.flush()
-    if not content_matches(kind, writer.head, writer.path):
+    with writer.reopen() as written:
+        matches = content_matches(kind, writer.head, written)
+    if not matches:
         raise DocumentRefused(
             f"Isi berkas '{name}' bukan {kind.label} seperti nama berkasnya.",
             f"The content of '{name}' is not {kind.label} as its name says.",

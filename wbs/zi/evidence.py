@@ -1,7 +1,7 @@
 """The app's evidence files (data dukung): their size limit, their store, the upload.
 
 Built once per app in `create_app` (`app.state.evidence`); routes get it as `EvidenceCtx`.
-The bytes live in `<data dir>/evidence/<sha256>` (`wbs.core.files.FileStore`).
+The bytes live in the `evidence` blob store under their sha256 (`wbs.core.blobs`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wbs.core.blobs import BlobStore, open_store
 from wbs.core.files import (
-    FileStore,
     FormDamaged,
     Upload,
     UploadLimits,
@@ -51,13 +51,13 @@ def body_bytes(max_bytes: int) -> int:
 
 @dataclass(frozen=True)
 class Evidence:
-    store: FileStore
+    store: BlobStore
     max_bytes: int
 
     @classmethod
     def build(cls, settings: Settings, documents: DocumentSettings | None = None) -> Evidence:
         documents = documents or DocumentSettings()
-        return cls(FileStore(settings.data_dir / "evidence"), documents.max_bytes)
+        return cls(open_store(settings, "evidence"), documents.max_bytes)
 
     @property
     def upload_limits(self) -> UploadLimits:

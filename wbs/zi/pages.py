@@ -7,11 +7,12 @@ from fractions import Fraction
 from pathlib import PurePath
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from wbs.core.blobs import blob_response
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession, PathId
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
@@ -351,14 +352,13 @@ async def evidence_download(
 ) -> Response:
     """An uploaded evidence file, always as a download."""
     evidence = await service.evidence_file(db, staff, evidence_id)
-    path = files.store.path(evidence.sha256) if evidence.sha256 else None
-    if path is None or not path.is_file():
-        raise NotFound(
+    return await blob_response(
+        files.store,
+        evidence.sha256,
+        missing=NotFound(
             "Berkas data dukung ini tidak lagi tersimpan.",
             "This evidence file is no longer stored.",
-        )
-    return FileResponse(
-        path,
+        ),
         headers=documents.download_headers(
             evidence.file_name or "data-dukung", evidence.content_type or "application/octet-stream"
         ),

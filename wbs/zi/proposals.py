@@ -20,9 +20,9 @@ from anyio import to_thread
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wbs.core.blobs import BlobStore
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, NotFound, ValidationFailed
-from wbs.core.files import FileStore
 from wbs.core.text import Text
 from wbs.staff.models import Staff
 from wbs.zi import documents, repository, service
@@ -209,7 +209,7 @@ async def accept(
     assessment: Assessment,
     proposal_id: int,
     packager: EvidencePackager,
-    store: FileStore,
+    store: BlobStore,
 ) -> Proposal:
     """The proposal becomes the answer (source `indicators`); its data dukung is attached."""
     service.require_writer(actor)

@@ -1,0 +1,1 @@
+"""Retention of closed cases: identity destroyed, then content purged to a tombstone."""
