@@ -15,6 +15,8 @@ from crypto.atrest import keyed_digest
 from wbs.core.files import FileStore
 from wbs.core.settings import Settings
 from wbs.core.text import Text
+from wbs.directory.document import Recipient
+from wbs.directory.models import SignedDirectory
 from wbs.reporting.limits import ReportingLimits
 from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
 from wbs.reporting.ratelimit import TokenBucket
@@ -23,6 +25,24 @@ from wbs.workflow.registry import load_all as load_workflows
 
 LOOKUP_LABEL = "receipt-lookup"
 PROOF_KEY_LABEL = "proof-of-submission"
+
+
+@dataclass(frozen=True)
+class DirectorySnapshot:
+    """One signed directory version, parsed once, with the accounts that enrolled its keys.
+
+    Cached per process under (unit id, version, signature): a signed version never changes,
+    and every submission reads the newest version and signature in its one unit query, so
+    a directory signed on another app server is seen at once."""
+
+    signed: SignedDirectory
+    channels: dict[str, list[Recipient]]
+    custodians: list[Recipient]
+    staff_by_key: dict[str, int | None]
+
+
+DirectoryKey = tuple[int, int, str]
+MAX_CACHED_DIRECTORIES = 4096
 
 
 @dataclass
@@ -39,6 +59,15 @@ class Reporting:
     login_bucket: TokenBucket
     # The case workflows (labels of the status a reporter sees); set by the app.
     workflows: Workflows | None = None
+    directories: dict[DirectoryKey, DirectorySnapshot] = field(default_factory=dict)
+
+    def cached_directory(self, key: DirectoryKey) -> DirectorySnapshot | None:
+        return self.directories.get(key)
+
+    def cache_directory(self, key: DirectoryKey, snapshot: DirectorySnapshot) -> None:
+        if len(self.directories) >= MAX_CACHED_DIRECTORIES:
+            self.directories.clear()
+        self.directories[key] = snapshot
 
     def status_label(self, case_type: str, status: str) -> Text:
         """The reporter-visible status label, from the case type's workflow file."""
