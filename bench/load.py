@@ -175,6 +175,9 @@ def main() -> None:
     parser.add_argument(
         "--stock-protocol", action="store_true", help="the ceiling on uvicorn's own h11 class"
     )
+    parser.add_argument(
+        "--stock-http", action="store_true", help="both servers on asyncio + h11 (no uvloop)"
+    )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for wbs serve")
     args = parser.parse_args()
     counts = [int(c) for c in args.connections.split(",")]
@@ -199,6 +202,7 @@ def main() -> None:
                     **dict(item.split("=", 1) for item in args.env),
                 },
                 workers=args.workers,
+                serve_args=("--stock-http",) if args.stock_http else (),
             )
             assert served.wbs("db", "upgrade").returncode == 0
             directory = prepare(served, args.officers)
@@ -209,6 +213,7 @@ def main() -> None:
                     *("--database-url", cluster.url("ceiling")),
                     *("--port", str(ceiling_port), "--workers", str(args.workers)),
                     *(("--stock-protocol",) if args.stock_protocol else ()),
+                    *(("--stock-http",) if args.stock_http else ()),
                 ]
             )
             _wait_up(f"http://127.0.0.1:{ceiling_port}", ceiling)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
 from wbs.core.files import FileStore
@@ -18,8 +19,8 @@ from wbs.core.text import Text
 from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
-from wbs.reporting.ratelimit import TokenBucket
+from wbs.reporting.pow import Challenge, Clock, FormChallenges, PowIssuer
+from wbs.reporting.ratelimit import SharedBucket, adaptive_difficulty, load_of
 from wbs.workflow.registry import Workflows
 from wbs.workflow.registry import load_all as load_workflows
 
@@ -53,10 +54,10 @@ class Reporting:
     blobs: FileStore
     pow: PowIssuer
     forms: FormChallenges
-    submit_bucket: TokenBucket
-    plain_bucket: TokenBucket
+    submit_bucket: SharedBucket
+    plain_bucket: SharedBucket
     # Charged only for receipts that do not exist: guesses cannot lock a real reporter out.
-    login_bucket: TokenBucket
+    login_bucket: SharedBucket
     # The case workflows (labels of the status a reporter sees); set by the app.
     workflows: Workflows | None = None
     directories: dict[DirectoryKey, DirectorySnapshot] = field(default_factory=dict)
@@ -97,11 +98,20 @@ class Reporting:
             forms=FormChallenges(
                 form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock
             ),
-            submit_bucket=TokenBucket(limits.submit_rate_per_minute),
-            plain_bucket=TokenBucket(limits.plain_submit_rate_per_minute),
-            login_bucket=TokenBucket(limits.mailbox_login_rate_per_minute),
+            submit_bucket=SharedBucket("submit", limits.submit_rate_per_minute, clock),
+            plain_bucket=SharedBucket("submit-plain", limits.plain_submit_rate_per_minute, clock),
+            login_bucket=SharedBucket("login-miss", limits.mailbox_login_rate_per_minute, clock),
             workflows=workflows,
         )
+
+    async def issue_pow(self, db: AsyncSession) -> Challenge:
+        """A challenge at the difficulty the current load asks for (`adaptive_difficulty`)."""
+        load = await load_of(db, (self.submit_bucket, self.login_bucket))
+        limits = self.limits
+        bits = adaptive_difficulty(
+            load, limits.pow_difficulty, limits.pow_difficulty_rise, limits.pow_load_start
+        )
+        return self.pow.issue(bits)
 
     def lookup_hash(self, lookup: bytes) -> str:
         """The only trace of a receipt the server keeps: a keyed hash of its lookup id."""

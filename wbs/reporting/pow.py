@@ -82,12 +82,15 @@ class PowIssuer:
     def _mac(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), sha256).hexdigest()[:32]
 
-    def issue(self) -> Challenge:
+    def issue(self, difficulty: int | None = None) -> Challenge:
+        """A challenge asking for `difficulty` bits (never fewer than the minimum); the
+        difficulty is part of the signed text, so `check` holds a solution to it."""
+        bits = max(self.difficulty, difficulty or 0)
         expires = int(self.clock()) + self.ttl
-        body = f"{expires}.{self.difficulty}.{secrets.token_hex(8)}"
+        body = f"{expires}.{bits}.{secrets.token_hex(8)}"
         return Challenge(
             challenge=f"{body}.{self._mac(body)}",
-            difficulty=self.difficulty,
+            difficulty=bits,
             expires_at=datetime.fromtimestamp(expires, UTC),
         )
 

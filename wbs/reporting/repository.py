@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
-
 from typing import Any
 
-from sqlalchemy import delete, insert as insert_rows, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from wbs.reporting.models import (
     IdentityWrapKind,
     MailboxSession,
     Message,
+    RateBucket,
     Report,
     ReportNotice,
     ReportWrap,
@@ -35,9 +37,7 @@ async def next_case_seq(db: AsyncSession, unit_id: int, case_type: CaseType, yea
     from wbs.reporting.models import CaseCounter
 
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(CaseCounter).values(
-        unit_id=unit_id, case_type=case_type.value, year=year, last=1
-    )
+    stmt = insert(CaseCounter).values(unit_id=unit_id, case_type=case_type.value, year=year, last=1)
     bump = stmt.on_conflict_do_update(
         index_elements=[CaseCounter.unit_id, CaseCounter.case_type, CaseCounter.year],
         set_={"last": CaseCounter.last + 1},
@@ -242,3 +242,43 @@ async def mailbox_usage(db: AsyncSession, report_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+async def take_token(
+    db: AsyncSession, name: str, *, capacity: float, per_second: float, now: float
+) -> bool:
+    """Add one to a shared bucket unless that would overflow it; False when it is full.
+
+    One `UPDATE ... WHERE level after draining + 1 <= capacity`: race-safe on PostgreSQL
+    (row lock) and SQLite (one writer), across processes and servers. A clock behind the
+    row's `updated` (another server's) drains nothing and never moves `updated` back."""
+    elapsed = case((RateBucket.updated < now, now - RateBucket.updated), else_=0.0)
+    drained = RateBucket.level - elapsed * per_second
+    level = case((drained > 0.0, drained), else_=0.0) + 1.0
+    later = case((RateBucket.updated < now, now), else_=RateBucket.updated)
+    bump = (
+        update(RateBucket)
+        .where(RateBucket.name == name, level <= capacity)
+        .values(
+            level=level, updated=case((RateBucket.updated < now, now), else_=RateBucket.updated)
+        )
+        .returning(RateBucket.name)
+        .execution_options(synchronize_session=False)
+    )
+    if await db.scalar(bump) is not None:
+        return True
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(RateBucket).values(name=name, level=0.0, updated=now).on_conflict_do_nothing()
+    )
+    return await db.scalar(bump) is not None
+
+
+async def bucket_levels(db: AsyncSession, names: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """name -> (level, updated) of the buckets that exist."""
+    rows = await db.execute(
+        select(RateBucket.name, RateBucket.level, RateBucket.updated).where(
+            RateBucket.name.in_(list(names))
+        )
+    )
+    return {name: (float(level), float(updated)) for name, level, updated in rows}

@@ -58,7 +58,6 @@ from wbs.reporting.models import (
 from wbs.reporting.pow import PowFailed, Spent
 from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution
 from wbs.staff.models import Staff
-from wbs.units import repository as units
 from wbs.units.models import CaseType, Channel, Unit
 
 WIB = timezone(timedelta(hours=7))
@@ -376,15 +375,19 @@ async def _record(db: AsyncSession, spent: Spent) -> None:
 async def redeem_pow(
     db: AsyncSession, ctx: Reporting, pow: PowSolution | None, *, subject: str, purpose: str
 ) -> Redeemed:
-    """Check a hash proof for `subject` and record it as spent; before any bucket is charged.
+    """Check a hash proof for `subject` and record it as spent; only then charge the shared
+    submission bucket (a submission's work).
 
-    Only flushes: the route commits at once, so that the record survives a request that
-    fails later (else one solved proof could be replayed to drain the buckets).
+    Only flushes: the route commits at once, so that the record and the charge survive a
+    request that fails later (else one solved proof could be replayed to drain the buckets),
+    and the bucket's row is locked only until that early commit.
     """
     if pow is None:
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
     try:
         await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+        if purpose == "submit":
+            await ctx.submit_bucket.take(db)
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
@@ -402,6 +405,9 @@ async def redeem_pow(
 async def redeem_form(db: AsyncSession, ctx: Reporting, token: str, *, purpose: str) -> Redeemed:
     """The no-JavaScript counterpart of `redeem_pow`: a signed, timed, single-use challenge."""
     await _record(db, ctx.forms.check(token, purpose))
+    if purpose == "report":
+        await ctx.plain_bucket.take(db)
+        await ctx.submit_bucket.take(db)
     return Redeemed(f"form-{purpose}", token)
 
 
@@ -566,16 +572,14 @@ async def submit(
     """Store one report as a new case; returns it with the signed proof of submission.
 
     `work` is the redeemed anti-spam work (hash proof for this report id, or the form
-    challenge of a server-sealed report): only after it do the global buckets count.
+    challenge of a server-sealed report), which also charged the shared buckets.
     `found` is the envelope's unit as the caller already loaded it in this transaction.
     """
     if server_sealed:
         if work.purpose != "form-report":
             raise PowFailed()
-        ctx.plain_bucket.take()
     elif work != Redeemed("submit", envelope.report_id):
         raise PowFailed()
-    ctx.submit_bucket.take()
     if len(lookup) != 32:
         raise ValidationFailed("Tanda terima tidak valid.", "The receipt is not valid.")
     limits = ctx.limits
@@ -711,7 +715,7 @@ async def report_for_receipt(
         raise PowFailed()
     report = await repository.by_lookup_hash(db, ctx.lookup_hash(lookup))
     if report is None or len(lookup) != 32:
-        ctx.login_bucket.take()
+        await ctx.login_bucket.take(db)
         raise NotFound(
             "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
             "Unknown receipt. Check how it was typed.",
