@@ -19,7 +19,7 @@ from wbs.core.text import Text
 from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.pow import Challenge, Clock, FormChallenges, PowIssuer
+from wbs.reporting.pow import Challenge, Clock, FormChallenges, PowIssuer, Spent, WorkTooEasy
 from wbs.reporting.ratelimit import SharedBucket, adaptive_difficulty, load_of
 from wbs.workflow.registry import Workflows
 from wbs.workflow.registry import load_all as load_workflows
@@ -104,14 +104,25 @@ class Reporting:
             workflows=workflows,
         )
 
-    async def issue_pow(self, db: AsyncSession) -> Challenge:
-        """A challenge at the difficulty the current load asks for (`adaptive_difficulty`)."""
-        load = await load_of(db, (self.submit_bucket, self.login_bucket))
+    def difficulty_at(self, load: float) -> int:
+        """The proof-of-work bits a bucket load (0 to 1) asks for (`adaptive_difficulty`)."""
         limits = self.limits
-        bits = adaptive_difficulty(
+        return adaptive_difficulty(
             load, limits.pow_difficulty, limits.pow_difficulty_rise, limits.pow_load_start
         )
-        return self.pow.issue(bits)
+
+    async def issue_pow(self, db: AsyncSession) -> Challenge:
+        """A challenge at the difficulty the current load asks for."""
+        return self.pow.issue(
+            self.difficulty_at(await load_of(db, (self.submit_bucket, self.login_bucket)))
+        )
+
+    def check_current(self, spent: Spent, load: float) -> None:
+        """Work solved for a challenge issued at a much lighter load (a stock of cheap
+        challenges kept for a flood) is refused: one step of slack for honest reporters who
+        solved while the load rose."""
+        if spent.difficulty < self.difficulty_at(load) - 1:
+            raise WorkTooEasy()
 
     def lookup_hash(self, lookup: bytes) -> str:
         """The only trace of a receipt the server keeps: a keyed hash of its lookup id."""

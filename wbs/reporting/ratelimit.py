@@ -45,17 +45,20 @@ class SharedBucket:
     def capacity(self) -> float:
         return float(self.rate_per_minute)
 
-    async def take(self, db: AsyncSession) -> None:
-        """Count one request (in the caller's transaction); BucketFull when it is full."""
-        taken = await repository.take_token(
+    async def take(self, db: AsyncSession) -> float:
+        """Count one request (in the caller's transaction): how full the bucket was just
+        before it (0 to 1), the load a challenge issued now would see; BucketFull when it is
+        full."""
+        level = await repository.take_token(
             db,
             self.name,
             capacity=self.capacity,
             per_second=self.rate_per_minute / 60.0,
             now=self.clock(),
         )
-        if not taken:
+        if level is None:
             raise BucketFull()
+        return min(1.0, max(0.0, level - 1.0) / self.capacity)
 
     def load(self, level: float, updated: float) -> float:
         """How full the bucket is now (0 to 1), from a row's level and time."""

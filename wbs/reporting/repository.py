@@ -246,8 +246,9 @@ async def mailbox_usage(db: AsyncSession, report_id: int) -> tuple[int, int]:
 
 async def take_token(
     db: AsyncSession, name: str, *, capacity: float, per_second: float, now: float
-) -> bool:
-    """Add one to a shared bucket unless that would overflow it; False when it is full.
+) -> float | None:
+    """Add one to a shared bucket unless that would overflow it: its new level, or None
+    when it is full.
 
     One `UPDATE ... WHERE level after draining + 1 <= capacity`: race-safe on PostgreSQL
     (row lock) and SQLite (one writer), across processes and servers. A clock behind the
@@ -259,19 +260,18 @@ async def take_token(
     bump = (
         update(RateBucket)
         .where(RateBucket.name == name, level <= capacity)
-        .values(
-            level=level, updated=case((RateBucket.updated < now, now), else_=RateBucket.updated)
-        )
-        .returning(RateBucket.name)
+        .values(level=level, updated=later)
+        .returning(RateBucket.level)
         .execution_options(synchronize_session=False)
     )
-    if await db.scalar(bump) is not None:
-        return True
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(
-        insert(RateBucket).values(name=name, level=0.0, updated=now).on_conflict_do_nothing()
-    )
-    return await db.scalar(bump) is not None
+    taken = await db.scalar(bump)
+    if taken is None:
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await db.execute(
+            insert(RateBucket).values(name=name, level=0.0, updated=now).on_conflict_do_nothing()
+        )
+        taken = await db.scalar(bump)
+    return None if taken is None else float(taken)
 
 
 async def bucket_levels(db: AsyncSession, names: Sequence[str]) -> dict[str, tuple[float, float]]:

@@ -385,9 +385,10 @@ async def redeem_pow(
     if pow is None:
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
     try:
-        await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+        spent = ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose)
+        await _record(db, spent)
         if purpose == "submit":
-            await ctx.submit_bucket.take(db)
+            ctx.check_current(spent, await ctx.submit_bucket.take(db))
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
