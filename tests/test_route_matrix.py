@@ -82,6 +82,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/reports"): Row("/api/v1/reports", 422, 422, json=True),
     ("POST", "/api/v1/mailbox/login"): Row("/api/v1/mailbox/login", 422, 422, json=True),
     ("GET", "/api/v1/mailbox"): Row("/api/v1/mailbox", 401, 401),
+    ("GET", "/api/v1/mailbox/audit-proof"): Row("/api/v1/mailbox/audit-proof", 401, 401),
     ("GET", "/api/v1/mailbox/attachments/{attachment_id}"): Row(
         "/api/v1/mailbox/attachments/00000000-0000-4000-8000-000000000000", 401, 401
     ),

@@ -322,13 +322,14 @@ def staff_deactivate(email: Annotated[str, typer.Argument()]) -> None:
 
 @audit_app.command("verify")
 def audit_verify(
-    unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's chain")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Only this unit's log")] = None,
 ) -> None:
-    """Check every audit chain; exit 0 with the count, or 1 naming the first bad entry."""
-    from wbs.audit.service import verify_unit
+    """Check every audit log (entries, signed tree heads, consistency); exit 0 with the
+    count, or 1 naming the first bad entry or tree head."""
+    from wbs.audit.service import ChainReport, verify_unit
     from wbs.units.models import Unit
 
-    async def work(db: AsyncSession, settings: Settings) -> list[object]:
+    async def work(db: AsyncSession, settings: Settings) -> list[ChainReport]:
         stmt = select(Unit).order_by(Unit.code)
         if unit:
             stmt = stmt.where(Unit.code == unit.upper())
@@ -338,33 +339,91 @@ def audit_verify(
         return [await verify_unit(db, u, settings.secret_bytes()) for u in units]
 
     reports = _run_in_session(work)
-    total = 0
     for report in reports:
-        total += report.checked  # type: ignore[attr-defined]
-        if not report.ok:  # type: ignore[attr-defined]
+        if not report.ok:
             typer.echo(
-                f"FAIL unit {report.unit_code}: {report.problem} at entry seq="  # type: ignore[attr-defined]
-                f"{report.bad_seq} id={report.bad_id}",  # type: ignore[attr-defined]
-                err=True,
+                f"FAIL unit {report.unit_code}: {report.problem} at {report.where}", err=True
             )
             raise typer.Exit(1)
-    typer.echo(f"OK {total} entries checked in {len(reports)} chain(s)")
+    total = sum(r.checked for r in reports)
+    typer.echo(f"OK {total} entries checked in {len(reports)} log(s)")
 
 
-@audit_app.command("checkpoint")
-def audit_checkpoint(unit: Annotated[str, typer.Option("--unit")]) -> None:
-    """Sign the current head of a unit's chain."""
-    from wbs.audit.service import sign_checkpoint
-    from wbs.units.repository import by_code
+@audit_app.command("sequence")
+def audit_sequence() -> None:
+    """Place pending entries in their units' trees and sign new tree heads now."""
+    from wbs.audit.service import BATCH, sequence
 
     async def work(db: AsyncSession, settings: Settings) -> str:
+        total = heads = 0
+        while True:
+            run = await sequence(db, settings.secret_bytes())
+            await db.commit()
+            total, heads = total + run.sequenced, heads + run.heads
+            if run.sequenced < BATCH:
+                return f"{total} entries sequenced, {heads} tree head(s) signed"
+
+    typer.echo(_run_in_session(work))
+
+
+@audit_app.command("prove")
+def audit_prove(
+    unit: Annotated[str, typer.Option("--unit")],
+    first: Annotated[int, typer.Option("--from", help="Size of the earlier signed tree head")],
+    second: Annotated[int, typer.Option("--to", help="Size of the later signed tree head")],
+) -> None:
+    """Print (JSON) two signed tree heads and the consistency proof between them."""
+    import json
+
+    from wbs.audit.service import consistency
+    from wbs.units.repository import by_code
+
+    async def work(db: AsyncSession, _settings: Settings) -> dict[str, object]:
         found = await by_code(db, unit.upper())
         if found is None:
             raise DomainError(f"Unit {unit} tidak ditemukan.", f"Unit {unit} not found.")
-        cp = await sign_checkpoint(db, found, settings.secret_bytes())
-        return f"{found.code} seq={cp.seq} hash={cp.hash} key={cp.public_key} sig={cp.signature}"
+        try:
+            return await consistency(db, found, first, second)
+        except LookupError as exc:
+            raise DomainError(
+                "Tidak ada tree head bertanda tangan dengan ukuran itu.", str(exc)
+            ) from exc
 
-    typer.echo(_run_in_session(work))
+    typer.echo(json.dumps(_run_in_session(work), indent=2))
+
+
+@audit_app.command("check-proof")
+def audit_check_proof(
+    path: Annotated[str, typer.Argument(help="JSON from `wbs audit prove` or an inclusion proof")],
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Pin the log's Ed25519 key (hex)")
+    ] = None,
+) -> None:
+    """Check a consistency or inclusion proof offline against its signed tree head(s)."""
+    import json
+    from pathlib import Path
+
+    from crypto import merkle, treehead
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if "first" in doc:
+            m, n = treehead.check_consistency(doc, public_key)
+            message = f"OK tree size {n} extends tree size {m} of unit {doc['first']['unit']}"
+        else:
+            fields = treehead.check_inclusion(doc, public_key)
+            message = (
+                f"OK entry {fields.get('id')} is leaf {doc['leaf_index']} of tree size "
+                f"{doc['tree_head']['tree_size']} of unit {fields.get('unit')}"
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        detail = str(exc) if isinstance(exc, merkle.ProofError) else type(exc).__name__
+        typer.echo(f"FAIL {detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(message)
+    if public_key is None:
+        key = (doc.get("first") or doc.get("tree_head") or {}).get("public_key")
+        typer.echo(f"signed by key {key} (pin it with --public-key)")
 
 
 @app.command("worker")

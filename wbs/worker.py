@@ -1,4 +1,5 @@
-"""Background work: case timers, daily digests, outbox delivery and indicator exports.
+"""Background work: audit log sequencing, case timers, daily digests, outbox delivery and
+indicator exports.
 
 `wbs worker` runs it for deployments (several workers are safe: timers and outbox rows are
 claimed with conditional updates and `SKIP LOCKED`); `wbs serve` runs it in-process in
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wbs.audit import service as audit
 from wbs.core.db import take_turn
 from wbs.core.settings import Settings
 from wbs.exports import service as export_jobs
@@ -40,6 +42,7 @@ class WorkerRun:
     digests: int
     delivery: delivery.DeliveryRun
     exports: int = 0
+    audit: audit.SequencerRun = field(default_factory=audit.SequencerRun)
 
 
 async def queue_digests(db: AsyncSession, today: date) -> int:
@@ -90,6 +93,8 @@ async def run_once(
 ) -> WorkerRun:
     clock = clock or engine.Clock.current(settings.timezone)
     day = clock.today
+    # The audit sequencer first, so the entries of the last round get signed tree heads.
+    sequenced = await audit.sequence_all(sessions, settings.secret_bytes())
     # One worker at a time adopts cases and runs timers (`wbs worker` and each in-process
     # worker of `wbs serve --workers N` may be rounds at once): the others skip this round.
     async with sessions() as db:
@@ -108,7 +113,7 @@ async def run_once(
         await db.commit()
     sent = await delivery.deliver(settings, sessions)
     made = await export_jobs.run_jobs(settings, sessions, indicators)
-    return WorkerRun(timers, digests, sent, made)
+    return WorkerRun(timers, digests, sent, made, sequenced)
 
 
 async def run_forever(

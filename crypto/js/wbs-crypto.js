@@ -37,6 +37,9 @@
 //   createAttachmentEncryptor / createAttachmentDecryptor (chunk by chunk)
 //   sealAttachmentMetadata(dk, ctx, attachmentId, {name, contentType})
 //   openAttachmentMetadata(dk, ctx, attachmentId, box) -> {name, contentType}
+// Audit log proofs (RFC 9162 inclusion, signed tree heads)                      merkle.js
+//   leafHash(entry), nodeHash(l, r), rootFromInclusion(i, n, leaf, path), treeHeadMessage(head)
+//   verifyTreeHead(head, publicKey?), checkAuditInclusion(doc, {caseNumber, unit, auditLeaf})
 // Staff keys (PBKDF2-SHA256 >= 600,000 iterations)                                staff.js
 //   loginSecret(passphrase, kdf) -> hex   deriveStaffSecrets(passphrase, kdf)
 //   createStaffKey(passphrase, {kdf}) -> {wrapped, publicKey, loginSecret, recoveryKey,
@@ -70,4 +73,5 @@ export * from "./attachment.js";
 export * from "./staff.js";
 export * from "./directory.js";
 export * from "./receipt.js";
+export * from "./merkle.js";
 export * as encoding from "./encoding.js";

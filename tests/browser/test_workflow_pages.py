@@ -86,6 +86,17 @@ async def submit(
     return case_number, receipt
 
 
+def complaint_values(problem: str, service: str = "Pembuatan NPWP") -> dict[str, str]:
+    """The public complaint form's fields."""
+    return {
+        "#f-layanan": service,
+        "#f-masalah": problem,
+        "#f-penyelesaian": "Berkas diproses",
+        "#f-tempat": "Loket 2",
+        "#f-waktu": "November 2026",
+    }
+
+
 async def state_of(page: Any) -> str:
     return str(await page.get_attribute("#workflow-state", "data-state"))
 
@@ -246,13 +257,7 @@ async def test_complaint_answered_then_closed_by_the_timer(browser: Any, live: L
         reporter,
         live,
         "pengaduan",
-        {
-            "#f-layanan": "Pembuatan NPWP",
-            "#f-masalah": f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}",
-            "#f-penyelesaian": "Berkas diproses",
-            "#f-tempat": "Loket 2",
-            "#f-waktu": "November 2026",
-        },
+        complaint_values(f"Berkas ditolak tanpa alasan {CANARY_COMPLAINT}"),
     )
 
     await officer.goto(f"{live.url}/staff/cases")

@@ -154,6 +154,13 @@ async def test_client_loop_and_no_plaintext_left(tmp_path, fresh_db_url, backend
         assert first["case_number"] == submitted["case_number"]
         assert first["status"] == "diterima" and first["messages"] == []
         assert canary["report"] in first["report"]["text"]
+        # The submission's audit entry, once sequenced, is proved in the signed log.
+        assert served.wbs("audit", "sequence").returncode == 0
+        verified = _json(
+            served.wbs("client", "follow", "--url", url, "--receipt", receipt, "--verify")
+        )
+        assert verified["audit"]["verified"] is True
+        assert verified["audit"]["leaf_hash"] == submitted["proof"]["audit_leaf"]
 
         assert (
             served.wbs(

@@ -92,7 +92,7 @@ async def test_asked_on_the_api_made_by_the_worker_downloaded_and_verified(
 
     actions = list(
         await db.scalars(
-            select(AuditEvent.action).where(AuditEvent.unit_id == child.id).order_by(AuditEvent.seq)
+            select(AuditEvent.action).where(AuditEvent.unit_id == child.id).order_by(AuditEvent.id)
         )
     )
     assert actions[-2:] == ["export.request", "export.done"]

@@ -28,7 +28,7 @@ async def _trail(db, office, case_number: str) -> list[str]:
                 AuditEvent.object_id == case_number,
                 AuditEvent.action.in_(["case.transition", "case.escalated"]),
             )
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.id)
         )
     ]
 

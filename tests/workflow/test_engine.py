@@ -138,7 +138,7 @@ async def test_pengaduan_verification_pauses_across_idul_fitri(db, make_unit, ma
         for e in await db.scalars(
             select(AuditEvent)
             .where(AuditEvent.unit_id == unit.id, AuditEvent.action == "case.transition")
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.id)
         )
     ]
     assert actions == [

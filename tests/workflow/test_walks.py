@@ -63,7 +63,7 @@ async def _trail(db, unit):
                 AuditEvent.unit_id == unit.id,
                 AuditEvent.action.in_(["case.transition", "case.escalated"]),
             )
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.id)
         )
     ]
 

@@ -1,4 +1,4 @@
-"""Auditor export of a unit's audit chain with its signed checkpoints."""
+"""Auditor export of a unit's audit log with its signed tree heads and proofs."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 async def export(
     code: str, request: Request, db: DbSession, auditor: CurrentAuditor
 ) -> JSONResponse:
-    """The chain, after signing a checkpoint of its current head (so no export is unsigned)."""
+    """The log, after a sequencer round (so entries committed so far are under a signed
+    tree head), with the consistency proofs between successive heads."""
     unit = await db.scalar(
         repository.readable_units(auditor.unit_id).where(Unit.code == code.upper())
     )
     if unit is None:
         raise NotFound()
-    await service.sign_checkpoint(db, unit, request.app.state.security.master)
+    await service.sequence(db, request.app.state.security.master)
     return JSONResponse(await service.export_chain(db, unit))

@@ -206,9 +206,17 @@ def submit(
 
 
 @app.command()
-def follow(url: Url, receipt: Receipt) -> None:
-    """Open the mailbox with the receipt; prints status and decrypted messages."""
-    _run(lambda: flows.follow(url, receipt))
+def follow(
+    url: Url,
+    receipt: Receipt,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Check the audit log's inclusion proof of the submission"),
+    ] = False,
+) -> None:
+    """Open the mailbox with the receipt; prints status and decrypted messages (with
+    --verify: also the submission's inclusion in the unit's signed audit log)."""
+    _run(lambda: flows.follow(url, receipt, verify=verify))
 
 
 @app.command()

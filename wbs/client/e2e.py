@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto import attachment, directory, envelope, proof, receipt, staffkeys
+from crypto import attachment, directory, envelope, merkle, proof, receipt, staffkeys, treehead
 from crypto.boxes import DataKey, ReportContext
 from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError, ReceiptError
@@ -202,6 +202,41 @@ def verify_proof(signed_proof: dict[str, Any], sent: dict[str, Any] | None) -> N
         proof.verify_proof(signed_proof, envelope=sent)
     except CryptoError:
         raise ClientError("bukti pengiriman tidak sah / the proof is not valid") from None
+
+
+def check_audit_inclusion(
+    doc: dict[str, Any], *, case_number: str, unit: str, audit_leaf: str | None
+) -> dict[str, Any]:
+    """The submission entry of `case_number` is in the unit's audit log under a validly
+    signed tree head (RFC 9162 inclusion proof), and is the leaf the proof names."""
+    if doc.get("pending"):
+        raise ClientError(
+            "entri audit belum masuk tree head bertanda tangan; coba lagi nanti / the audit "
+            "entry is not under a signed tree head yet; try again later"
+        )
+    try:
+        entry = treehead.check_inclusion(doc)
+    except merkle.ProofError as exc:
+        raise ClientError(f"bukti inklusi audit tidak sah / the audit proof fails: {exc}") from None
+    if (
+        entry.get("action") != "report.submit"
+        or entry.get("object_id") != case_number
+        or entry.get("unit") != unit
+        or (audit_leaf is not None and doc.get("leaf_hash") != audit_leaf)
+    ):
+        raise ClientError(
+            "entri audit bukan untuk laporan ini / the audit entry is not this report's"
+        )
+    head = doc["tree_head"]
+    return {
+        "verified": True,
+        "leaf_hash": doc["leaf_hash"],
+        "leaf_index": doc["leaf_index"],
+        "tree_size": head["tree_size"],
+        "root_hash": head["root_hash"],
+        "signed_at": head["at"],
+        "public_key": head["public_key"],
+    }
 
 
 def new_receipt() -> str:

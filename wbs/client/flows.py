@@ -585,7 +585,7 @@ def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.C
     return view, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
 
 
-def follow(url: str, receipt: str) -> dict[str, Any]:
+def follow(url: str, receipt: str, *, verify: bool = False) -> dict[str, Any]:
     with Api(url) as api:
         view, data_key, ctx = _mailbox(api, receipt)
         content = e2e.open_content(data_key, ctx, view["envelope"])
@@ -593,7 +593,15 @@ def follow(url: str, receipt: str) -> dict[str, Any]:
             api, data_key, ctx, view, "/api/v1/mailbox/attachments/{id}"
         )
         e2e.verify_proof(view["proof"], None)
-        return {
+        checked = {}
+        if verify:
+            checked["audit"] = e2e.check_audit_inclusion(
+                api.get("/api/v1/mailbox/audit-proof"),
+                case_number=view["case_number"],
+                unit=view["unit"],
+                audit_leaf=view["proof"].get("audit_leaf"),
+            )
+        return checked | {
             "case_number": view["case_number"],
             "unit": view["unit"],
             "channel": view["channel"],

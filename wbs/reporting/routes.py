@@ -26,6 +26,7 @@ from wbs.reporting.context import ReportingCtx, upload_body_limit
 from wbs.reporting.models import Report
 from wbs.reporting.schemas import (
     AttachmentOut,
+    AuditProofOut,
     ChannelOut,
     DirectoryOut,
     DirectoryRecipientOut,
@@ -275,6 +276,12 @@ async def mailbox(report: MailboxReport, db: DbSession, ctx: ReportingCtx) -> Ma
             for t in [service.notice_text(n)]
         ],
     )
+
+
+@router.get("/mailbox/audit-proof", response_model=AuditProofOut, response_model_exclude_none=True)
+async def mailbox_audit_proof(report: MailboxReport, db: DbSession) -> AuditProofOut:
+    """Inclusion proof of this report's submission entry in the unit's audit log."""
+    return AuditProofOut.model_validate(await service.mailbox_audit_proof(db, report))
 
 
 def messages_out(messages: list[tuple[Any, list[str]]]) -> list[MessageOut]:

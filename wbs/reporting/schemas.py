@@ -106,6 +106,29 @@ class ProofOut(BaseModel):
     envelope_sha256: str
     public_key: str
     signature: str
+    audit_leaf: str | None = None
+
+
+class TreeHeadOut(BaseModel):
+    unit: str
+    tree_size: int
+    root_hash: str
+    at: str
+    public_key: str
+    signature: str
+
+
+class AuditProofOut(BaseModel):
+    """The submission's audit entry and its RFC 9162 inclusion proof (`pending` until the
+    sequencer has placed it under a signed tree head)."""
+
+    format: str
+    entry: str
+    leaf_hash: str
+    pending: bool
+    leaf_index: int | None = None
+    tree_head: TreeHeadOut | None = None
+    proof: list[str] = []
 
 
 class SubmittedOut(BaseModel):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from crypto.errors import CryptoError
 from crypto.identity import COMMITMENT_LEN, identity_wrap_header
 from crypto.keys import key_id_of
 from wbs.audit import service as audit
+from wbs.audit.models import AuditEvent
 from wbs.core.db import unique_violation, utcnow
 from wbs.core.errors import (
     Conflict,
@@ -68,6 +70,7 @@ CASE_PREFIX: dict[CaseType, str] = {
     CaseType.benturan_kepentingan: "BKP",
 }
 REPORTER = "pelapor"  # the audit actor name for anonymous reporters
+SUBMIT_ACTION = "report.submit"
 
 
 class RecipientsMismatch(ValidationFailed):
@@ -167,6 +170,9 @@ class Proof:
     envelope_sha256: str
     public_key: str
     signature: str
+    # The leaf hash of the submission's audit entry (outside the v1 signature: the mailbox
+    # proves it is in the unit's log under a signed tree head).
+    audit_leaf: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -542,9 +548,10 @@ def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
     )
 
 
-def proof_of(ctx: Reporting, report: Report, unit: Unit) -> Proof:
+def proof_of(ctx: Reporting, report: Report, unit: Unit, audit_leaf: str | None) -> Proof:
     """The stored proof of a report (signature kept at submission time)."""
     return Proof(
+        audit_leaf=audit_leaf,
         **proofs.proof_fields(
             ctx.master,
             case_number=report.case_number,
@@ -552,7 +559,7 @@ def proof_of(ctx: Reporting, report: Report, unit: Unit) -> Proof:
             submitted_at=report.submitted_at,
             envelope_sha256=report.envelope_sha256,
             signature=report.proof_signature,
-        )
+        ),
     )
 
 
@@ -678,12 +685,12 @@ async def submit(
         proof = sign_proof(ctx, report, unit)
         report.proof_signature = proof.signature
         await db.flush()
-        await audit.append(
+        entry = await audit.append(
             db,
             unit=unit,
             actor_id=None,
             actor=REPORTER,
-            action="report.submit",
+            action=SUBMIT_ACTION,
             object_type="report",
             object_id=report.case_number,
             details={
@@ -697,6 +704,7 @@ async def submit(
                 "custodians": len(identity_kids),
             },
         )
+        proof.audit_leaf = entry.leaf_hash
         return Submitted(report=report, unit=unit, proof=proof)
 
 
@@ -817,8 +825,21 @@ async def thread(
     )
 
 
+async def submission_entry(db: AsyncSession, report: Report) -> AuditEvent | None:
+    return await audit.entry_of(db, report.unit_id, SUBMIT_ACTION, "report", report.case_number)
+
+
+async def mailbox_audit_proof(db: AsyncSession, report: Report) -> dict[str, Any]:
+    """The inclusion proof of the report's submission entry in its unit's audit log."""
+    entry = await submission_entry(db, report)
+    if entry is None:
+        raise NotFound("Entri audit tidak ditemukan.", "Audit entry not found.")
+    return await audit.inclusion(db, await repository.unit_of(db, report), entry)
+
+
 async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> MailboxView:
     unit = await repository.unit_of(db, report)
+    entry = await submission_entry(db, report)
     wraps = [
         w for w in await repository.wraps_of(db, report.id) if w.recipient == SenderRole.reporter
     ]
@@ -831,7 +852,7 @@ async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> Mail
         envelope=envelope_for(report, unit, wraps, identity=report.envelope_version == 1),
         messages=messages,
         attachments=attachments,
-        proof=proof_of(ctx, report, unit),
+        proof=proof_of(ctx, report, unit, entry.leaf_hash if entry else None),
         status_label=ctx.status_label(report.case_type.value, report.status.value),
         notices=await repository.notices_of(db, report.id),
     )

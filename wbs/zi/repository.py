@@ -69,7 +69,7 @@ async def history_of(db: AsyncSession, assessment: Assessment) -> list[AuditEven
             AuditEvent.object_type == OBJECT_TYPE,
             AuditEvent.object_id == str(assessment.id),
         )
-        .order_by(AuditEvent.seq)
+        .order_by(AuditEvent.id)
     )
     return list(rows)
 

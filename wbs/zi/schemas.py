@@ -203,7 +203,7 @@ class GapOut(BaseModel):
 
 
 class HistoryEntryOut(BaseModel):
-    seq: int
+    seq: int | None  # the entry's leaf index in the unit's audit log; None until sequenced
     at: str
     actor: str
     action: str

@@ -1,7 +1,7 @@
 """Rate buckets shared by every app process (submission, no-JavaScript, failed logins).
 
 Revision ID: ratelimit_0001
-Revises: indicators_0001
+Revises: audit_0002
 Create Date: 2026-12-03 00:00:00.000000+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ratelimit_0001"
-down_revision: str | None = "indicators_0001"
+down_revision: str | None = "audit_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,35 @@ const TEXT = {
   sending: { id: "Mengenkripsi dan mengirim…", en: "Encrypting and sending…" },
   sent: { id: "Pesan terkirim.", en: "Message sent." },
   cannot: { id: "Tidak dapat membuka laporan dengan tanda terima ini.", en: "Cannot open the report with this receipt." },
+  auditPending: { id: "Menunggu dicatat dalam tree head bertanda tangan.", en: "Waiting to be recorded under a signed tree head." },
+  auditFailed: { id: "Bukti log audit TIDAK sah", en: "The audit log proof does NOT verify" },
 };
+
+// The submission's entry in the unit's audit log: checked here (SHA-256 and Ed25519 in
+// WebCrypto) against the signed tree head, and against the leaf in the proof of submission.
+async function showAudit(wbs, data) {
+  const slot = view.querySelector("[data-slot=audit]");
+  let state = "failed";
+  let text = t(TEXT.auditFailed);
+  try {
+    const doc = await api("/api/v1/mailbox/audit-proof");
+    if (doc.pending) {
+      state = "pending";
+      text = t(TEXT.auditPending);
+    } else {
+      const ok = await wbs.checkAuditInclusion(doc, { caseNumber: data.case_number, unit: data.unit, auditLeaf: data.proof.audit_leaf });
+      state = "verified";
+      text = t({
+        id: `Terverifikasi: entri ke-${ok.leafIndex + 1} dari ${ok.treeSize} dalam log audit unit (root ${ok.rootHash.slice(0, 16)}…, ditandatangani ${when(ok.at)}).`,
+        en: `Verified: entry ${ok.leafIndex + 1} of ${ok.treeSize} in the unit's audit log (root ${ok.rootHash.slice(0, 16)}…, signed ${when(ok.at)}).`,
+      });
+    }
+  } catch (err) {
+    text = `${t(TEXT.auditFailed)}: ${err.message}`;
+  }
+  slot.textContent = text;
+  slot.dataset.audit = state;
+}
 
 const loginForm = document.getElementById("mailbox-login");
 const loginStatus = document.getElementById("login-status");
@@ -68,6 +96,7 @@ async function refresh() {
     fields.append(el("dt", { text: fieldLabel(session.ctx.channel, k) }), el("dd", { text: v, cls: "pre" }));
   }
   const labels = { officer: TEXT.officer, reporter: TEXT.you };
+  await showAudit(wbs, data);
   await renderMessages(wbs, session.dataKey, session.ctx, slot("messages"), data, labels, (id) => `/api/v1/mailbox/attachments/${id}`);
   document.getElementById("mailbox-login-card")?.remove();
   view.hidden = false;

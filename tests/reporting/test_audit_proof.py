@@ -1,0 +1,122 @@
+"""The proof of submission carries the audit leaf; the mailbox proves its inclusion in the
+unit's Merkle log under a signed tree head, the client checks it and any change fails."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from crypto import merkle
+from crypto import receipt as lib_receipt
+from tests.reporting.helpers import mailbox_login, submission
+from tests.reporting.test_submission_api import world  # noqa: F401 - the fixture
+from wbs.audit import service as audit
+from wbs.client.api import ClientError
+from wbs.client.e2e import check_audit_inclusion
+
+
+def _flip(text: str, at: int = -1) -> str:
+    chars = list(text)
+    chars[at] = "0" if chars[at] != "0" else "1"
+    return "".join(chars)
+
+
+def mutations(doc: dict) -> list[tuple[str, dict]]:
+    """Every field of an inclusion proof changed in one place."""
+    out = []
+
+    def changed(name, edit):
+        d = copy.deepcopy(doc)
+        edit(d)
+        out.append((name, d))
+
+    changed("entry", lambda d: d.update(entry=d["entry"].replace('"pelapor"', '"pelapoR"')))
+    changed("leaf_hash", lambda d: d.update(leaf_hash=_flip(d["leaf_hash"])))
+    changed("leaf_index", lambda d: d.update(leaf_index=d["leaf_index"] + 1))
+    for field in ("root_hash", "signature", "public_key", "at"):
+        changed(field, lambda d, f=field: d["tree_head"].update({f: _flip(d["tree_head"][f])}))
+    changed("tree_size", lambda d: d["tree_head"].update(tree_size=d["tree_head"]["tree_size"] + 1))
+    changed("unit", lambda d: d["tree_head"].update(unit="LAIN"))
+    for i in range(len(doc["proof"])):
+        changed(f"proof[{i}]", lambda d, i=i: d["proof"].__setitem__(i, _flip(d["proof"][i], 0)))
+    changed(
+        "proof-dropped", lambda d: d["proof"].pop() if d["proof"] else d["proof"].append("00" * 32)
+    )
+    changed("proof-extended", lambda d: d["proof"].append("00" * 32))
+    return out
+
+
+def check_proof_cli(path, *args: str):
+    from typer.testing import CliRunner
+
+    from wbs.cli import app
+
+    return CliRunner().invoke(app, ["audit", "check-proof", str(path), *args])
+
+
+async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
+    client,
+    db,
+    settings,
+    tmp_path,
+    world,  # noqa: F811 - the fixture imported above
+):
+    office = world
+    k = office["keys"]
+    body, receipt, _sealed = await submission(client, office["unit"], [k["v1"], k["v2"]])
+    out = await client.post("/api/v1/reports", json=body)
+    assert out.status_code == 201, out.text
+    submitted = out.json()
+    leaf = submitted["proof"]["audit_leaf"]
+    assert len(bytes.fromhex(leaf)) == 32
+
+    keys = lib_receipt.derive_from_receipt(receipt)
+    assert (await mailbox_login(client, keys.lookup_b64u)).status_code == 200
+    pending = (await client.get("/api/v1/mailbox/audit-proof")).json()
+    assert pending["pending"] is True and pending["leaf_hash"] == leaf
+    assert merkle.leaf_hash(pending["entry"].encode()).hex() == leaf
+    with pytest.raises(ClientError, match="not under a signed tree head"):
+        check_audit_inclusion(
+            pending, case_number=submitted["case_number"], unit=office["unit"].code, audit_leaf=leaf
+        )
+
+    master = settings.secret_bytes()
+    await audit.sequence(db, master)
+    view = (await client.get("/api/v1/mailbox")).json()
+    assert view["proof"]["audit_leaf"] == leaf
+    doc = (await client.get("/api/v1/mailbox/audit-proof")).json()
+    assert doc["pending"] is False
+    assert doc["tree_head"]["public_key"] == audit.public_key_hex(master)
+    facts = dict(case_number=submitted["case_number"], unit=office["unit"].code, audit_leaf=leaf)
+    checked = check_audit_inclusion(doc, **facts)
+    assert checked["verified"] and checked["leaf_hash"] == leaf
+    for name, bad in mutations(doc):
+        with pytest.raises(ClientError):
+            check_audit_inclusion(bad, **facts)
+            pytest.fail(f"{name} was accepted")
+    # `wbs audit check-proof` checks the same document offline.
+    saved = tmp_path / "inclusion.json"
+    saved.write_text(json.dumps(doc))
+    ok = check_proof_cli(saved, "--public-key", audit.public_key_hex(master))
+    assert ok.exit_code == 0 and f"is leaf {doc['leaf_index']} of tree size" in ok.output
+    for name, bad in mutations(doc):
+        saved.write_text(json.dumps(bad))
+        assert check_proof_cli(saved).exit_code == 1, name
+    with pytest.raises(ClientError, match="not this report"):
+        check_audit_inclusion(doc, **(facts | {"case_number": "WBS-2099-000001"}))
+    with pytest.raises(ClientError, match="not this report"):
+        check_audit_inclusion(doc, **(facts | {"audit_leaf": "00" * 32}))
+
+    # The log grows: the same leaf is proved against the newer, larger signed tree head.
+    unit = office["unit"]
+    for i in range(5):
+        await audit.append(
+            db, unit=unit, actor_id=None, actor="t", action="t.x", object_type="t", object_id=i
+        )
+    await audit.sequence(db, master)
+    later = (await client.get("/api/v1/mailbox/audit-proof")).json()
+    assert later["tree_head"]["tree_size"] == doc["tree_head"]["tree_size"] + 5
+    assert check_audit_inclusion(later, **facts)["leaf_index"] == doc["leaf_index"]
+    assert json.loads(later["entry"])["object_id"] == submitted["case_number"]
