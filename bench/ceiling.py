@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from wbs.core.serving import NoDelayH11Protocol
+from wbs.core.serving import server_options
 
 CREATE = "CREATE TABLE IF NOT EXISTS ceiling (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"
 INSERT = text("INSERT INTO ceiling (body) VALUES (:body) RETURNING id")
@@ -60,12 +60,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stock-protocol", action="store_true", help="uvicorn's own h11")
+    parser.add_argument("--stock-http", action="store_true", help="asyncio and h11, TCP_NODELAY")
     args = parser.parse_args()
     os.environ[URL_ENV] = args.database_url
     uvicorn.run(
         "ceiling:create_app",
         factory=True,
-        http="h11" if args.stock_protocol else NoDelayH11Protocol,
+        **(
+            {"http": "h11", "loop": "asyncio"}
+            if args.stock_protocol
+            else server_options(stock=args.stock_http)
+        ),
         app_dir=os.path.dirname(os.path.abspath(__file__)),
         host=args.host,
         port=args.port,

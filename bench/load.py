@@ -142,7 +142,8 @@ async def drive(server: str, port: int, bodies: list[bytes], connections: int) -
             run.latencies.append(time.perf_counter() - started)
             run.statuses[status] += 1
             if status == 201:
-                run.numbers.append(json.loads(payload)["case_number"])
+                answer = json.loads(payload)
+                run.numbers.append(f"{answer.get('unit', '')}/{answer['case_number']}")
         writer.close()
 
     started = time.perf_counter()
@@ -163,17 +164,64 @@ def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def clone_units(url: str, count: int, directory: dict[str, object]) -> list[dict[str, object]]:
+    """Units BENCH2..BENCH<count> made by the unit service (channels, audit entry), each
+    given a copy of BENCH's signed directory document with its own unit code: the server
+    reads the stored document on submission, so the same officers' keys serve every unit
+    (its signature, over BENCH's document, is not re-checked; bench set-up only)."""
+    import asyncio as aio
+
+    from sqlalchemy import select
+
+    from wbs.core.db import make_engine, make_sessionmaker
+    from wbs.directory.models import SignedDirectory
+    from wbs.units.models import Unit
+    from wbs.units.service import create_unit
+
+    async def make() -> None:
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                bench = await db.scalar(select(Unit).where(Unit.code == "BENCH"))
+                assert bench is not None
+                signed = await db.scalar(
+                    select(SignedDirectory).where(SignedDirectory.unit_id == bench.id)
+                )
+                assert signed is not None
+                for n in range(2, count + 1):
+                    unit = await create_unit(db, code=f"BENCH{n}", name=f"Unit Bench {n}")
+                    db.add(
+                        SignedDirectory(
+                            unit_id=unit.id,
+                            version=signed.version,
+                            document=signed.document.replace('"BENCH"', f'"BENCH{n}"'),
+                            signature=signed.signature,
+                            signed_at=signed.signed_at,
+                        )
+                    )
+                await db.commit()
+        finally:
+            await engine.dispose()
+
+    aio.run(make())
+    return [directory] + [{**directory, "unit": f"BENCH{n}"} for n in range(2, count + 1)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", default="1,32", help="comma-separated counts")
     parser.add_argument("--requests", type=int, default=1000, help="per server and count")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--officers", type=int, default=3)
+    parser.add_argument("--units", type=int, default=1, help="spread the reports over N units")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--difficulty", type=int, default=8, help="proof of work, solved ahead")
     parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of wbs (last run)")
     parser.add_argument(
         "--stock-protocol", action="store_true", help="the ceiling on uvicorn's own h11 class"
+    )
+    parser.add_argument(
+        "--stock-http", action="store_true", help="both servers on asyncio + h11 (no uvloop)"
     )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for wbs serve")
     args = parser.parse_args()
@@ -199,9 +247,15 @@ def main() -> None:
                     **dict(item.split("=", 1) for item in args.env),
                 },
                 workers=args.workers,
+                serve_args=("--stock-http",) if args.stock_http else (),
             )
             assert served.wbs("db", "upgrade").returncode == 0
             directory = prepare(served, args.officers)
+            directories = (
+                clone_units(cluster.url("wbs_bench"), args.units, directory)
+                if args.units > 1
+                else [directory]
+            )
             ceiling_port = free_port()
             ceiling = subprocess.Popen(
                 [
@@ -209,6 +263,7 @@ def main() -> None:
                     *("--database-url", cluster.url("ceiling")),
                     *("--port", str(ceiling_port), "--workers", str(args.workers)),
                     *(("--stock-protocol",) if args.stock_protocol else ()),
+                    *(("--stock-http",) if args.stock_http else ()),
                 ]
             )
             _wait_up(f"http://127.0.0.1:{ceiling_port}", ceiling)
@@ -217,8 +272,10 @@ def main() -> None:
             total = args.warmup + args.requests * len(counts)
             started = time.perf_counter()
             bodies = []
-            for _ in range(total):
-                sealed = flows.seal_submission(directory, "wbs", {"text": REPORT})
+            for i in range(total):
+                sealed = flows.seal_submission(
+                    directories[i % len(directories)], "wbs", {"text": REPORT}
+                )
                 submission = dict(sealed.submission)
                 submission["pow"] = flows.solve_pow(challenge, sealed.envelope["report_id"])
                 bodies.append(json.dumps(submission).encode())
@@ -264,8 +321,11 @@ def main() -> None:
                     flush=True,
                 )
             numbers = sorted(int(n.rsplit("-", 1)[1]) for _b, w in runs for n in w.numbers)
-            gapless = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-            print(f"wbs case numbers, all runs: {len(set(numbers))} distinct, gapless {gapless}")
+            if args.units == 1:
+                gapless = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+                print(
+                    f"wbs case numbers, all runs: {len(set(numbers))} distinct, gapless {gapless}"
+                )
         finally:
             if ceiling is not None:
                 ceiling.terminate()

@@ -59,7 +59,13 @@ _run_in_session = run_in_session
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default from settings)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings)")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: the cores on PostgreSQL, 1 on SQLite)"),
+    ] = None,
+    stock_http: Annotated[
+        bool, typer.Option(help="asyncio loop and h11 instead of uvloop and httptools")
+    ] = False,
 ) -> None:
     """Serve the web application (no IP addresses in the access log)."""
     import uvicorn
@@ -86,16 +92,16 @@ def serve(
     except (WorkflowError, OSError) as exc:
         typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
         raise typer.Exit(2) from None
-    from wbs.core.serving import NoDelayH11Protocol
+    from wbs.core.serving import default_workers, server_options
 
     use_private_tempdir(settings.data_dir)
     uvicorn.run(
         "wbs.app:create_app",
         factory=True,
-        http=NoDelayH11Protocol,
+        **server_options(stock=stock_http),
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=workers or default_workers(settings.resolved_database_url),
         access_log=False,
         proxy_headers=False,
         server_header=False,

@@ -44,6 +44,7 @@ class Served:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     workers: int = 1
+    serve_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -173,7 +174,7 @@ class Served:
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "wbs", "serve", "--port", str(self.port)),
-                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
+                *("--workers", str(self.workers), *self.serve_args),
             ],
             env=self.env(),
             stdout=log,

@@ -8,7 +8,13 @@ import os
 import socket
 import tempfile
 
-from wbs.core.serving import NoDelayH11Protocol, no_delay
+from wbs.core.serving import (
+    NoDelayH11Protocol,
+    NoDelayHttpToolsProtocol,
+    cores,
+    default_workers,
+    no_delay,
+)
 
 
 async def _accepted_nodelay(fix: bool) -> int:
@@ -59,4 +65,17 @@ def test_wbs_serve_runs_uvicorn_with_the_protocol(tmp_path, monkeypatch):
     monkeypatch.setattr(uvicorn, "run", lambda target, **kw: started.update(kw, target=target))
     result = runner.invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert started["http"] is NoDelayH11Protocol and started["workers"] == 2
+    assert started["http"] is NoDelayHttpToolsProtocol and started["loop"] == "uvloop"
+    assert started["workers"] == 2
+    started.clear()
+    result = runner.invoke(app, ["serve", "--stock-http"])
+    assert result.exit_code == 0, result.output
+    assert started["http"] is NoDelayH11Protocol and started["loop"] == "asyncio"
+    assert started["workers"] == 1  # SQLite: one process by default
+
+
+def test_default_workers_are_the_cores_on_postgresql():
+    assert (
+        default_workers("postgresql+psycopg://wbs@/wbs") == cores() == len(os.sched_getaffinity(0))
+    )
+    assert default_workers("sqlite+aiosqlite:///var/wbs.sqlite3") == 1

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from crypto import receipt as lib_receipt
 from crypto.encoding import b64u_encode
 from crypto.keys import KeyPair
+from crypto.pow import leading_zero_bits, work_digest
 from tests.conftest import CSRF_RE, make_settings
 from tests.reporting.helpers import (
     enrol,
@@ -30,6 +31,7 @@ from tests.reporting.helpers import (
     submission,
 )
 from wbs.app import create_app
+from wbs.client.flows import solve_pow
 from wbs.core.db import utcnow
 from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
@@ -174,6 +176,64 @@ async def test_forged_or_replayed_proofs_do_not_charge_the_submission_bucket(
     honest, _r, _s = await submission(client, unit, [key])
     assert (await client.post("/api/v1/reports", json=honest)).status_code == 201
     assert await count_reports(db, unit) == 2
+
+
+async def test_a_flood_raises_the_difficulty_and_an_honest_reporter_still_succeeds(
+    app, client, db, settings, world
+):
+    """One sender floods with work solved at the cheap difficulty it was first offered: the
+    difficulty of new challenges rises with the shared bucket, an honest reporter solving
+    the current challenge gets through, and the bucket refuses only when it is full."""
+    use_limits(
+        app,
+        settings,
+        Clock(),  # stands still: the bucket does not drain during the test
+        pow_difficulty=1,
+        pow_difficulty_rise=7,
+        pow_load_start=0.25,
+        submit_rate_per_minute=16,
+    )
+    unit, key = world["unit"], world["key"]
+    cheap = (await client.get("/api/v1/pow")).json()
+    assert cheap["difficulty"] == 1
+
+    async def flood(challenge: dict[str, Any] | None = None) -> httpx.Response:
+        challenge = challenge or (await client.get("/api/v1/pow")).json()
+        body, _r, _s = await submission(client, unit, [key])
+        body["pow"] = solve_pow(challenge, body["envelope"]["report_id"])
+        return await client.post("/api/v1/reports", json=body)
+
+    # A stock of one cheap challenge stops working once the load has risen past it ...
+    answers = [await flood(cheap) for _ in range(8)]
+    assert [a.status_code for a in answers] == [201] * 6 + [422] * 2
+    assert "Beban server naik" in answers[-1].text and "load rose" in answers[-1].text
+    # ... and each new challenge asks for more work as the shared bucket fills.
+    issued = []
+    for _ in range(7):
+        current = (await client.get("/api/v1/pow")).json()
+        issued.append(current["difficulty"])
+        assert (await flood(current)).status_code == 201
+    assert issued == [3, 3, 4, 4, 5, 6, 6], issued
+
+    honest, _r, _s = await submission(client, unit, [key])  # solves the current challenge
+    current = honest["pow"]["challenge"]
+    assert current.split(".")[1] == "7"
+    rid = honest["envelope"]["report_id"]
+    short = next(
+        str(n)
+        for n in range(10**6)
+        if 1 <= leading_zero_bits(work_digest(current, rid, str(n))) < 7
+    )
+    cheated = await client.post(
+        "/api/v1/reports", json={**honest, "pow": {**honest["pow"], "nonce": short}}
+    )
+    assert cheated.status_code == 422  # the signed difficulty is what is checked
+    assert (await client.post("/api/v1/reports", json=honest)).status_code == 201
+
+    last = [(await flood()).status_code for _ in range(3)]
+    assert last == [201, 201, 429]  # the last resort
+    assert (await client.get("/api/v1/pow")).json()["difficulty"] == 8  # the bound
+    assert await count_reports(db, unit) == 16
 
 
 async def test_random_mailbox_logins_need_work_and_do_not_lock_out_the_reporter(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +15,7 @@ from wbs.core.errors import TooManyRequests
 from wbs.reporting import repository
 from wbs.reporting.models import CaseCounter
 from wbs.reporting.pow import PowFailed, PowIssuer
-from wbs.reporting.ratelimit import TokenBucket
+from wbs.reporting.ratelimit import SharedBucket, adaptive_difficulty, load_of
 from wbs.reporting.service import case_number
 from wbs.units.models import CaseType, Unit
 from wbs.units.service import create_unit
@@ -70,15 +69,79 @@ def test_pow_check_never_crashes_on_junk(challenge, nonce):
         issuer.check(challenge, RID, nonce, purpose="submit")
 
 
-def test_token_bucket_is_global_and_refills():
-    bucket = TokenBucket(3)
-    for _ in range(3):
-        bucket.take()
-    with pytest.raises(TooManyRequests) as info:
-        bucket.take()
-    assert info.value.headers["Retry-After"] == "60"
-    bucket.updated = time.monotonic() - 20  # a third of a minute: one token back
-    bucket.take()
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_shared_bucket_is_shared_between_app_instances_and_refills(fresh_db_url):
+    """Two app instances (each its own engine and buckets) on one database share one limit,
+    also when their requests race."""
+    clock = Clock()
+    engines = [make_engine(fresh_db_url) for _ in range(2)]
+    instances = [
+        (make_sessionmaker(e), SharedBucket("submit", rate_per_minute=6, clock=clock))
+        for e in engines
+    ]
+
+    async def take(index: int) -> bool:
+        sessions, bucket = instances[index % 2]
+        async with sessions() as db:
+            try:
+                await bucket.take(db)
+            except TooManyRequests as exc:
+                assert exc.headers["Retry-After"] == "60"
+                assert "Terlalu banyak" in exc.text_id and "Too many" in exc.text_en
+                return False
+            await db.commit()
+            return True
+
+    try:
+        taken = [await take(0)]
+        taken += await asyncio.gather(*(take(i) for i in range(1, 12)))
+        assert sum(taken) == 6 and taken[0]
+        assert not await take(1) and not await take(0)
+        clock.now += 20  # a third of a minute at 6 a minute: two back, for either instance
+        assert [await take(1), await take(0), await take(1)] == [True, True, False]
+        async with instances[0][0]() as db:
+            assert await load_of(db, [instances[1][1]]) == 1.0
+        clock.now += 60
+        async with instances[1][0]() as db:
+            assert await load_of(db, [instances[0][1]]) == 0.0
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+def test_adaptive_difficulty_rises_with_the_load_within_bounds():
+    levels = [adaptive_difficulty(x / 10, 18, 4, 0.25) for x in range(11)]
+    assert levels == [18, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22]
+    assert levels == sorted(levels)
+    assert adaptive_difficulty(1.0, 18, 0, 0.25) == 18
+    assert adaptive_difficulty(1.0, 30, 12, 0.25) == 32
+
+
+def test_issued_difficulty_is_signed_and_checked():
+    issuer = PowIssuer(b"k" * 32, difficulty=1, ttl_seconds=60)
+    issued = issuer.issue(6)
+    assert issued.difficulty == 6 and issued.challenge.split(".")[1] == "6"
+    assert issuer.issue(0).difficulty == 1  # never below the minimum
+    too_little = next(
+        str(n)
+        for n in range(100_000)
+        if 1 <= leading_zero_bits(work_digest(issued.challenge, RID, str(n))) < 6
+    )
+    with pytest.raises(PowFailed):
+        issuer.check(issued.challenge, RID, too_little, purpose="submit")
+    enough = next(
+        str(n)
+        for n in range(1_000_000)
+        if leading_zero_bits(work_digest(issued.challenge, RID, str(n))) >= 6
+    )
+    assert issuer.check(issued.challenge, RID, enough, purpose="submit").key
 
 
 def test_case_number_format():

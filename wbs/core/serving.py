@@ -1,4 +1,4 @@
-"""uvicorn's HTTP/1.1 protocol with TCP_NODELAY set on every connection.
+"""uvicorn's HTTP/1.1 protocols with TCP_NODELAY set on every connection.
 
 With `--workers` above 1 uvicorn binds the listening socket itself (`socket.socket(family)`,
 protocol number 0), and asyncio sets TCP_NODELAY only on accepted sockets whose protocol is
@@ -9,9 +9,13 @@ delayed ACK (Nagle), about 40 ms per request on one connection. `wbs serve` uses
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import socket
+from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 def no_delay(transport: asyncio.BaseTransport) -> None:
@@ -25,3 +29,33 @@ class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         no_delay(transport)
         super().connection_made(transport)
+
+
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        no_delay(transport)
+        super().connection_made(transport)
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(database_url: str) -> int:
+    """`wbs serve`'s default: one process per core on PostgreSQL; one on SQLite, whose
+    single writer gains nothing from more processes (`make run`)."""
+    return cores() if database_url.startswith("postgresql") else 1
+
+
+def server_options(*, stock: bool = False) -> dict[str, Any]:
+    """uvicorn's loop and HTTP protocol: uvloop and httptools when installed (they are in
+    the lockfile; measured in docs/benchmarks.md), with TCP_NODELAY either way."""
+    if stock:
+        return {"loop": "asyncio", "http": NoDelayH11Protocol}
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    fast = importlib.util.find_spec("httptools") is not None
+    return {"loop": loop, "http": NoDelayHttpToolsProtocol if fast else NoDelayH11Protocol}

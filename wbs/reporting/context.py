@@ -10,19 +10,40 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.atrest import keyed_digest
 from wbs.core.blobs import BlobStore, open_store
 from wbs.core.settings import Settings
 from wbs.core.text import Text
+from wbs.directory.document import Recipient
+from wbs.directory.models import SignedDirectory
 from wbs.reporting.limits import ReportingLimits
-from wbs.reporting.pow import Clock, FormChallenges, PowIssuer
-from wbs.reporting.ratelimit import TokenBucket
+from wbs.reporting.pow import Challenge, Clock, FormChallenges, PowIssuer, Spent, WorkTooEasy
+from wbs.reporting.ratelimit import SharedBucket, adaptive_difficulty, load_of
 from wbs.workflow.registry import Workflows
 from wbs.workflow.registry import load_all as load_workflows
 
 LOOKUP_LABEL = "receipt-lookup"
 PROOF_KEY_LABEL = "proof-of-submission"
+
+
+@dataclass(frozen=True)
+class DirectorySnapshot:
+    """One signed directory version, parsed once, with the accounts that enrolled its keys.
+
+    Cached per process under (unit id, version, signature): a signed version never changes,
+    and every submission reads the newest version and signature in its one unit query, so
+    a directory signed on another app server is seen at once."""
+
+    signed: SignedDirectory
+    channels: dict[str, list[Recipient]]
+    custodians: list[Recipient]
+    staff_by_key: dict[str, int | None]
+
+
+DirectoryKey = tuple[int, int, str]
+MAX_CACHED_DIRECTORIES = 4096
 
 
 @dataclass
@@ -33,12 +54,21 @@ class Reporting:
     blobs: BlobStore
     pow: PowIssuer
     forms: FormChallenges
-    submit_bucket: TokenBucket
-    plain_bucket: TokenBucket
+    submit_bucket: SharedBucket
+    plain_bucket: SharedBucket
     # Charged only for receipts that do not exist: guesses cannot lock a real reporter out.
-    login_bucket: TokenBucket
+    login_bucket: SharedBucket
     # The case workflows (labels of the status a reporter sees); set by the app.
     workflows: Workflows | None = None
+    directories: dict[DirectoryKey, DirectorySnapshot] = field(default_factory=dict)
+
+    def cached_directory(self, key: DirectoryKey) -> DirectorySnapshot | None:
+        return self.directories.get(key)
+
+    def cache_directory(self, key: DirectoryKey, snapshot: DirectorySnapshot) -> None:
+        if len(self.directories) >= MAX_CACHED_DIRECTORIES:
+            self.directories.clear()
+        self.directories[key] = snapshot
 
     def status_label(self, case_type: str, status: str) -> Text:
         """The reporter-visible status label, from the case type's workflow file."""
@@ -68,11 +98,31 @@ class Reporting:
             forms=FormChallenges(
                 form_key, limits.report_form_min_seconds, limits.report_form_max_seconds, clock
             ),
-            submit_bucket=TokenBucket(limits.submit_rate_per_minute),
-            plain_bucket=TokenBucket(limits.plain_submit_rate_per_minute),
-            login_bucket=TokenBucket(limits.mailbox_login_rate_per_minute),
+            submit_bucket=SharedBucket("submit", limits.submit_rate_per_minute, clock),
+            plain_bucket=SharedBucket("submit-plain", limits.plain_submit_rate_per_minute, clock),
+            login_bucket=SharedBucket("login-miss", limits.mailbox_login_rate_per_minute, clock),
             workflows=workflows,
         )
+
+    def difficulty_at(self, load: float) -> int:
+        """The proof-of-work bits a bucket load (0 to 1) asks for (`adaptive_difficulty`)."""
+        limits = self.limits
+        return adaptive_difficulty(
+            load, limits.pow_difficulty, limits.pow_difficulty_rise, limits.pow_load_start
+        )
+
+    async def issue_pow(self, db: AsyncSession) -> Challenge:
+        """A challenge at the difficulty the current load asks for."""
+        return self.pow.issue(
+            self.difficulty_at(await load_of(db, (self.submit_bucket, self.login_bucket)))
+        )
+
+    def check_current(self, spent: Spent, load: float) -> None:
+        """Work solved for a challenge issued at a much lighter load (a stock of cheap
+        challenges kept for a flood) is refused: one step of slack for honest reporters who
+        solved while the load rose."""
+        if spent.difficulty < self.difficulty_at(load) - 1:
+            raise WorkTooEasy()
 
     def lookup_hash(self, lookup: bytes) -> str:
         """The only trace of a receipt the server keeps: a keyed hash of its lookup id."""

@@ -21,7 +21,13 @@ class ReportingLimits(BaseSettings):
 
     pow_difficulty: int = Field(default=18, ge=0, le=32)
     pow_ttl_seconds: int = Field(default=600, ge=30)
-    # Global (not per client: we never look at addresses) token buckets, per minute.
+    # Adaptive work: once the submission (or failed-login) bucket is more than
+    # `pow_load_start` full, challenges ask for more bits, up to `pow_difficulty_rise` more
+    # when it is full (each bit doubles the work); the bucket refuses only past that.
+    pow_difficulty_rise: int = Field(default=4, ge=0, le=12)
+    pow_load_start: float = Field(default=0.25, ge=0.0, lt=1.0)
+    # Global (not per client: we never look at addresses) buckets, per minute, kept in the
+    # database (`rate_buckets`) so that every app process and server shares them.
     submit_rate_per_minute: int = Field(default=600, ge=1)
     mailbox_login_rate_per_minute: int = Field(default=120, ge=1)
     mailbox_session_seconds: int = Field(default=1800, ge=60)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -220,3 +221,15 @@ class SpentWork(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RateBucket(Base):
+    """A rate limit shared by every app process: how full it is (`level`, draining at the
+    bucket's rate) as of `updated` (seconds since the epoch). Changed only by one
+    `UPDATE ... WHERE` statement (`repository.take_token`)."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    level: Mapped[float] = mapped_column(Float, default=0.0)
+    updated: Mapped[float] = mapped_column(Float, default=0.0)

@@ -31,6 +31,18 @@ class PowFailed(ValidationFailed):
     message_en = "The anti-spam check failed or expired. Reload the page and send again."
 
 
+class WorkTooEasy(PowFailed):
+    code = "pow_too_easy"
+    message_id = (
+        "Beban server naik sejak halaman dimuat, sehingga bukti anti-spam ini tidak lagi "
+        "cukup. Muat ulang halaman lalu kirim lagi; laporan Anda belum tersimpan."
+    )
+    message_en = (
+        "The server's load rose since the page was loaded, so this anti-spam proof is no "
+        "longer enough. Reload the page and send again; your report has not been saved yet."
+    )
+
+
 class FormTooEarly(TooManyRequests):
     code = "form_too_early"
 
@@ -53,11 +65,12 @@ class Spent:
 
     key: str
     expires_at: datetime
+    difficulty: int = 0  # the bits the challenge asked for (hash path)
 
 
-def _spent(kind: str, *parts: str, expires: int) -> Spent:
+def _spent(kind: str, *parts: str, expires: int, difficulty: int = 0) -> Spent:
     key = sha256(":".join((kind, *parts)).encode()).hexdigest()
-    return Spent(key=key, expires_at=datetime.fromtimestamp(expires, UTC))
+    return Spent(key=key, expires_at=datetime.fromtimestamp(expires, UTC), difficulty=difficulty)
 
 
 @dataclass(frozen=True)
@@ -82,12 +95,15 @@ class PowIssuer:
     def _mac(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), sha256).hexdigest()[:32]
 
-    def issue(self) -> Challenge:
+    def issue(self, difficulty: int | None = None) -> Challenge:
+        """A challenge asking for `difficulty` bits (never fewer than the minimum); the
+        difficulty is part of the signed text, so `check` holds a solution to it."""
+        bits = max(self.difficulty, difficulty or 0)
         expires = int(self.clock()) + self.ttl
-        body = f"{expires}.{self.difficulty}.{secrets.token_hex(8)}"
+        body = f"{expires}.{bits}.{secrets.token_hex(8)}"
         return Challenge(
             challenge=f"{body}.{self._mac(body)}",
-            difficulty=self.difficulty,
+            difficulty=bits,
             expires_at=datetime.fromtimestamp(expires, UTC),
         )
 
@@ -107,7 +123,9 @@ class PowIssuer:
         difficulty = max(int(difficulty_text), self.difficulty)
         if leading_zero_bits(work_digest(challenge, subject, nonce)) < difficulty:
             raise PowFailed()
-        return _spent("pow", purpose, challenge, subject, expires=int(expires_text))
+        return _spent(
+            "pow", purpose, challenge, subject, expires=int(expires_text), difficulty=difficulty
+        )
 
 
 FORM_PURPOSES = ("report", "mailbox")

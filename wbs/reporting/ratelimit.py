@@ -1,31 +1,81 @@
-"""A global token bucket: spam resistance that never looks at who is asking."""
+"""Global buckets shared through the database: spam resistance that never looks at who asks.
+
+Each bucket is a row (`rate_buckets`) filling by one per accepted request and draining at
+its rate; every app process and server charges the same row with one race-safe statement.
+How full the buckets are also sets the proof-of-work difficulty a challenge asks for
+(`adaptive_difficulty`), so under a flood the work rises first and the bucket refuses last.
+"""
 
 from __future__ import annotations
 
-import time
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.errors import TooManyRequests
+from wbs.reporting import repository
+from wbs.reporting.pow import Clock
 
 
-class TokenBucket:
-    """`rate` tokens per minute, bursts up to `rate`; one process's share of the limit."""
+class BucketFull(TooManyRequests):
+    message_id = (
+        "Terlalu banyak permintaan dikirim saat ini. Tunggu satu menit lalu coba lagi; "
+        "laporan Anda belum tersimpan."
+    )
+    message_en = (
+        "Too many requests are being sent right now. Wait a minute and try again; "
+        "your report has not been saved yet."
+    )
 
-    def __init__(self, rate_per_minute: int) -> None:
-        self.capacity = float(rate_per_minute)
-        self.tokens = float(rate_per_minute)
-        self.per_second = rate_per_minute / 60.0
-        self.updated = time.monotonic()
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "60"})
 
-    def take(self) -> None:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        if self.tokens < 1.0:
-            raise TooManyRequests(
-                "Terlalu banyak laporan dikirim saat ini. Tunggu satu menit lalu kirim lagi; "
-                "laporan Anda belum tersimpan.",
-                "Too many reports are being sent right now. Wait a minute and send again; "
-                "your report has not been saved yet.",
-                headers={"Retry-After": "60"},
-            )
-        self.tokens -= 1.0
+
+@dataclass(frozen=True)
+class SharedBucket:
+    """`rate_per_minute` requests a minute over all processes, in bursts up to that many."""
+
+    name: str
+    rate_per_minute: int
+    clock: Clock
+
+    @property
+    def capacity(self) -> float:
+        return float(self.rate_per_minute)
+
+    async def take(self, db: AsyncSession) -> float:
+        """Count one request (in the caller's transaction): how full the bucket was just
+        before it (0 to 1), the load a challenge issued now would see; BucketFull when it is
+        full."""
+        level = await repository.take_token(
+            db,
+            self.name,
+            capacity=self.capacity,
+            per_second=self.rate_per_minute / 60.0,
+            now=self.clock(),
+        )
+        if level is None:
+            raise BucketFull()
+        return min(1.0, max(0.0, level - 1.0) / self.capacity)
+
+    def load(self, level: float, updated: float) -> float:
+        """How full the bucket is now (0 to 1), from a row's level and time."""
+        drained = level - max(0.0, self.clock() - updated) * self.rate_per_minute / 60.0
+        return min(1.0, max(0.0, drained) / self.capacity)
+
+
+async def load_of(db: AsyncSession, buckets: Sequence[SharedBucket]) -> float:
+    """The fullest of these buckets (0 to 1), in one query."""
+    rows = await repository.bucket_levels(db, [b.name for b in buckets])
+    return max((b.load(*rows[b.name]) for b in buckets if b.name in rows), default=0.0)
+
+
+def adaptive_difficulty(load: float, minimum: int, rise: int, start: float) -> int:
+    """`minimum` bits until the load passes `start`, then up to `minimum + rise` bits
+    (at most 32) as the load reaches 1."""
+    if load <= start or rise <= 0:
+        return minimum
+    share = min(1.0, (load - start) / (1.0 - start))
+    return min(32, minimum + math.ceil(share * rise))

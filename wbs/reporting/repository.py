@@ -2,52 +2,97 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wbs.core.db import utcnow
+from wbs.core.db import Base, utcnow
+from wbs.directory.models import SignedDirectory
 from wbs.reporting.models import (
     Attachment,
     IdentityWrap,
     IdentityWrapKind,
     MailboxSession,
     Message,
+    RateBucket,
     Report,
     ReportNotice,
     ReportWrap,
     SpentWork,
 )
-from wbs.units.models import CaseType, Unit
+from wbs.units.models import CaseType, Channel, Unit
 
 
 async def next_case_seq(db: AsyncSession, unit_id: int, case_type: CaseType, year: int) -> int:
-    """Increment the counter row inside the caller's transaction (row lock until commit)."""
+    """Take the next number from the counter row in one statement (`INSERT ... ON CONFLICT
+    DO UPDATE ... RETURNING`); the row stays locked until the caller's commit, so numbers
+    are gapless (a rolled-back submission gives its number back). Call it last."""
     from wbs.reporting.models import CaseCounter
 
-    bump = (
-        update(CaseCounter)
-        .where(
-            CaseCounter.unit_id == unit_id,
-            CaseCounter.case_type == case_type.value,
-            CaseCounter.year == year,
-        )
-        .values(last=CaseCounter.last + 1)
-        .returning(CaseCounter.last)
-    )
-    seq = await db.scalar(bump)
-    if seq is not None:
-        return int(seq)
-    values = {"unit_id": unit_id, "case_type": case_type.value, "year": year, "last": 0}
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await db.execute(insert(CaseCounter).values(**values).on_conflict_do_nothing())
-    seq = await db.scalar(bump)
-    if seq is None:  # pragma: no cover - the row exists now
-        raise RuntimeError("case counter row missing")
-    return int(seq)
+    stmt = insert(CaseCounter).values(unit_id=unit_id, case_type=case_type.value, year=year, last=1)
+    bump = stmt.on_conflict_do_update(
+        index_elements=[CaseCounter.unit_id, CaseCounter.case_type, CaseCounter.year],
+        set_={"last": CaseCounter.last + 1},
+    ).returning(CaseCounter.last)
+    return int((await db.execute(bump)).scalar_one())
+
+
+async def unit_snapshot(
+    db: AsyncSession, code: str
+) -> tuple[Unit, list[Channel], tuple[int, str] | None] | None:
+    """A unit by code, its channels and its newest directory's (version, signature), in one
+    query; None when there is no such unit."""
+    newest = (
+        select(SignedDirectory.version, SignedDirectory.signature)
+        .where(SignedDirectory.unit_id == Unit.id)
+        .order_by(SignedDirectory.version.desc())
+        .limit(1)
+        .correlate(Unit)
+    )
+    rows = (
+        await db.execute(
+            select(
+                Unit,
+                Channel,
+                newest.with_only_columns(SignedDirectory.version).scalar_subquery(),
+                newest.with_only_columns(SignedDirectory.signature).scalar_subquery(),
+            )
+            .outerjoin(Channel, Channel.unit_id == Unit.id)
+            .where(Unit.code == code)
+            .order_by(Channel.id)
+        )
+    ).all()
+    if not rows:
+        return None
+    unit, _channel, version, signature = rows[0]
+    channels = [row[1] for row in rows if row[1] is not None]
+    return unit, channels, (int(version), str(signature)) if version is not None else None
+
+
+async def signed_directory(db: AsyncSession, unit_id: int, version: int) -> SignedDirectory:
+    """One signed version of a unit's directory, detached from the session (it is cached)."""
+    row = (
+        await db.execute(
+            select(*SignedDirectory.__table__.c).where(
+                SignedDirectory.unit_id == unit_id, SignedDirectory.version == version
+            )
+        )
+    ).one()
+    return SignedDirectory(**row._asdict())
+
+
+async def add_rows(db: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert rows of one table in one statement (nothing when there are none)."""
+    if rows:
+        await db.execute(insert_rows(model).values(rows))
 
 
 async def unit_of(db: AsyncSession, report: Report) -> Unit:
@@ -137,15 +182,9 @@ async def record_spent(db: AsyncSession, key: str, expires_at: datetime) -> bool
     `ON CONFLICT DO NOTHING` on the primary key: of concurrent inserts one wins, the others
     wait for it (PostgreSQL) or for the write lock (SQLite) and insert nothing.
     """
-    # Forget expired keys on the way, skipping rows a concurrent request is deleting (no
-    # lock waits, no deadlocks between cleaners); an expired challenge fails its own check.
-    expired = (
-        select(SpentWork.key)
-        .where(SpentWork.expires_at < utcnow())
-        .limit(500)
-        .with_for_update(skip_locked=True)
-    )
-    await db.execute(delete(SpentWork).where(SpentWork.key.in_(expired)))
+    # Now and then forget expired keys on the way (an expired challenge fails its own check).
+    if secrets.randbelow(SWEEP_ONE_IN) == 0:
+        await _sweep_spent(db)
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(SpentWork)
@@ -154,6 +193,21 @@ async def record_spent(db: AsyncSession, key: str, expires_at: datetime) -> bool
         .returning(SpentWork.key)
     )
     return (await db.scalar(stmt)) is not None
+
+
+SWEEP_ONE_IN = 32  # forget expired spent keys on about one redemption in 32
+
+
+async def _sweep_spent(db: AsyncSession) -> None:
+    """Delete expired keys, skipping rows a concurrent request is deleting (no lock waits,
+    no deadlocks between cleaners)."""
+    expired = (
+        select(SpentWork.key)
+        .where(SpentWork.expires_at < utcnow())
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    )
+    await db.execute(delete(SpentWork).where(SpentWork.key.in_(expired)))
 
 
 async def charge_mailbox(
@@ -188,3 +242,43 @@ async def mailbox_usage(db: AsyncSession, report_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+async def take_token(
+    db: AsyncSession, name: str, *, capacity: float, per_second: float, now: float
+) -> float | None:
+    """Add one to a shared bucket unless that would overflow it: its new level, or None
+    when it is full.
+
+    One `UPDATE ... WHERE level after draining + 1 <= capacity`: race-safe on PostgreSQL
+    (row lock) and SQLite (one writer), across processes and servers. A clock behind the
+    row's `updated` (another server's) drains nothing and never moves `updated` back."""
+    elapsed = case((RateBucket.updated < now, now - RateBucket.updated), else_=0.0)
+    drained = RateBucket.level - elapsed * per_second
+    level = case((drained > 0.0, drained), else_=0.0) + 1.0
+    later = case((RateBucket.updated < now, now), else_=RateBucket.updated)
+    bump = (
+        update(RateBucket)
+        .where(RateBucket.name == name, level <= capacity)
+        .values(level=level, updated=later)
+        .returning(RateBucket.level)
+        .execution_options(synchronize_session=False)
+    )
+    taken = await db.scalar(bump)
+    if taken is None:
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await db.execute(
+            insert(RateBucket).values(name=name, level=0.0, updated=now).on_conflict_do_nothing()
+        )
+        taken = await db.scalar(bump)
+    return None if taken is None else float(taken)
+
+
+async def bucket_levels(db: AsyncSession, names: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """name -> (level, updated) of the buckets that exist."""
+    rows = await db.execute(
+        select(RateBucket.name, RateBucket.level, RateBucket.updated).where(
+            RateBucket.name.in_(list(names))
+        )
+    )
+    return {name: (float(level), float(updated)) for name, level, updated in rows}

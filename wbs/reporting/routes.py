@@ -141,8 +141,8 @@ async def unit_directory(code: str, db: DbSession) -> DirectoryOut:
 
 
 @router.get("/pow", response_model=PowOut)
-async def pow_challenge(ctx: ReportingCtx) -> PowOut:
-    issued = ctx.pow.issue()
+async def pow_challenge(db: DbSession, ctx: ReportingCtx) -> PowOut:
+    issued = await ctx.issue_pow(db)
     return PowOut(
         challenge=issued.challenge,
         difficulty=issued.difficulty,
@@ -232,9 +232,13 @@ async def mailbox_login(
     check_origin(request)
     work = await service.redeem_pow(db, ctx, body.pow, subject=body.lookup, purpose="login")
     await db.commit()  # the spent proof must outlive a failed login
-    _report, token, expires = await service.mailbox_login(
-        db, ctx, b64u_decode(body.lookup), work=work
-    )
+    try:
+        _report, token, expires = await service.mailbox_login(
+            db, ctx, b64u_decode(body.lookup), work=work
+        )
+    except NotFound:
+        await db.commit()  # an unknown receipt's charge of the shared bucket stays
+        raise
     out = MailboxLoginOut(
         token=token, expires_at=expires, csrf_token=csrf_token(request, bind=_token_binding(token))
     )

@@ -43,7 +43,7 @@ from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
 from wbs.reporting import proof as proofs
 from wbs.reporting import repository
-from wbs.reporting.context import Reporting
+from wbs.reporting.context import DirectorySnapshot, Reporting
 from wbs.reporting.models import (
     Attachment,
     CaseStatus,
@@ -59,7 +59,6 @@ from wbs.reporting.models import (
 from wbs.reporting.pow import PowFailed, Spent
 from wbs.reporting.schemas import AttachmentIn, Envelope, PowSolution
 from wbs.staff.models import Staff
-from wbs.units import repository as units
 from wbs.units.models import CaseType, Channel, Unit
 
 WIB = timezone(timedelta(hours=7))
@@ -260,22 +259,63 @@ def store_files(
     return stored
 
 
-def _attachment_rows(
-    report: Report, stored: list[StoredBlob], now: datetime, *, message_id: int | None = None
-) -> list[Attachment]:
-    """Rows for attachments whose encrypted blobs are stored (of the report or a message)."""
-    return [
-        Attachment(
-            report_id=report.id,
-            message_id=message_id,
-            public_id=item.id,
-            metadata_box=item.metadata,
-            size=item.size,
-            blob=item.name,
-            created_at=now,
-        )
-        for item in stored
-    ]
+def _attachment_row(
+    report: Report, item: StoredBlob, now: datetime, message_id: int | None = None
+) -> dict[str, object]:
+    return {
+        "report_id": report.id,
+        "message_id": message_id,
+        "public_id": item.id,
+        "metadata_box": item.metadata,
+        "size": item.size,
+        "blob": item.name,
+        "created_at": now,
+    }
+
+
+async def _insert_wraps(
+    db: AsyncSession,
+    envelope: Envelope,
+    report: Report,
+    wrap_ids: list[str],
+    identity_kids: list[str],
+    staff_by_key: dict[str, int | None],
+    reporter: str,
+) -> None:
+    """The report's key wraps and identity wraps, one INSERT statement per table."""
+    now = report.submitted_at
+    await repository.add_rows(
+        db,
+        ReportWrap,
+        [
+            {
+                "report_id": report.id,
+                "key_id": kid,
+                "recipient": SenderRole.reporter if kid == reporter else SenderRole.officer,
+                "staff_id": None if kid == reporter else staff_by_key.get(kid),
+                "wrap": text,
+                "added_by_id": None,
+                "created_at": now,
+            }
+            for text, kid in zip(envelope.wraps, wrap_ids, strict=True)
+        ],
+    )
+    await repository.add_rows(
+        db,
+        IdentityWrap,
+        [
+            {
+                "report_id": report.id,
+                "key_id": kid,
+                "staff_id": staff_by_key.get(kid),
+                "kind": IdentityWrapKind.original,
+                "wrap": text,
+                "request_id": None,
+                "created_at": now,
+            }
+            for text, kid in zip(envelope.identity_wraps or [], identity_kids, strict=True)
+        ],
+    )
 
 
 def already_sent() -> Conflict:
@@ -340,15 +380,20 @@ async def _record(db: AsyncSession, spent: Spent) -> None:
 async def redeem_pow(
     db: AsyncSession, ctx: Reporting, pow: PowSolution | None, *, subject: str, purpose: str
 ) -> Redeemed:
-    """Check a hash proof for `subject` and record it as spent; before any bucket is charged.
+    """Check a hash proof for `subject` and record it as spent; only then charge the shared
+    submission bucket (a submission's work).
 
-    Only flushes: the route commits at once, so that the record survives a request that
-    fails later (else one solved proof could be replayed to drain the buckets).
+    Only flushes: the route commits at once, so that the record and the charge survive a
+    request that fails later (else one solved proof could be replayed to drain the buckets),
+    and the bucket's row is locked only until that early commit.
     """
     if pow is None:
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
     try:
-        await _record(db, ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose))
+        spent = ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose)
+        await _record(db, spent)
+        if purpose == "submit":
+            ctx.check_current(spent, await ctx.submit_bucket.take(db))
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
@@ -366,6 +411,9 @@ async def redeem_pow(
 async def redeem_form(db: AsyncSession, ctx: Reporting, token: str, *, purpose: str) -> Redeemed:
     """The no-JavaScript counterpart of `redeem_pow`: a signed, timed, single-use challenge."""
     await _record(db, ctx.forms.check(token, purpose))
+    if purpose == "report":
+        await ctx.plain_bucket.take(db)
+        await ctx.submit_bucket.take(db)
     return Redeemed(f"form-{purpose}", token)
 
 
@@ -429,7 +477,11 @@ class UnitChannels:
 
     unit: Unit
     channels: dict[CaseType, Channel]
-    signed: SignedDirectory | None
+    directory: DirectorySnapshot | None
+
+    @property
+    def signed(self) -> SignedDirectory | None:
+        return self.directory.signed if self.directory else None
 
     def channel(self, case_type: CaseType) -> Channel:
         """The unit's enabled channel of that type; NotFound otherwise."""
@@ -440,23 +492,47 @@ class UnitChannels:
 
     def recipients(self, case_type: CaseType) -> list[Recipient]:
         """The channel's signed recipients (none while the directory is not signed)."""
-        return directory.channel_recipients(self.signed, case_type) if self.signed else []
+        return list(self.directory.channels.get(case_type.value, [])) if self.directory else []
 
     def ready(self, case_type: CaseType) -> bool:
         return bool(self.recipients(case_type))
 
     def custodians(self) -> list[Recipient]:
         """The unit's signed identity custodians (envelope v2); none without a directory."""
-        return directory.custodians_of(self.signed) if self.signed else []
+        return list(self.directory.custodians) if self.directory else []
 
 
-async def unit_channels(db: AsyncSession, code: str) -> UnitChannels:
-    """A unit by its code with its channels and directory; NotFound when there is none."""
-    unit = await units.by_code(db, code.strip().upper())
-    if unit is None:
+async def _directory_snapshot(db: AsyncSession, unit_id: int, version: int) -> DirectorySnapshot:
+    signed = await repository.signed_directory(db, unit_id, version)
+    doc = directory.parsed(signed)
+    channels = {name: list(entries) for name, entries in doc.channels.items()}
+    everyone = [r for entries in channels.values() for r in entries] + list(doc.custodians)
+    return DirectorySnapshot(
+        signed=signed,
+        channels=channels,
+        custodians=list(doc.custodians),
+        staff_by_key=await directory.staff_for_keys(db, unit_id, everyone),
+    )
+
+
+async def unit_channels(db: AsyncSession, code: str, ctx: Reporting | None = None) -> UnitChannels:
+    """A unit by its code with its channels and directory; NotFound when there is none.
+
+    One query; the directory itself (document parsed, key owners) comes from `ctx`'s
+    per-process cache when its newest version and signature are already known there."""
+    found = await repository.unit_snapshot(db, code.strip().upper())
+    if found is None:
         raise NotFound("Unit tidak ditemukan.", "Unit not found.")
-    channels = {c.case_type: c for c in await units.channels_of(db, unit.id)}
-    return UnitChannels(unit, channels, await directory.current(db, unit.id))
+    unit, channels, newest = found
+    snapshot = None
+    if newest is not None:
+        key = (unit.id, *newest)
+        snapshot = ctx.cached_directory(key) if ctx else None
+        if snapshot is None:
+            snapshot = await _directory_snapshot(db, unit.id, newest[0])
+            if ctx:
+                ctx.cache_directory(key, snapshot)
+    return UnitChannels(unit, {c.case_type: c for c in channels}, snapshot)
 
 
 def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
@@ -503,16 +579,14 @@ async def submit(
     """Store one report as a new case; returns it with the signed proof of submission.
 
     `work` is the redeemed anti-spam work (hash proof for this report id, or the form
-    challenge of a server-sealed report): only after it do the global buckets count.
+    challenge of a server-sealed report), which also charged the shared buckets.
     `found` is the envelope's unit as the caller already loaded it in this transaction.
     """
     if server_sealed:
         if work.purpose != "form-report":
             raise PowFailed()
-        ctx.plain_bucket.take()
     elif work != Redeemed("submit", envelope.report_id):
         raise PowFailed()
-    ctx.submit_bucket.take()
     if len(lookup) != 32:
         raise ValidationFailed("Tanda terima tidak valid.", "The receipt is not valid.")
     limits = ctx.limits
@@ -531,13 +605,13 @@ async def submit(
     # Database work starts here (on SQLite this takes the write lock).
     with discard_on_error(ctx, stored):
         if found is None or found.unit.code != envelope.unit.strip().upper():
-            found = await unit_channels(db, envelope.unit)
+            found = await unit_channels(db, envelope.unit, ctx)
         unit, channel, signed = found.unit, found.channel(envelope.channel), found.signed
-        if signed is None:
+        if signed is None or found.directory is None:
             raise ChannelNotReady()
         if directory_version is not None and directory_version != signed.version:
             raise DirectoryChanged()
-        recipients = {r.key_id: r for r in directory.channel_recipients(signed, envelope.channel)}
+        recipients = {r.key_id: r for r in found.recipients(envelope.channel)}
         if not recipients:
             raise ChannelNotReady()
         excluded_set = set(excluded)
@@ -553,35 +627,24 @@ async def submit(
             raise RecipientsMismatch()
         custodians = found.custodians()
         _check_custodians(envelope, identity_kids, {c.key_id for c in custodians})
-        if await repository.by_public_id(db, envelope.report_id) is not None:
-            raise already_sent()
-        lookup_hash = ctx.lookup_hash(lookup)
-        if await repository.by_lookup_hash(db, lookup_hash) is not None:
-            raise receipt_in_use()
-        for item in stored:
-            if await repository.public_id_taken(db, Attachment, item.id):
-                raise attachment_exists()
-
-        staff_by_key = await directory.staff_for_keys(
-            db, unit.id, [*recipients.values(), *custodians]
-        )
+        staff_by_key = found.directory.staff_by_key
         now = utcnow()
         year = now.astimezone(WIB).year
-        seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
         report = Report(
             public_id=envelope.report_id,
             unit_id=unit.id,
             channel_id=channel.id,
             case_type=envelope.channel,
             year=year,
-            seq=seq,
-            case_number=case_number(envelope.channel, year, seq),
+            # a placeholder, unique per report, until the number is taken just before commit
+            seq=0,
+            case_number="~" + sha256(envelope.report_id.encode()).hexdigest()[:31],
             submitted_at=now,
             last_activity_at=now,
             status_changed_at=now,
             status=CaseStatus.diterima,
             server_sealed=server_sealed,
-            lookup_hash=lookup_hash,
+            lookup_hash=ctx.lookup_hash(lookup),
             envelope_version=envelope.v,
             content=envelope.content,
             identity=envelope.identity,
@@ -597,8 +660,9 @@ async def submit(
                 staff_by_key[k] for k in excluded_set if staff_by_key.get(k) is not None
             ),
         )
-        # Concurrent twins of this request passed the checks above too: the unique
-        # constraints decide, and the losers get the same 409 as a sequential duplicate.
+        # No duplicate pre-checks: the unique constraints decide, for sequential duplicates
+        # and concurrent twins alike, and a violation is the same 409; the caller rolls the
+        # transaction back, so nothing is half-written (and no case number was taken yet).
         with duplicates_as_conflicts(
             {
                 "uq_reports_public_id": already_sent(),
@@ -608,33 +672,18 @@ async def submit(
         ):
             db.add(report)
             await db.flush()
-            for text, kid in zip(envelope.wraps, wrap_ids, strict=True):
-                is_reporter = kid == reporter_kid
-                db.add(
-                    ReportWrap(
-                        report_id=report.id,
-                        key_id=kid,
-                        recipient=SenderRole.reporter if is_reporter else SenderRole.officer,
-                        staff_id=None if is_reporter else staff_by_key.get(kid),
-                        wrap=text,
-                        created_at=now,
-                    )
-                )
-            for text, kid in zip(envelope.identity_wraps or [], identity_kids, strict=True):
-                db.add(
-                    IdentityWrap(
-                        report_id=report.id,
-                        key_id=kid,
-                        staff_id=staff_by_key.get(kid),
-                        kind=IdentityWrapKind.original,
-                        wrap=text,
-                        created_at=now,
-                    )
-                )
-            db.add_all(_attachment_rows(report, stored, now))
-            proof = sign_proof(ctx, report, unit)
-            report.proof_signature = proof.signature
-            await db.flush()
+            await _insert_wraps(
+                db, envelope, report, wrap_ids, identity_kids, staff_by_key, reporter_kid
+            )
+            await repository.add_rows(
+                db, Attachment, [_attachment_row(report, item, now) for item in stored]
+            )
+        # The case number last: its counter row stays locked only from here to the commit.
+        report.seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
+        report.case_number = case_number(envelope.channel, year, report.seq)
+        proof = sign_proof(ctx, report, unit)
+        report.proof_signature = proof.signature
+        await db.flush()
         entry = await audit.append(
             db,
             unit=unit,
@@ -674,7 +723,7 @@ async def report_for_receipt(
         raise PowFailed()
     report = await repository.by_lookup_hash(db, ctx.lookup_hash(lookup))
     if report is None or len(lookup) != 32:
-        ctx.login_bucket.take()
+        await ctx.login_bucket.take(db)
         raise NotFound(
             "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
             "Unknown receipt. Check how it was typed.",
@@ -850,8 +899,11 @@ async def add_message(
         ):
             db.add(message)
             await db.flush()
-            db.add_all(_attachment_rows(report, stored, now, message_id=message.id))
-            await db.flush()
+            await repository.add_rows(
+                db,
+                Attachment,
+                [_attachment_row(report, item, now, message.id) for item in stored],
+            )
         report.last_activity_at = now
         unit = await repository.unit_of(db, report)
         await audit.append(
