@@ -9,8 +9,10 @@ unit's public figures hide the same cells (`suppression`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.db import utcnow
 from wbs.core.errors import NotFound, ValidationFailed
-from wbs.indicators import repository
+from wbs.indicators import aggregates, repository
 from wbs.indicators.definitions import CHANNELS
 from wbs.indicators.repository import Scope, UnitRow
-from wbs.indicators.suppression import suppress
+from wbs.indicators.suppression import Pattern, pattern, pattern_input, suppress_with
 from wbs.staff.models import Role, Staff
 from wbs.staff.service import has_role
 from wbs.units.models import CaseType, Unit
@@ -278,6 +280,92 @@ async def _own(
     return own
 
 
+PLAIN_COUNTS = frozenset(
+    {
+        "received",
+        "received_form",
+        "verified",
+        "followed_up",
+        "completed",
+        "completed_on_time",
+        "first_responded",
+        "mailbox_questions",
+        "mailbox_answers",
+        "mailbox_questions_cases",
+        "mailbox_answers_cases",
+    }
+)
+
+
+def _count_into(ch: Figures, channel: str, name: str, key: str, n: int, initial: str) -> None:
+    """One summed counter row into a channel's figures (the rules of `_own`)."""
+    if name in PLAIN_COUNTS:
+        ch[name] += n
+    elif name.startswith("fact."):
+        fact = name.removeprefix("fact.")
+        for (where, breakdown), read in BREAKDOWN_FACTS.items():
+            if where == channel and read == fact and key in ch[breakdown]:
+                ch[breakdown][key] += n
+        kinds = KIND_FIELDS.get((channel, fact), {})
+        if key in kinds:
+            ch[kinds[key]] += n
+    elif name == "forwarded":
+        target = FORWARDED_TO.get(channel) or REFERRAL_TARGETS.get(key, "other_unit")
+        ch["forwarded"][target] += n
+    elif name == "kpk_decision":
+        ch["by_kpk_decision"][key if key in ch["by_kpk_decision"] else AWAITING] += n
+    elif name == "state":
+        state = key or initial
+        ch["by_state"][state] = ch["by_state"].get(state, 0) + n
+
+
+async def _counted(
+    db: AsyncSession, ctx: Context, units: list[UnitRow]
+) -> tuple[dict[int, Figures], Histograms]:
+    """Each unit's own figures and working-day histograms from the counters; "overdue now"
+    and the part of WBS feedback that depends on the as-of day from the summary rows."""
+    flows, period = ctx.flows, ctx.period
+    ids = tuple(u.id for u in units)
+    own = {uid: _empty(flows) for uid in ids}
+    hists: Histograms = {}
+    initial = flows.of("gratifikasi").initial
+
+    def at(uid: int, channel: str) -> Figures:
+        return own.setdefault(uid, _empty(flows))["channels"][channel]  # type: ignore[no-any-return]
+
+    for uid, ct, name, key, total in await repository.counted(db, ids, period.start, period.end):
+        channel, n = _channel_name(ct), int(total)
+        if name.startswith("wd."):
+            milestone = name.removeprefix("wd.")
+            by_channel = hists.setdefault(uid, {}).setdefault(channel, {})
+            by_channel.setdefault(milestone, Counter())[int(key)] += n
+        else:
+            _count_into(at(uid, channel), channel, name, key, n, initial)
+    for uid, ct, n in await repository.summary_overdue(db, ctx.scope(units), ctx.today):
+        at(uid, _channel_name(ct))["overdue"] = int(n)
+    due_before = _midnight(ctx.today, ctx.tz) - timedelta(days=repository.FEEDBACK_DAYS)
+    months = period.months()
+    whole = [m for m in months if _midnight(_next_month(m), ctx.tz) <= due_before]
+    rest = _midnight(months[len(whole)], ctx.tz) if len(whole) < len(months) else None
+    found = await repository.counted_feedback(db, ids, whole)
+    if rest is not None:
+        end = _midnight(period.end, ctx.tz)
+        found += await repository.summary_feedback(db, ids, rest, end, due_before)
+    for uid, due, given in found:
+        ch = at(uid, CaseType.wbs.value)
+        ch["feedback_3m_due"] += int(due or 0)
+        ch["feedback_3m"] += int(given or 0)
+    for fig in own.values():
+        for ch in fig["channels"].values():
+            ch["received_e2e"] = ch["received"] - ch["received_form"]
+        for (channel, breakdown), _fact in BREAKDOWN_FACTS.items():
+            ch = fig["channels"][channel]
+            ch[breakdown][NOT_RECORDED] = ch["received"] - sum(
+                v for key, v in ch[breakdown].items() if key != NOT_RECORDED
+            )
+    return own, hists
+
+
 def _add(into: Figures, other: Mapping[str, Any]) -> None:
     for key, value in other.items():
         if isinstance(value, Mapping):
@@ -345,19 +433,31 @@ class Context:
     today: date
     tz: str
     flows: Workflows
+    direct: bool = False  # the direct queries over every case instead of the aggregates
 
     def scope(self, units: Iterable[UnitRow]) -> Scope:
         start, end = self.period.utc(self.tz)
         return Scope(tuple(u.id for u in units), start, end)
 
 
-def _context(
-    period: Period, today: date | None, tz: str, flows: Workflows | None, public: bool
+async def _context(
+    db: AsyncSession,
+    period: Period,
+    today: date | None,
+    tz: str,
+    flows: Workflows | None,
+    public: bool,
+    direct: bool,
 ) -> Context:
     today = today or datetime.now(ZoneInfo(tz)).date()
     if public and (not period.is_year or period.end > today):
         raise PublicPeriodOnly()
-    return Context(period, today, tz, flows or _default_flows())
+    if not direct:
+        await aggregates.settle_now(db)
+        # Counters are by local month in the zone they were built in; another zone (until
+        # `wbs indicators rebuild`) reads the cases directly.
+        direct = (await repository.stored_tz(db) or aggregates.DEFAULT_TZ) != tz
+    return Context(period, today, tz, flows or _default_flows(), direct)
 
 
 _flows: list[Workflows] = []
@@ -384,10 +484,18 @@ def _header(unit: UnitRow | Unit, ctx: Context, k: int | None) -> Figures:
 
 async def _monthly(db: AsyncSession, ctx: Context, scope: Scope) -> Figures:
     months = ctx.period.months()
-    bounds = [_midnight(m, ctx.tz) for m in months[1:]]
     counts = {c: [0] * len(months) for c in CHANNELS}
-    for ct, index, n in await repository.monthly(db, scope, bounds):
-        counts[_channel_name(ct)][int(index)] = n
+    if ctx.direct:
+        bounds = [_midnight(m, ctx.tz) for m in months[1:]]
+        for ct, index, n in await repository.monthly(db, scope, bounds):
+            counts[_channel_name(ct)][int(index)] = n
+    else:
+        place = {m: i for i, m in enumerate(months)}
+        rows = await repository.counted_by_month(
+            db, scope.unit_ids, ctx.period.start, ctx.period.end, "received"
+        )
+        for ct, month, n in rows:
+            counts[_channel_name(ct)][place[month]] = int(n)
     return {"months": [m.strftime("%Y-%m") for m in months], "received": counts}
 
 
@@ -416,30 +524,74 @@ def _branch_map(units: list[UnitRow], unit_id: int, split: bool) -> dict[int, in
     return found
 
 
-async def _percentiles(
-    db: AsyncSession, ctx: Context, units: list[UnitRow], unit_id: int, split: bool
+Histograms = dict[int, dict[str, dict[str, Counter[int]]]]  # unit -> channel -> milestone
+
+
+@dataclass
+class _Tree:
+    units: list[UnitRow]
+    rolled: dict[int, Figures]
+    histograms: Histograms | None  # None: percentiles come from the direct query
+
+
+def _nearest_rank(hist: Counter[int], num: int, den: int) -> int:
+    n = sum(hist.values())
+    rank, seen = -(-num * n // den), 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return value
+    raise ValueError("empty histogram")  # pragma: no cover - callers pass non-empty ones
+
+
+def _histogram_percentiles(
+    hists: Histograms, branches: dict[int, int]
 ) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
-    branches = _branch_map(units, unit_id, split)
-    rows = await repository.percentiles(db, ctx.scope(_below(units, unit_id)), branches)
+    merged: dict[int, dict[str, dict[str, Counter[int]]]] = {}
+    for uid, branch in branches.items():
+        for channel, by_milestone in hists.get(uid, {}).items():
+            for milestone, hist in by_milestone.items():
+                for name in (channel, "total"):
+                    merged.setdefault(branch, {}).setdefault(name, {}).setdefault(
+                        milestone, Counter()
+                    ).update(hist)
+    return {
+        branch: {
+            name: {m: (_nearest_rank(h, 1, 2), _nearest_rank(h, 9, 10)) for m, h in ms.items()}
+            for name, ms in by_name.items()
+        }
+        for branch, by_name in merged.items()
+    }
+
+
+async def _percentiles(
+    db: AsyncSession, ctx: Context, tree: _Tree, unit_id: int, split: bool
+) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
+    branches = _branch_map(tree.units, unit_id, split)
+    if tree.histograms is not None:
+        return _histogram_percentiles(tree.histograms, branches)
+    rows = await repository.percentiles(db, ctx.scope(_below(tree.units, unit_id)), branches)
     return _percentile_map(rows)
 
 
-async def _tree_figures(
-    db: AsyncSession, ctx: Context, root_id: int
-) -> tuple[list[UnitRow], dict[int, Figures]]:
+async def _tree_figures(db: AsyncSession, ctx: Context, root_id: int) -> _Tree:
     units = await repository.units_below(db, root_id)
-    own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
-    return units, _rollup(units, own, ctx.flows)
+    if ctx.direct:
+        own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
+        return _Tree(units, _rollup(units, own, ctx.flows), None)
+    own, hists = await _counted(db, ctx, units)
+    return _Tree(units, _rollup(units, own, ctx.flows), hists)
 
 
 async def _staff(db: AsyncSession, unit: Unit, ctx: Context, with_children: bool) -> Figures:
-    units, rolled = await _tree_figures(db, ctx, unit.id)
-    whole = await _percentiles(db, ctx, units, unit.id, split=False)
+    tree = await _tree_figures(db, ctx, unit.id)
+    units, rolled = tree.units, tree.rolled
+    whole = await _percentiles(db, ctx, tree, unit.id, split=False)
     body = _header(unit, ctx, None)
     body.update(_finish(rolled[unit.id], whole.get(unit.id, {})))
     body["monthly"] = await _monthly(db, ctx, ctx.scope(units))
     if with_children:
-        split = await _percentiles(db, ctx, units, unit.id, split=True)
+        split = await _percentiles(db, ctx, tree, unit.id, split=True)
         body["children"] = [
             {**_header(u, ctx, None), **_finish(rolled[u.id], split.get(u.id, {}))}
             for u in units
@@ -472,15 +624,43 @@ def _strip(node: Figures) -> Figures:
     return {k: v for k, v in node.items() if k != "children"}
 
 
+async def _pattern(
+    db: AsyncSession, root_id: int, period: Period, nested: Figures, k: int
+) -> Pattern:
+    """The tree's suppression pattern, from the cache when the figures it was computed for
+    (their digest) are unchanged; else computed and stored (shared by every app server)."""
+    key = json.dumps(pattern_input(nested), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    cached = await repository.cached_pattern(db, root_id, period.label, k)
+    if cached is not None and cached.digest == digest:
+        return Pattern(
+            frozenset(tuple(p) for p in cached.primary),
+            frozenset(tuple(p) for p in cached.complementary),
+            {},
+        )
+    found = pattern(nested, k)
+    await repository.store_pattern(
+        db,
+        root_id,
+        period.label,
+        k,
+        digest,
+        sorted(list(p) for p in found.primary),
+        sorted(list(p) for p in found.complementary),
+    )
+    return found
+
+
 async def _public(
     db: AsyncSession, unit: Unit, ctx: Context, k: int, with_children: bool
 ) -> Figures:
     """Suppressed figures: the whole tree `unit` belongs to is suppressed at once, so no
     unit's public figures can be differenced against its parent's or siblings'."""
     root_id = await repository.root_of(db, unit.id)
-    units, rolled = await _tree_figures(db, ctx, root_id)
-    whole = await _percentiles(db, ctx, units, unit.id, split=False)
-    split = await _percentiles(db, ctx, units, unit.id, split=True)
+    tree = await _tree_figures(db, ctx, root_id)
+    units, rolled = tree.units, tree.rolled
+    whole = await _percentiles(db, ctx, tree, unit.id, split=False)
+    split = await _percentiles(db, ctx, tree, unit.id, split=True)
     by_id = {u.id: u for u in units}
     kids: dict[int, list[int]] = {}
     for u in units:
@@ -490,8 +670,9 @@ async def _public(
         pcts = whole.get(uid, {}) if uid == unit.id else split.get(uid, {})
         known = uid == unit.id or by_id[uid].parent_id == unit.id
         _finish(fig, pcts if known else {})
-    tree = suppress(_nested(root_id, by_id, kids, rolled), k)
-    node = _find(tree, unit.code)
+    nested = _nested(root_id, by_id, kids, rolled)
+    pat = await _pattern(db, root_id, ctx.period, nested, k)
+    node = _find(suppress_with(nested, pat, k), unit.code)
     if node is None:  # pragma: no cover - the unit is in its own tree
         raise NotFound()
     body = {**_header(unit, ctx, k), **_strip(node)}
@@ -514,10 +695,12 @@ async def compute(
     tz: str = DEFAULT_TZ,
     workflows: Workflows | None = None,
     children: bool = False,
+    direct: bool = False,
 ) -> dict[str, Any]:
     """The unit's indicators over its subtree (see docs/indicators.md); with `children`,
-    also each unit directly below, rolled up over its own subtree."""
-    ctx = _context(period, today, tz, workflows, public)
+    also each unit directly below, rolled up over its own subtree. They are read from the
+    aggregates (`aggregates`), or with `direct` from every case (the same figures)."""
+    ctx = await _context(db, period, today, tz, workflows, public, direct)
     if public:
         return await _public(db, unit, ctx, k, with_children=children)
     return await _staff(db, unit, ctx, with_children=children)

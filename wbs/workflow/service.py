@@ -38,6 +38,7 @@ from wbs.workflow.definition import (
     Trigger,
     Workflow,
 )
+from wbs.indicators import aggregates as indicator_aggregates
 from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 from wbs.workflow.registry import Workflows
 
@@ -428,6 +429,7 @@ async def _move(
                 "Kasus baru saja diubah petugas lain. Muat ulang lalu coba lagi.",
                 "Another officer changed the case just now. Reload and try again.",
             )
+    indicator_aggregates.touch(db, report.id)  # the Core update above bypasses the ORM
     status = workflow.states[target].status
     report_changes: dict[str, Any] = {"last_activity_at": now}
     if status != report.status.value:
