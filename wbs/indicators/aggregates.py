@@ -11,6 +11,7 @@ everything from scratch (migration backfill, `wbs indicators rebuild`).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import JSON, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction, attributes
+from sqlalchemy.util import await_only
 
 from wbs.indicators.models import IndicatorCase, IndicatorCount, IndicatorMeta
 from wbs.reporting.models import Message, Report, SenderRole
@@ -43,7 +45,7 @@ HISTOGRAMS = ("first_response", "completed")
 REPORT_FIELDS = ("unit_id", "case_type", "submitted_at", "server_sealed")
 WATCHED = (CaseState, CaseFact, CaseTimer, CaseMilestone, Message)
 PENDING = "indicators_pending"
-BATCH = 2000
+BATCH = 5000
 
 
 def slot(name: str, key: str = "") -> str:
@@ -204,28 +206,36 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 def _add_counts(conn: Connection, deltas: Mapping[tuple[Any, ...], int]) -> None:
     """`n = n + delta` per counter row, one upsert statement (race-safe)."""
-    rows = [
-        {"unit_id": u, "case_type": ct, "month": m, "name": name, "key": key, "n": n}
-        for (u, ct, m, name, key), n in sorted(deltas.items())
-        if n
-    ]
+    rows = _count_rows(deltas)
     if not rows:
         return
     stmt = _upsert(conn, IndicatorCount)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_id", "case_type", "month", "name", "key"],
+        index_elements=list(COUNT_KEY),
         set_={"n": IndicatorCount.n + stmt.excluded.n},
     )
     for chunk in _chunks(rows, 500):
         conn.execute(stmt, list(chunk))
 
 
+COUNT_KEY = ("unit_id", "span", "month", "case_type", "name", "key")
+
+
+def _count_rows(totals: Mapping[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+    return [
+        {**dict(zip(COUNT_KEY, key, strict=True)), "n": n} for key, n in sorted(totals.items()) if n
+    ]
+
+
 def _contributions(s: Summary, sign: int) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Counter rows of one summary: its month's and its year's."""
     if s.unit_id is None or s.month is None:
         return
+    year = date(s.month.year, 1, 1)
     for key, n in s.counts.items():
         name, sub = split_slot(key)
-        yield (s.unit_id, s.case_type, s.month, name, sub), sign * n
+        yield (s.unit_id, "m", s.month, s.case_type, name, sub), sign * n
+        yield (s.unit_id, "y", year, s.case_type, name, sub), sign * n
 
 
 def settle(conn: Connection, report_ids: Iterable[int]) -> None:
@@ -300,6 +310,28 @@ def _row(s: Summary) -> dict[str, Any]:
     }
 
 
+def _bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Many rows at once: COPY on PostgreSQL (psycopg), executemany elsewhere."""
+    if not rows:
+        return
+    driver = getattr(conn.connection, "driver_connection", None)
+    if conn.dialect.name != "postgresql" or not hasattr(driver, "cursor"):
+        conn.execute(insert(model), rows)
+        return
+    names = list(rows[0])
+    json_columns = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
+    copy_sql = f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN"
+
+    async def copy() -> None:
+        async with driver.cursor() as cursor, cursor.copy(copy_sql) as out:
+            for row in rows:
+                await out.write_row(
+                    [json.dumps(row[n]) if n in json_columns else row[n] for n in names]
+                )
+
+    await_only(copy())
+
+
 def rebuild(conn: Connection, tz: str | None = None, progress: Any = None) -> int:
     """Every summary and counter computed again from the source tables (in `tz`, or the
     time zone they were built in); returns the number of reports."""
@@ -312,22 +344,16 @@ def rebuild(conn: Connection, tz: str | None = None, progress: Any = None) -> in
     totals: Counter[tuple[Any, ...]] = Counter()
     for chunk in _chunks(ids):
         found = _load(conn, chunk, tz)
-        if found:
-            conn.execute(
-                insert(IndicatorCase), [{"report_id": rid, **_row(s)} for rid, s in found.items()]
-            )
+        _bulk_insert(
+            conn, IndicatorCase, [{"report_id": rid, **_row(s)} for rid, s in found.items()]
+        )
         for s in found.values():
             for key, n in _contributions(s, 1):
                 totals[key] += n
         if progress is not None:
             progress(len(chunk))
-    rows = [
-        {"unit_id": u, "case_type": ct, "month": m, "name": name, "key": key, "n": n}
-        for (u, ct, m, name, key), n in sorted(totals.items())
-        if n
-    ]
-    for chunk in _chunks(rows, 5000):
-        conn.execute(insert(IndicatorCount), list(chunk))
+    rows = _count_rows(totals)
+    _bulk_insert(conn, IndicatorCount, rows)
     return len(ids)
 
 

@@ -58,15 +58,17 @@ class IndicatorCase(Base):
 
 
 class IndicatorCount(Base):
-    """Counters per unit, channel and local month (in `IndicatorMeta` tz): a count ("received"),
-    a keyed count ("fact.nilai_estimasi" / "kurang_1jt") or a working-day histogram
-    ("wd.completed" / "12"). Changed only by `n = n + delta` upserts."""
+    """Counters per unit, channel and local month, and again per local year (in the
+    `IndicatorMeta` tz): a count ("received"), a keyed count ("fact.nilai_estimasi" /
+    "kurang_1jt") or a working-day histogram ("wd.completed" / "12"). Changed only by
+    `n = n + delta` upserts."""
 
     __tablename__ = "indicator_counts"
 
     unit_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)  # "m" month, "y" year
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     case_type: Mapped[str] = mapped_column(String(32), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(48), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)

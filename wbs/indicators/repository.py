@@ -359,15 +359,45 @@ async def stored_tz(db: AsyncSession) -> str | None:
     return str(found) if found is not None else None
 
 
+def _span(start: date, end: date, year: bool) -> ColumnElement[bool]:
+    """Counter rows of a period: its year's row, or its months'."""
+    c = IndicatorCount
+    if year:
+        return and_(c.span == "y", c.month == start)
+    return and_(c.span == "m", c.month >= start, c.month < end)
+
+
 async def counted(
-    db: AsyncSession, unit_ids: Sequence[int], start: date, end: date
+    db: AsyncSession, unit_ids: Sequence[int], start: date, end: date, year: bool
 ) -> list[tuple[Any, ...]]:
-    """(unit_id, channel, name, key, n) summed over the local months in [start, end)."""
+    """(unit_id, channel, name, key, n) summed over the period (histograms left out)."""
     c = IndicatorCount
     stmt = (
         select(c.unit_id, c.case_type, c.name, c.key, func.sum(c.n))
-        .where(c.unit_id.in_(unit_ids), c.month >= start, c.month < end)
+        .where(c.unit_id.in_(unit_ids), _span(start, end, year), not_(c.name.startswith("wd.")))
         .group_by(c.unit_id, c.case_type, c.name, c.key)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def histograms(
+    db: AsyncSession, branches: dict[int, int], start: date, end: date, year: bool
+) -> list[tuple[Any, ...]]:
+    """(branch, channel, milestone, working days, cases) over the period; `branches` maps
+    each unit to the figure set it counts in."""
+    c = IndicatorCount
+    targets = set(branches.values())
+    branch: ColumnElement[int] = (
+        literal(targets.pop()) if len(targets) == 1 else case(branches, value=c.unit_id)
+    )
+    stmt = (
+        select(branch, c.case_type, c.name, c.key, func.sum(c.n))
+        .where(
+            c.unit_id.in_(tuple(branches)),
+            _span(start, end, year),
+            c.name.in_(("wd.first_response", "wd.completed")),
+        )
+        .group_by(branch, c.case_type, c.name, c.key)
     )
     return _rows(await db.execute(stmt))
 
@@ -379,7 +409,7 @@ async def counted_by_month(
     c = IndicatorCount
     stmt = (
         select(c.case_type, c.month, func.sum(c.n))
-        .where(c.unit_id.in_(unit_ids), c.month >= start, c.month < end, c.name == name)
+        .where(c.unit_id.in_(unit_ids), _span(start, end, False), c.name == name)
         .group_by(c.case_type, c.month)
     )
     return _rows(await db.execute(stmt))
@@ -401,6 +431,7 @@ async def counted_feedback(
         .where(
             c.unit_id.in_(unit_ids),
             c.case_type == CaseType.wbs.value,
+            c.span == "m",
             c.month.in_(months),
             c.name.in_(("received", "feedback_given")),
         )

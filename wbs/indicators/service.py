@@ -230,7 +230,9 @@ async def _own(
     own = {uid: _empty(flows) for uid in unit_ids}
 
     def at(uid: int, case_type: Any) -> Figures:
-        return own.setdefault(uid, _empty(flows))["channels"][_channel_name(case_type)]  # type: ignore[no-any-return]
+        if uid not in own:
+            own[uid] = _empty(flows)
+        return own[uid]["channels"][_channel_name(case_type)]  # type: ignore[no-any-return]
 
     for uid, ct, received, form in await repository.cases(db, scope):
         ch = at(uid, ct)
@@ -319,28 +321,23 @@ def _count_into(ch: Figures, channel: str, name: str, key: str, n: int, initial:
         ch["by_state"][state] = ch["by_state"].get(state, 0) + n
 
 
-async def _counted(
-    db: AsyncSession, ctx: Context, units: list[UnitRow]
-) -> tuple[dict[int, Figures], Histograms]:
-    """Each unit's own figures and working-day histograms from the counters; "overdue now"
-    and the part of WBS feedback that depends on the as-of day from the summary rows."""
+async def _counted(db: AsyncSession, ctx: Context, units: list[UnitRow]) -> dict[int, Figures]:
+    """Each unit's own figures from the counters; "overdue now" and the part of WBS
+    feedback that depends on the as-of day from the summary rows."""
     flows, period = ctx.flows, ctx.period
     ids = tuple(u.id for u in units)
     own = {uid: _empty(flows) for uid in ids}
-    hists: Histograms = {}
     initial = flows.of("gratifikasi").initial
 
     def at(uid: int, channel: str) -> Figures:
-        return own.setdefault(uid, _empty(flows))["channels"][channel]  # type: ignore[no-any-return]
+        if uid not in own:
+            own[uid] = _empty(flows)
+        return own[uid]["channels"][channel]  # type: ignore[no-any-return]
 
-    for uid, ct, name, key, total in await repository.counted(db, ids, period.start, period.end):
-        channel, n = _channel_name(ct), int(total)
-        if name.startswith("wd."):
-            milestone = name.removeprefix("wd.")
-            by_channel = hists.setdefault(uid, {}).setdefault(channel, {})
-            by_channel.setdefault(milestone, Counter())[int(key)] += n
-        else:
-            _count_into(at(uid, channel), channel, name, key, n, initial)
+    rows = await repository.counted(db, ids, period.start, period.end, period.is_year)
+    for uid, ct, name, key, total in rows:
+        channel = _channel_name(ct)
+        _count_into(at(uid, channel), channel, name, key, int(total), initial)
     for uid, ct, n in await repository.summary_overdue(db, ctx.scope(units), ctx.today):
         at(uid, _channel_name(ct))["overdue"] = int(n)
     due_before = _midnight(ctx.today, ctx.tz) - timedelta(days=repository.FEEDBACK_DAYS)
@@ -363,7 +360,7 @@ async def _counted(
             ch[breakdown][NOT_RECORDED] = ch["received"] - sum(
                 v for key, v in ch[breakdown].items() if key != NOT_RECORDED
             )
-    return own, hists
+    return own
 
 
 def _add(into: Figures, other: Mapping[str, Any]) -> None:
@@ -524,17 +521,13 @@ def _branch_map(units: list[UnitRow], unit_id: int, split: bool) -> dict[int, in
     return found
 
 
-Histograms = dict[int, dict[str, dict[str, Counter[int]]]]  # unit -> channel -> milestone
-
-
 @dataclass
 class _Tree:
     units: list[UnitRow]
     rolled: dict[int, Figures]
-    histograms: Histograms | None  # None: percentiles come from the direct query
 
 
-def _nearest_rank(hist: Counter[int], num: int, den: int) -> int:
+def _nearest_rank(hist: Mapping[int, int], num: int, den: int) -> int:
     n = sum(hist.values())
     rank, seen = -(-num * n // den), 0
     for value in sorted(hist):
@@ -544,43 +537,37 @@ def _nearest_rank(hist: Counter[int], num: int, den: int) -> int:
     raise ValueError("empty histogram")  # pragma: no cover - callers pass non-empty ones
 
 
-def _histogram_percentiles(
-    hists: Histograms, branches: dict[int, int]
-) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
-    merged: dict[int, dict[str, dict[str, Counter[int]]]] = {}
-    for uid, branch in branches.items():
-        for channel, by_milestone in hists.get(uid, {}).items():
-            for milestone, hist in by_milestone.items():
-                for name in (channel, "total"):
-                    merged.setdefault(branch, {}).setdefault(name, {}).setdefault(
-                        milestone, Counter()
-                    ).update(hist)
-    return {
-        branch: {
-            name: {m: (_nearest_rank(h, 1, 2), _nearest_rank(h, 9, 10)) for m, h in ms.items()}
-            for name, ms in by_name.items()
-        }
-        for branch, by_name in merged.items()
-    }
-
-
 async def _percentiles(
     db: AsyncSession, ctx: Context, tree: _Tree, unit_id: int, split: bool
 ) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
     branches = _branch_map(tree.units, unit_id, split)
-    if tree.histograms is not None:
-        return _histogram_percentiles(tree.histograms, branches)
-    rows = await repository.percentiles(db, ctx.scope(_below(tree.units, unit_id)), branches)
-    return _percentile_map(rows)
+    if ctx.direct:
+        rows = await repository.percentiles(db, ctx.scope(_below(tree.units, unit_id)), branches)
+        return _percentile_map(rows)
+    period = ctx.period
+    merged: dict[int, dict[str, dict[str, Counter[int]]]] = {}
+    found = await repository.histograms(db, branches, period.start, period.end, period.is_year)
+    for branch, ct, name, key, n in found:
+        milestone = name.removeprefix("wd.")
+        for block in (_channel_name(ct), "total"):
+            hist = merged.setdefault(branch, {}).setdefault(block, {})
+            hist.setdefault(milestone, Counter())[int(key)] += int(n)
+    return {
+        branch: {
+            block: {m: (_nearest_rank(h, 1, 2), _nearest_rank(h, 9, 10)) for m, h in ms.items()}
+            for block, ms in blocks.items()
+        }
+        for branch, blocks in merged.items()
+    }
 
 
 async def _tree_figures(db: AsyncSession, ctx: Context, root_id: int) -> _Tree:
     units = await repository.units_below(db, root_id)
     if ctx.direct:
         own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
-        return _Tree(units, _rollup(units, own, ctx.flows), None)
-    own, hists = await _counted(db, ctx, units)
-    return _Tree(units, _rollup(units, own, ctx.flows), hists)
+    else:
+        own = await _counted(db, ctx, units)
+    return _Tree(units, _rollup(units, own, ctx.flows))
 
 
 async def _staff(db: AsyncSession, unit: Unit, ctx: Context, with_children: bool) -> Figures:

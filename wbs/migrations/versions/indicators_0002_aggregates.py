@@ -56,13 +56,20 @@ def upgrade() -> None:
     op.create_table(
         "indicator_counts",
         sa.Column("unit_id", BigId, nullable=False),
-        sa.Column("case_type", sa.String(length=32), nullable=False),
+        sa.Column("span", sa.String(length=1), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("case_type", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=48), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "unit_id", "case_type", "month", "name", "key", name=op.f("pk_indicator_counts")
+            "unit_id",
+            "span",
+            "month",
+            "case_type",
+            "name",
+            "key",
+            name=op.f("pk_indicator_counts"),
         ),
     )
     op.create_table(
