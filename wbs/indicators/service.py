@@ -26,7 +26,7 @@ from wbs.core.errors import NotFound, ValidationFailed
 from wbs.indicators import aggregates, repository
 from wbs.indicators.definitions import CHANNELS
 from wbs.indicators.repository import Scope, UnitRow
-from wbs.indicators.suppression import Pattern, pattern, pattern_input, suppress_with
+from wbs.indicators.suppression import Pattern, pattern, suppress_at
 from wbs.staff.models import Role, Staff
 from wbs.staff.service import has_role
 from wbs.units.models import CaseType, Unit
@@ -405,14 +405,21 @@ def _finish(fig: Figures, percentiles: Mapping[str, Mapping[str, tuple[int, int]
         ch = fig["channels"][channel]
         _add(total, {k: ch[k] for k in (*COUNTS, "forwarded")})
     fig["total"] = total
-    for name, block in (*fig["channels"].items(), ("total", total)):
+    for block in (*fig["channels"].values(), total):
         block["completed_on_time_pct"] = _pct(block["completed_on_time"], block["completed"])
         if "feedback_3m_due" in block:
             block["feedback_3m_pct"] = _pct(block["feedback_3m"], block["feedback_3m_due"])
+    _set_percentiles(fig, percentiles)
+    return fig
+
+
+def _set_percentiles(
+    fig: Figures, percentiles: Mapping[str, Mapping[str, tuple[int, int]]]
+) -> None:
+    for name, block in (*fig["channels"].items(), ("total", fig["total"])):
         for milestone, (median_key, p90_key) in PERCENTILE_FIELDS.items():
             median, p90 = percentiles.get(name, {}).get(milestone, (None, None))
             block[median_key], block[p90_key] = median, p90
-    return fig
 
 
 def _percentile_map(
@@ -597,11 +604,14 @@ def _nested(
     return node
 
 
-def _find(node: Figures, code: str) -> Figures | None:
+def _find(
+    node: Figures, code: str, prefix: tuple[str, ...] = ()
+) -> tuple[Figures, tuple[str, ...]] | None:
+    """The node of unit `code` and its path in the tree (as the suppression names cells)."""
     if node["unit"] == code:
-        return node
-    for child in node.get("children", []):
-        found = _find(child, code)
+        return node, prefix
+    for index, child in enumerate(node.get("children", [])):
+        found = _find(child, code, (*prefix, "children", str(index)))
         if found is not None:
             return found
     return None
@@ -616,7 +626,7 @@ async def _pattern(
 ) -> Pattern:
     """The tree's suppression pattern, from the cache when the figures it was computed for
     (their digest) are unchanged; else computed and stored (shared by every app server)."""
-    key = json.dumps(pattern_input(nested), sort_keys=True, separators=(",", ":"))
+    key = json.dumps(nested, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(key.encode()).hexdigest()
     cached = await repository.cached_pattern(db, root_id, period.label, k)
     if cached is not None and cached.digest == digest:
@@ -653,15 +663,20 @@ async def _public(
     for u in units:
         if u.parent_id is not None and u.parent_id in by_id:
             kids.setdefault(u.parent_id, []).append(u.id)
-    for uid, fig in rolled.items():
-        pcts = whole.get(uid, {}) if uid == unit.id else split.get(uid, {})
-        known = uid == unit.id or by_id[uid].parent_id == unit.id
-        _finish(fig, pcts if known else {})
+    for fig in rolled.values():
+        _finish(fig, {})
     nested = _nested(root_id, by_id, kids, rolled)
-    pat = await _pattern(db, root_id, ctx.period, nested, k)
-    node = _find(suppress_with(nested, pat, k), unit.code)
-    if node is None:  # pragma: no cover - the unit is in its own tree
+    pat = await _pattern(db, root_id, ctx.period, nested, k)  # percentiles play no part
+    _set_percentiles(rolled[unit.id], whole.get(unit.id, {}))
+    for kid in kids.get(unit.id, []):
+        _set_percentiles(rolled[kid], split.get(kid, {}))
+    found = _find(nested, unit.code)
+    if found is None:  # pragma: no cover - the unit is in its own tree
         raise NotFound()
+    node, prefix = found
+    # Only the unit and its children are published here: suppress that part of the tree.
+    part = {**node, "children": [_strip(c) for c in node.get("children", [])]}
+    node = suppress_at(part, prefix, pat, k)
     body = {**_header(unit, ctx, k), **_strip(node)}
     if with_children:
         body["children"] = [

@@ -394,23 +394,12 @@ def suppress(report: dict[str, Any], k: int) -> dict[str, Any]:
 
 def suppress_with(report: dict[str, Any], pat: Pattern, k: int) -> dict[str, Any]:
     """The report as published under an already computed pattern (a cached one)."""
-    out = copy.deepcopy(report)
-    _apply(out, (), pat, k)
+    return suppress_at(report, (), pat, k)
+
+
+def suppress_at(node: dict[str, Any], prefix: Path, pat: Pattern, k: int) -> dict[str, Any]:
+    """A part of a report tree (the node at `prefix`, with the children it carries) as
+    published under the tree's pattern."""
+    out = copy.deepcopy(node)
+    _apply(out, prefix, pat, k)
     return out
-
-
-def pattern_input(report: dict[str, Any]) -> dict[str, Any]:
-    """The report without the figures a pattern does not depend on (percentiles): what a
-    cached pattern is keyed by."""
-    out = copy.deepcopy(report)
-    for node in _nodes(out):
-        for _path, block in _blocks(node):
-            for key in QUANTILES:
-                block.pop(key, None)
-    return out
-
-
-def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("children") or []:
-        yield from _nodes(child)
