@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, delete, event, insert, select, update
@@ -30,6 +30,7 @@ from wbs.indicators.models import IndicatorCase, IndicatorCount, IndicatorMeta
 from wbs.reporting.models import Message, Report, SenderRole
 from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 
+T = TypeVar("T")
 DEFAULT_TZ = "Asia/Jakarta"
 FEEDBACK_DAYS = 90
 # Facts read: the choice facts of the breakdowns, and the two of forwarded cases.
@@ -190,9 +191,9 @@ def _load(conn: Connection, ids: Sequence[int], tz: str) -> dict[int, Summary]:
     return {r.id: summarise(r, src[r.id], tz) for r in reports}
 
 
-def _chunks(ids: Sequence[int], size: int = BATCH) -> Iterator[Sequence[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
+def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def stored_tz(conn: Connection) -> str:
@@ -323,6 +324,7 @@ def _bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> No
     copy_sql = f"COPY {model.__tablename__} ({', '.join(names)}) FROM STDIN"
 
     async def copy() -> None:
+        assert driver is not None  # noqa: S101 - checked above
         async with driver.cursor() as cursor, cursor.copy(copy_sql) as out:
             for row in rows:
                 await out.write_row(

@@ -715,6 +715,17 @@ async def compute_tree(
     return await compute(db, unit, period, **options, children=True)
 
 
+async def rebuild(db: AsyncSession, tz: str) -> int:
+    """Every aggregate computed again from the cases, months in `tz`; the number of cases."""
+    from zoneinfo import available_timezones
+
+    if tz not in available_timezones():
+        raise ValidationFailed(
+            f"Zona waktu tidak dikenal: {tz[:64]}", f"Unknown time zone: {tz[:64]}"
+        )
+    return await db.run_sync(lambda s: aggregates.rebuild(s.connection(), tz))
+
+
 # ------------------------------------------------------------------------------ entry points
 
 

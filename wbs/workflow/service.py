@@ -24,6 +24,7 @@ from wbs.calendar.service import calendar_for
 from wbs.calendar.workdays import DayCount, WorkCalendar
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from wbs.indicators import aggregates as indicator_aggregates
 from wbs.outbox import service as outbox
 from wbs.reporting.models import Message, Report, SenderRole
 from wbs.staff.models import Staff
@@ -38,7 +39,6 @@ from wbs.workflow.definition import (
     Trigger,
     Workflow,
 )
-from wbs.indicators import aggregates as indicator_aggregates
 from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 from wbs.workflow.registry import Workflows
 
