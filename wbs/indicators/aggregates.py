@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, delete, event, insert, select, update
+from sqlalchemy import JSON, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -334,6 +334,108 @@ def _bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> No
     await_only(copy())
 
 
+# PostgreSQL: the same summaries and counters in three set-based statements (`summarise`'s
+# rules; tests/indicators/test_aggregates.py compares them with the kept ones).
+_PG_CASES = """
+WITH ms AS (
+  SELECT report_id,
+         max(working_days) FILTER (WHERE name = 'first_response') AS fr_wd,
+         max(working_days) FILTER (WHERE name = 'completed') AS co_wd,
+         bool_or(name = 'first_response') AS fr, bool_or(name = 'verified') AS ve,
+         bool_or(name = 'followed_up') AS fu, bool_or(name = 'completed') AS co,
+         bool_or(name = 'forwarded') AS fw
+  FROM case_milestones GROUP BY report_id),
+fs AS (
+  SELECT report_id,
+         max(value #>> '{}') FILTER (WHERE name = 'nilai_estimasi') AS nilai_estimasi,
+         max(value #>> '{}') FILTER (WHERE name = 'jenis_laporan') AS jenis_laporan,
+         max(value #>> '{}') FILTER (WHERE name = 'jenis') AS jenis,
+         max(value #>> '{}') FILTER (WHERE name = 'bentuk_pengendalian') AS bentuk_pengendalian,
+         max(value #>> '{}') FILTER (WHERE name = 'tujuan_pelimpahan') AS target,
+         max(value #>> '{}') FILTER (WHERE name = 'keputusan_kpk') AS decision
+  FROM case_facts
+  WHERE json_typeof(value) = 'string' AND name IN ('nilai_estimasi', 'jenis_laporan', 'jenis',
+        'bentuk_pengendalian', 'tujuan_pelimpahan', 'keputusan_kpk')
+  GROUP BY report_id),
+ts AS (
+  SELECT report_id,
+         bool_or(stopped_on IS NOT NULL AND stopped_on > due_on
+                 AND (paused_on IS NULL OR paused_on > due_on)) AS late,
+         min(due_on) FILTER (WHERE stopped_on IS NULL AND paused_on IS NULL) AS running
+  FROM case_timers GROUP BY report_id),
+mb AS (
+  SELECT m.report_id,
+         count(*) FILTER (WHERE m.sender_role::text = 'reporter') AS q,
+         count(*) FILTER (WHERE m.sender_role::text = 'officer') AS a,
+         bool_or(m.sender_role::text = 'officer'
+                 AND m.created_at <= r.submitted_at + interval '2160 hours') AS feedback
+  FROM report_messages m JOIN reports r ON r.id = m.report_id GROUP BY m.report_id),
+base AS (
+  SELECT r.id, r.unit_id, r.case_type::text AS ct, r.submitted_at, r.server_sealed,
+         st.state, ms.*, fs.nilai_estimasi, fs.jenis_laporan, fs.jenis,
+         fs.bentuk_pengendalian, fs.target, fs.decision, ts.late, ts.running,
+         coalesce(mb.q, 0) AS q, coalesce(mb.a, 0) AS a, coalesce(mb.feedback, false) AS fb
+  FROM reports r
+  LEFT JOIN case_states st ON st.report_id = r.id
+  LEFT JOIN ms ON ms.report_id = r.id
+  LEFT JOIN fs ON fs.report_id = r.id
+  LEFT JOIN ts ON ts.report_id = r.id
+  LEFT JOIN mb ON mb.report_id = r.id)
+INSERT INTO indicator_cases (report_id, unit_id, case_type, submitted_at, month, running_due,
+                             feedback, counts)
+SELECT id, unit_id, ct, submitted_at,
+       date_trunc('month', submitted_at AT TIME ZONE :tz)::date,
+       CASE WHEN co IS NOT TRUE THEN running END,
+       fb,
+       (jsonb_strip_nulls(jsonb_build_object(
+          'received|', 1,
+          'received_form|', CASE WHEN server_sealed THEN 1 END,
+          'first_responded|', CASE WHEN fr THEN 1 END,
+          'verified|', CASE WHEN ve THEN 1 END,
+          'followed_up|', CASE WHEN fu THEN 1 END,
+          'completed|', CASE WHEN co THEN 1 END,
+          'completed_on_time|', CASE WHEN co AND late IS NOT TRUE THEN 1 END,
+          'mailbox_questions|', CASE WHEN q > 0 THEN q END,
+          'mailbox_questions_cases|', CASE WHEN q > 0 THEN 1 END,
+          'mailbox_answers|', CASE WHEN a > 0 THEN a END,
+          'mailbox_answers_cases|', CASE WHEN a > 0 THEN 1 END,
+          'feedback_given|', CASE WHEN ct = 'wbs' AND fb THEN 1 END))
+        || CASE WHEN fr THEN jsonb_build_object('wd.first_response|' || fr_wd, 1)
+           ELSE '{}' END
+        || CASE WHEN co THEN jsonb_build_object('wd.completed|' || co_wd, 1) ELSE '{}' END
+        || CASE WHEN nilai_estimasi IS NOT NULL
+           THEN jsonb_build_object('fact.nilai_estimasi|' || nilai_estimasi, 1) ELSE '{}' END
+        || CASE WHEN jenis_laporan IS NOT NULL
+           THEN jsonb_build_object('fact.jenis_laporan|' || jenis_laporan, 1) ELSE '{}' END
+        || CASE WHEN jenis IS NOT NULL
+           THEN jsonb_build_object('fact.jenis|' || jenis, 1) ELSE '{}' END
+        || CASE WHEN bentuk_pengendalian IS NOT NULL
+           THEN jsonb_build_object('fact.bentuk_pengendalian|' || bentuk_pengendalian, 1)
+           ELSE '{}' END
+        || CASE WHEN fw THEN jsonb_build_object('forwarded|' || coalesce(target, ''), 1)
+           ELSE '{}' END
+        || CASE WHEN fw AND ct = 'gratifikasi'
+           THEN jsonb_build_object('kpk_decision|' || coalesce(decision, ''), 1) ELSE '{}' END
+        || CASE WHEN ct = 'gratifikasi'
+           THEN jsonb_build_object('state|' || coalesce(state, ''), 1) ELSE '{}' END
+       )::json
+FROM base
+"""
+_PG_COUNTS = """
+INSERT INTO indicator_counts (unit_id, span, month, case_type, name, key, n)
+SELECT c.unit_id, s.span,
+       CASE WHEN s.span = 'm' THEN c.month ELSE date_trunc('year', c.month)::date END,
+       c.case_type, split_part(e.key, '|', 1), substr(e.key, strpos(e.key, '|') + 1),
+       sum(e.value::bigint)
+FROM indicator_cases c
+CROSS JOIN json_each_text(c.counts) e
+CROSS JOIN (VALUES ('m'), ('y')) s(span)
+WHERE c.unit_id IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6
+HAVING sum(e.value::bigint) <> 0
+"""
+
+
 def rebuild(conn: Connection, tz: str | None = None, progress: Any = None) -> int:
     """Every summary and counter computed again from the source tables (in `tz`, or the
     time zone they were built in); returns the number of reports."""
@@ -342,6 +444,10 @@ def rebuild(conn: Connection, tz: str | None = None, progress: Any = None) -> in
     conn.execute(delete(IndicatorCase))
     conn.execute(delete(IndicatorMeta).where(IndicatorMeta.name == "tz"))
     conn.execute(insert(IndicatorMeta).values(name="tz", value=tz))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(_PG_CASES), {"tz": tz})
+        conn.execute(text(_PG_COUNTS))
+        return int(conn.scalar(select(func.count()).select_from(IndicatorCase)) or 0)
     ids = list(conn.scalars(select(Report.id).order_by(Report.id)))
     totals: Counter[tuple[Any, ...]] = Counter()
     for chunk in _chunks(ids):
