@@ -39,6 +39,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from wbs.core.db import utcnow
+from wbs.indicators.aggregates import FEEDBACK_DAYS, READ_FACTS
 from wbs.indicators.models import IndicatorCase, IndicatorCount, IndicatorMeta, IndicatorPattern
 from wbs.reporting.models import Message, Report, SenderRole
 from wbs.units.models import CaseType, Unit
@@ -47,8 +48,7 @@ from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 
 # Choice facts the indicators read. Text facts (instansi_tujuan, nomor_laporan_kpk, nomor_sk)
 # are never selected, so free text cannot reach a figure.
-CHOICE_FACTS = ("nilai_estimasi", "jenis_laporan", "jenis", "bentuk_pengendalian")
-FEEDBACK_DAYS = 90
+CHOICE_FACTS = READ_FACTS
 
 
 class days_between(FunctionElement[float]):  # noqa: N801 - reads as a SQL function

@@ -58,12 +58,7 @@ COUNTS = (
     "mailbox_questions_cases",
     "mailbox_answers_cases",
 )
-MILESTONE_FIELDS = {
-    "verified": "verified",
-    "followed_up": "followed_up",
-    "completed": "completed",
-    "first_response": "first_responded",
-}
+MILESTONE_FIELDS = aggregates.MILESTONES
 PERCENTILE_FIELDS = {
     "first_response": ("first_response_wd_median", "first_response_wd_p90"),
     "completed": ("completion_wd_median", "completion_wd_p90"),
