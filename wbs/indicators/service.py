@@ -265,7 +265,7 @@ async def _own(
     for uid, ct, role, messages, cases in await repository.mailbox(db, scope):
         side = "questions" if str(getattr(role, "value", role)) == "reporter" else "answers"
         at(uid, ct).update({f"mailbox_{side}": messages, f"mailbox_{side}_cases": cases})
-    due_before = _midnight(today, tz) - timedelta(days=repository.FEEDBACK_DAYS)
+    due_before = _midnight(today, tz) - timedelta(days=aggregates.FEEDBACK_DAYS)
     for uid, due, given in await repository.feedback(db, scope, due_before):
         at(uid, CaseType.wbs).update(feedback_3m_due=due, feedback_3m=given)
     for fig in own.values():
@@ -335,7 +335,7 @@ async def _counted(db: AsyncSession, ctx: Context, units: list[UnitRow]) -> dict
         _count_into(at(uid, channel), channel, name, key, int(total), initial)
     for uid, ct, n in await repository.summary_overdue(db, ctx.scope(units), ctx.today):
         at(uid, _channel_name(ct))["overdue"] = int(n)
-    due_before = _midnight(ctx.today, ctx.tz) - timedelta(days=repository.FEEDBACK_DAYS)
+    due_before = _midnight(ctx.today, ctx.tz) - timedelta(days=aggregates.FEEDBACK_DAYS)
     months = period.months()
     whole = [m for m in months if _midnight(_next_month(m), ctx.tz) <= due_before]
     rest = _midnight(months[len(whole)], ctx.tz) if len(whole) < len(months) else None
