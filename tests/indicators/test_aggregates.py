@@ -45,7 +45,7 @@ async def _snapshot(db: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...
     c = IndicatorCount
     counts = (
         await db.execute(
-            select(c.unit_id, c.case_type, c.month, c.name, c.key, c.n).where(c.n != 0)
+            select(c.unit_id, c.span, c.month, c.case_type, c.name, c.key, c.n).where(c.n != 0)
         )
     ).all()
     s = IndicatorCase
