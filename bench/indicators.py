@@ -2,11 +2,15 @@
 
 Cases, states, milestones, timers, facts and mailbox messages are written with bulk
 `INSERT ... SELECT generate_series` (no workflow engine), spread over 2024-2026 and the 200
-units, then `VACUUM ANALYZE`. Timed (median of --runs, after one warm-up): a leaf unit's
-year, the root's year, the root with its children, and a leaf's public figures (which
-compute and suppress the whole tree), each beside `SELECT count(*)` over the same reports.
+units; the aggregates are then built with `wbs.indicators.aggregates.rebuild` (what the
+migration and `wbs indicators rebuild` run), then `VACUUM ANALYZE`. Timed (median of
+--runs, after one warm-up): a leaf unit's year, the root's year, the root with its children,
+and a leaf's public figures (whole tree computed, its suppression pattern read from the
+cache), each beside `SELECT count(*)` over the same reports; the public figures' first
+request (pattern computed and stored) once. `--direct` also times the direct queries over
+every case (the path before the aggregates).
 
-Run: .venv/bin/python bench/indicators.py [--cases 1000000] [--runs 5] [--url URL]
+Run: .venv/bin/python bench/indicators.py [--cases 1000000] [--runs 5] [--url URL] [--direct]
 (without --url it starts a throwaway cluster like the tests do).
 """
 
@@ -22,13 +26,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from wbs.core.db import make_engine, make_sessionmaker  # noqa: E402
-from wbs.indicators import service  # noqa: E402
+from wbs.indicators import aggregates, service  # noqa: E402
+from wbs.indicators.models import IndicatorPattern  # noqa: E402
 from wbs.migrate import upgrade  # noqa: E402
 from wbs.units.models import Unit  # noqa: E402
 
@@ -120,7 +125,7 @@ async def _timed(runs: int, job: Callable[[], Awaitable[Any]]) -> float:
     return statistics.median(times)
 
 
-async def run(url: str, cases: int, runs: int) -> None:
+async def run(url: str, cases: int, runs: int, direct: bool) -> None:
     engine = make_engine(url)
     async with engine.begin() as conn:
         start = time.perf_counter()
@@ -128,6 +133,10 @@ async def run(url: str, cases: int, runs: int) -> None:
             params = {"n": cases, "children": CHILDREN, "grandchildren": GRANDCHILDREN}
             await conn.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
         print(f"populated {cases:,} cases in {time.perf_counter() - start:.0f} s")
+    async with engine.begin() as conn:
+        start = time.perf_counter()
+        await conn.run_sync(aggregates.rebuild, "Asia/Jakarta")
+        print(f"aggregates rebuilt in {time.perf_counter() - start:.0f} s")
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
@@ -157,17 +166,28 @@ async def run(url: str, cases: int, runs: int) -> None:
             ("leaf, public (whole tree computed and suppressed)", leaf_unit, False, True),
         ]
         print(f"reports in 2026: {in_year:,} of {cases:,}")
-        print("| what | indicators | bare count(*) | ratio |")
-        print("| --- | --- | --- | --- |")
+        await db.execute(delete(IndicatorPattern))
+        start = time.perf_counter()
+        await service.compute(db, leaf_unit, year, public=True, **opts)
+        first = time.perf_counter() - start
+        print(f"public figures, first request (pattern computed and stored): {first * 1000:.0f} ms")
+        print("| what | indicators | bare count(*) | ratio |" + (" direct |" if direct else ""))
+        print("| --- | --- | --- | --- |" + (" --- |" if direct else ""))
         for label, unit, children, public in jobs:
             compute = service.compute_tree if children else service.compute
 
-            async def job(unit: Unit = unit, compute: Any = compute, public: bool = public) -> Any:
-                return await compute(db, unit, year, public=public, **opts)
+            async def job(
+                unit: Unit = unit, compute: Any = compute, public: bool = public, old: bool = False
+            ) -> Any:
+                return await compute(db, unit, year, public=public, direct=old, **opts)
 
             took = await _timed(runs, job)
             base = await _timed(runs, bare(unit))
-            print(f"| {label} | {took * 1000:.0f} ms | {base * 1000:.1f} ms | {took / base:.0f}x |")
+            row = f"| {label} | {took * 1000:.0f} ms | {base * 1000:.1f} ms | {took / base:.0f}x |"
+            if direct:
+                old = await _timed(1, lambda job=job: job(old=True))
+                row += f" {old * 1000:.0f} ms |"
+            print(row)
     await engine.dispose()
 
 
@@ -176,6 +196,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--url", help="an empty PostgreSQL database (migrated here)")
+    parser.add_argument("--direct", action="store_true", help="also time the direct queries")
     args = parser.parse_args()
     cluster = None
     url = args.url
@@ -187,7 +208,7 @@ def main() -> None:
         url = cluster.url("wbs_bench")
     try:
         upgrade(url)
-        asyncio.run(run(url, args.cases, args.runs))
+        asyncio.run(run(url, args.cases, args.runs, args.direct))
     finally:
         if cluster is not None:
             cluster.stop()

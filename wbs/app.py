@@ -81,7 +81,8 @@ def _domains(app: FastAPI) -> None:
     # App-scoped objects of the domains, built once here; routes get them as dependencies.
     app.state.reporting = Reporting.build(settings, master, workflows=app.state.workflows)
     app.state.evidence = Evidence.build(settings)
-    app.state.pengawasan = Pengawasan(IndicatorsService(), SignedDataDukung(master))
+    indicators = IndicatorsService(settings.timezone, settings.indicators_k)
+    app.state.pengawasan = Pengawasan(indicators, SignedDataDukung(master))
     # Every file store, by the names wbs.ops.stores gives them (readiness, backups).
     app.state.file_stores = {
         "blobs": app.state.reporting.blobs,

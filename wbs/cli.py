@@ -18,6 +18,7 @@ from wbs.core.db import make_engine, make_sessionmaker
 from wbs.core.errors import DomainError
 from wbs.core.settings import Settings, SettingsError
 from wbs.exports import cli as export_cli
+from wbs.indicators import cli as indicators_cli
 from wbs.ops import cli as ops_cli
 from wbs.retention import cli as retention_cli
 from wbs.staff.models import Role, Staff
@@ -45,6 +46,7 @@ app.add_typer(zi_cli.app, name="zi", help="Zona Integritas (LKE)")
 app.add_typer(client_cli.app, name="client")
 app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(indicators_cli.app, name="indicators")
 app.command("backup")(ops_cli.backup)
 app.command("restore")(ops_cli.restore)
 app.add_typer(ops_cli.blobs_app, name="blobs")

@@ -92,7 +92,7 @@ async def run_once(
     sessions: async_sessionmaker[AsyncSession],
     workflows: Workflows,
     clock: engine.Clock | None = None,
-    indicators: Callable[[], export_jobs.IndicatorSource] = export_jobs.indicator_source,
+    indicators: Callable[[], export_jobs.IndicatorSource] | None = None,
 ) -> WorkerRun:
     clock = clock or engine.Clock.current(settings.timezone)
     day = clock.today

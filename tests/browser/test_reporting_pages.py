@@ -90,6 +90,28 @@ async def test_public_pages_pass_the_csp(browser: Any, live: Live, tmp_path: Pat
     await page.context.close()
 
 
+async def test_pages_have_an_icon_and_log_no_console_error(browser: Any, live: Live) -> None:
+    """The base template links /static/favicon.svg (allowed by the CSP's img-src 'self'), so
+    Chromium asks for no /favicon.ico, whose 404 was a console error on every page."""
+    context = await browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
+    page = await context.new_page()
+    errors: list[str] = []
+    missing: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    for path in ("/", f"/lapor/{UNIT}", "/kotak-surat", "/staff/login"):
+        response = await page.goto(live.url + path)
+        assert response.status == 200, path
+        await page.wait_for_load_state("networkidle")
+        icon = await page.get_attribute('link[rel="icon"]', "href")
+        assert icon == "/static/favicon.svg", path
+    assert (errors, missing) == ([], [])
+    served = await page.request.get(live.url + "/static/favicon.svg")
+    assert served.status == 200 and served.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in await served.body()
+    await context.close()
+
+
 async def wait_ok(page: Any, element_id: str) -> None:
     """Wait until a status line reports success (class `ok`)."""
     await page.wait_for_function(

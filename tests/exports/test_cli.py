@@ -149,7 +149,7 @@ def test_export_indicators_writes_a_package_that_verifies(
     for name in [n for n in os.environ if n.startswith("WBS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WBS_DATA_DIR", str(data_dir))
-    monkeypatch.setattr(service, "indicator_source", lambda: SOURCE)
+    monkeypatch.setattr(service, "indicator_source", lambda settings=None: SOURCE)
     out = tmp_path / "paket.zip"
     result = CliRunner().invoke(
         app,

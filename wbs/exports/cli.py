@@ -52,7 +52,7 @@ def indicators(
         found = await by_code(db, unit.strip().upper())
         if found is None:
             raise NotFound(f"Unit {unit} tidak ditemukan.", f"Unit {unit} not found.")
-        source = service.indicator_source()  # wbs.indicators, imported here
+        source = service.indicator_source(settings)  # wbs.indicators, imported here
         figures = await service.figures_of(db, found, period, public, source)
         return figures, settings.secret_bytes()
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -63,12 +64,18 @@ class IndicatorsUnavailable(DomainError):
     message_en = "Indicator computation is not available on this server."
 
 
-def indicator_source() -> IndicatorSource:
-    """`wbs.indicators`: the figures every export is made from, and their definitions."""
+def indicator_source(settings: Settings | None = None) -> IndicatorSource:
+    """`wbs.indicators`: the figures every export is made from, and their definitions, in
+    the service's time zone and small-cell threshold (`WBS_TIMEZONE`, `WBS_INDICATORS_K`)."""
     from wbs.indicators import definitions, service
 
+    options: dict[str, Any] = {}
+    if settings is not None:
+        options = {"tz": settings.timezone, "k": settings.indicators_k}
+
     async def figures(db: AsyncSession, unit: Unit, period: str, public: bool) -> Any:
-        found = await service.compute(db, unit, service.parse_period(period), public=public)
+        chosen = service.parse_period(period)
+        found = await service.compute(db, unit, chosen, public=public, **options)
         return exportable(found)
 
     return IndicatorSource(figures, definitions.DEFINITIONS)
@@ -243,12 +250,15 @@ async def _build(figures: Figures, fmt: str, key: SigningKey, progress: Progress
 async def run_jobs(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
-    source: Callable[[], IndicatorSource] = indicator_source,
+    source: Callable[[], IndicatorSource] | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
     limit: int = 4,
 ) -> int:
-    """Make up to `limit` waiting exports, one after another; returns how many ran."""
+    """Make up to `limit` waiting exports, one after another; returns how many ran
+    (figures from `source`, by default `wbs.indicators` with the settings' options)."""
+    if source is None:
+        source = partial(indicator_source, settings)
     ran = 0
     while ran < limit:
         claimed = await _claim(sessions, clock)

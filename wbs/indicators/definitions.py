@@ -41,6 +41,44 @@ SUPPRESSION_RULE = Text(
     "Public figures cover complete years only.",
 )
 
+# The figures of a channel block, in the order the pages show them: every channel's, then
+# its own. `forwarded.kpk` is a key of the `forwarded` table. The dashboard, the public page
+# and the ZI link (which figures an LKE rule may name) all take their lists from here.
+COMMON_FIGURES = (
+    "received",
+    "received_form",
+    "received_e2e",
+    "first_responded",
+    "verified",
+    "followed_up",
+    "completed",
+    "completed_on_time",
+    "completed_on_time_pct",
+    "overdue",
+    "first_response_wd_median",
+    "first_response_wd_p90",
+    "completion_wd_median",
+    "completion_wd_p90",
+    "forwarded.kpk",
+    "forwarded.apip",
+    "forwarded.aph",
+    "forwarded.other_unit",
+    "mailbox_questions",
+    "mailbox_answers",
+)
+CHANNEL_FIGURES: dict[str, tuple[str, ...]] = {
+    "pengaduan": (),
+    "wbs": ("feedback_3m_due", "feedback_3m", "feedback_3m_pct"),
+    "gratifikasi": ("refusals", "donations"),
+    "benturan_kepentingan": ("declarations", "complaints"),
+}
+
+
+def channel_figures(channel: str) -> tuple[str, ...]:
+    """Every single-valued figure of a channel's block (breakdown tables aside)."""
+    return (*COMMON_FIGURES, *CHANNEL_FIGURES.get(channel, ()))
+
+
 LABELS: dict[str, Text] = {
     "received": Text("Diterima", "Received"),
     "received_form": Text("Diterima lewat formulir tanpa JavaScript", "Received by plain form"),

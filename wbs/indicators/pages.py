@@ -14,7 +14,9 @@ from wbs.core.i18n import request_language
 from wbs.core.templating import render
 from wbs.indicators import charts, service
 from wbs.indicators.definitions import (
+    CHANNEL_FIGURES,
     CHANNELS,
+    COMMON_FIGURES,
     EXTRA_KEYS,
     PERCENTILE_RULE,
     PERIOD_RULE,
@@ -28,33 +30,8 @@ from wbs.workflow.registry import Workflows
 
 router = APIRouter(tags=["indicator pages"], include_in_schema=False)
 
-MAIN_ROWS = (
-    "received",
-    "received_form",
-    "received_e2e",
-    "first_responded",
-    "verified",
-    "followed_up",
-    "completed",
-    "completed_on_time",
-    "completed_on_time_pct",
-    "overdue",
-    "first_response_wd_median",
-    "first_response_wd_p90",
-    "completion_wd_median",
-    "completion_wd_p90",
-    "forwarded.kpk",
-    "forwarded.apip",
-    "forwarded.aph",
-    "forwarded.other_unit",
-    "mailbox_questions",
-    "mailbox_answers",
-)
-CHANNEL_ROWS = {
-    "wbs": ("feedback_3m_due", "feedback_3m", "feedback_3m_pct"),
-    "gratifikasi": ("refusals", "donations"),
-    "benturan_kepentingan": ("declarations", "complaints"),
-}
+MAIN_ROWS = COMMON_FIGURES
+CHANNEL_ROWS = {c: rows for c, rows in CHANNEL_FIGURES.items() if rows}
 TABLES = {
     "gratifikasi": ("by_value_band", "by_state", "by_kpk_decision"),
     "benturan_kepentingan": ("by_control",),

@@ -31,12 +31,16 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from wbs.core.db import utcnow
+from wbs.indicators.aggregates import FEEDBACK_DAYS, READ_FACTS
+from wbs.indicators.models import IndicatorCase, IndicatorCount, IndicatorMeta, IndicatorPattern
 from wbs.reporting.models import Message, Report, SenderRole
 from wbs.units.models import CaseType, Unit
 from wbs.units.repository import subtree_ids
@@ -44,8 +48,7 @@ from wbs.workflow.models import CaseFact, CaseMilestone, CaseState, CaseTimer
 
 # Choice facts the indicators read. Text facts (instansi_tujuan, nomor_laporan_kpk, nomor_sk)
 # are never selected, so free text cannot reach a figure.
-CHOICE_FACTS = ("nilai_estimasi", "jenis_laporan", "jenis", "bentuk_pengendalian")
-FEEDBACK_DAYS = 90
+CHOICE_FACTS = READ_FACTS
 
 
 class days_between(FunctionElement[float]):  # noqa: N801 - reads as a SQL function
@@ -345,3 +348,166 @@ async def percentiles(
         pick(c.rn_all, c.n_all, 9, 10),
     ).group_by(c.branch, c.milestone, c.n_all)
     return _rows(await db.execute(union_all(by_channel, total)))
+
+
+# ------------------------------------------------------------------------------ aggregates
+
+
+async def stored_tz(db: AsyncSession) -> str | None:
+    """The time zone the counters' months are in (None: never built)."""
+    found = await db.scalar(select(IndicatorMeta.value).where(IndicatorMeta.name == "tz"))
+    return str(found) if found is not None else None
+
+
+def _span(start: date, end: date, year: bool) -> ColumnElement[bool]:
+    """Counter rows of a period: its year's row, or its months'."""
+    c = IndicatorCount
+    if year:
+        return and_(c.span == "y", c.month == start)
+    return and_(c.span == "m", c.month >= start, c.month < end)
+
+
+async def counted(
+    db: AsyncSession, unit_ids: Sequence[int], start: date, end: date, year: bool
+) -> list[tuple[Any, ...]]:
+    """(unit_id, channel, name, key, n) summed over the period (histograms left out)."""
+    c = IndicatorCount
+    stmt = (
+        select(c.unit_id, c.case_type, c.name, c.key, func.sum(c.n))
+        .where(c.unit_id.in_(unit_ids), _span(start, end, year), not_(c.name.startswith("wd.")))
+        .group_by(c.unit_id, c.case_type, c.name, c.key)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def histograms(
+    db: AsyncSession, branches: dict[int, int], start: date, end: date, year: bool
+) -> list[tuple[Any, ...]]:
+    """(branch, channel, milestone, working days, cases) over the period; `branches` maps
+    each unit to the figure set it counts in."""
+    c = IndicatorCount
+    targets = set(branches.values())
+    branch: ColumnElement[int] = (
+        literal(targets.pop()) if len(targets) == 1 else case(branches, value=c.unit_id)
+    )
+    stmt = (
+        select(branch, c.case_type, c.name, c.key, func.sum(c.n))
+        .where(
+            c.unit_id.in_(tuple(branches)),
+            _span(start, end, year),
+            c.name.in_(("wd.first_response", "wd.completed")),
+        )
+        .group_by(branch, c.case_type, c.name, c.key)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def counted_by_month(
+    db: AsyncSession, unit_ids: Sequence[int], start: date, end: date, name: str
+) -> list[tuple[Any, ...]]:
+    """(channel, month, n) of one counter summed over units."""
+    c = IndicatorCount
+    stmt = (
+        select(c.case_type, c.month, func.sum(c.n))
+        .where(c.unit_id.in_(unit_ids), _span(start, end, False), c.name == name)
+        .group_by(c.case_type, c.month)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def counted_feedback(
+    db: AsyncSession, unit_ids: Sequence[int], months: Sequence[date]
+) -> list[tuple[Any, ...]]:
+    """(unit_id, WBS reports, of which given feedback) of whole local months."""
+    if not months:
+        return []
+    c = IndicatorCount
+    stmt = (
+        select(
+            c.unit_id,
+            func.sum(c.n).filter(c.name == "received"),
+            func.sum(c.n).filter(c.name == "feedback_given"),
+        )
+        .where(
+            c.unit_id.in_(unit_ids),
+            c.case_type == CaseType.wbs.value,
+            c.span == "m",
+            c.month.in_(months),
+            c.name.in_(("received", "feedback_given")),
+        )
+        .group_by(c.unit_id)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def summary_feedback(
+    db: AsyncSession, unit_ids: Sequence[int], start: datetime, end: datetime, due_before: datetime
+) -> list[tuple[Any, ...]]:
+    """(unit_id, WBS reports received in [start, end) and by `due_before`, given feedback)."""
+    s = IndicatorCase
+    stmt = (
+        select(s.unit_id, func.count(), func.count().filter(s.feedback.is_(True)))
+        .where(
+            s.unit_id.in_(unit_ids),
+            s.case_type == CaseType.wbs.value,
+            s.submitted_at >= start,
+            s.submitted_at < end,
+            s.submitted_at <= due_before,
+        )
+        .group_by(s.unit_id)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def summary_overdue(db: AsyncSession, scope: Scope, today: date) -> list[tuple[Any, ...]]:
+    """(unit_id, channel, cases not completed with a running deadline due before today)."""
+    s = IndicatorCase
+    stmt = (
+        select(s.unit_id, s.case_type, func.count())
+        .where(
+            s.unit_id.in_(scope.unit_ids),
+            s.running_due.is_not(None),
+            s.running_due < today,
+            s.submitted_at >= scope.start,
+            s.submitted_at < scope.end,
+        )
+        .group_by(s.unit_id, s.case_type)
+    )
+    return _rows(await db.execute(stmt))
+
+
+async def cached_pattern(
+    db: AsyncSession, root_id: int, period: str, k: int
+) -> IndicatorPattern | None:
+    return await db.get(IndicatorPattern, (root_id, period, k))
+
+
+async def store_pattern(
+    db: AsyncSession,
+    root_id: int,
+    period: str,
+    k: int,
+    digest: str,
+    primary: list[list[str]],
+    complementary: list[list[str]],
+) -> None:
+    """Insert or replace the cached pattern (an upsert: concurrent requests both succeed)."""
+    bind = db.get_bind()
+    values = {
+        "root_id": root_id,
+        "period": period,
+        "k": k,
+        "digest": digest,
+        "primary": primary,
+        "complementary": complementary,
+        "computed_at": utcnow(),
+    }
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(IndicatorPattern).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["root_id", "period", "k"],
+        set_={
+            k_: stmt.excluded[k_] for k_ in ("digest", "primary", "complementary", "computed_at")
+        },
+    )
+    await db.execute(stmt)

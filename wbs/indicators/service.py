@@ -9,8 +9,10 @@ unit's public figures hide the same cells (`suppression`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.core.db import utcnow
 from wbs.core.errors import NotFound, ValidationFailed
-from wbs.indicators import repository
+from wbs.indicators import aggregates, repository
 from wbs.indicators.definitions import CHANNELS
 from wbs.indicators.repository import Scope, UnitRow
-from wbs.indicators.suppression import suppress
+from wbs.indicators.suppression import Pattern, pattern, suppress_at
 from wbs.staff.models import Role, Staff
 from wbs.staff.service import has_role
 from wbs.units.models import CaseType, Unit
@@ -56,12 +58,7 @@ COUNTS = (
     "mailbox_questions_cases",
     "mailbox_answers_cases",
 )
-MILESTONE_FIELDS = {
-    "verified": "verified",
-    "followed_up": "followed_up",
-    "completed": "completed",
-    "first_response": "first_responded",
-}
+MILESTONE_FIELDS = aggregates.MILESTONES
 PERCENTILE_FIELDS = {
     "first_response": ("first_response_wd_median", "first_response_wd_p90"),
     "completed": ("completion_wd_median", "completion_wd_p90"),
@@ -228,7 +225,9 @@ async def _own(
     own = {uid: _empty(flows) for uid in unit_ids}
 
     def at(uid: int, case_type: Any) -> Figures:
-        return own.setdefault(uid, _empty(flows))["channels"][_channel_name(case_type)]  # type: ignore[no-any-return]
+        if uid not in own:
+            own[uid] = _empty(flows)
+        return own[uid]["channels"][_channel_name(case_type)]  # type: ignore[no-any-return]
 
     for uid, ct, received, form in await repository.cases(db, scope):
         ch = at(uid, ct)
@@ -266,10 +265,91 @@ async def _own(
     for uid, ct, role, messages, cases in await repository.mailbox(db, scope):
         side = "questions" if str(getattr(role, "value", role)) == "reporter" else "answers"
         at(uid, ct).update({f"mailbox_{side}": messages, f"mailbox_{side}_cases": cases})
-    due_before = _midnight(today, tz) - timedelta(days=repository.FEEDBACK_DAYS)
+    due_before = _midnight(today, tz) - timedelta(days=aggregates.FEEDBACK_DAYS)
     for uid, due, given in await repository.feedback(db, scope, due_before):
         at(uid, CaseType.wbs).update(feedback_3m_due=due, feedback_3m=given)
     for fig in own.values():
+        for (channel, breakdown), _fact in BREAKDOWN_FACTS.items():
+            ch = fig["channels"][channel]
+            ch[breakdown][NOT_RECORDED] = ch["received"] - sum(
+                v for key, v in ch[breakdown].items() if key != NOT_RECORDED
+            )
+    return own
+
+
+PLAIN_COUNTS = frozenset(
+    {
+        "received",
+        "received_form",
+        "verified",
+        "followed_up",
+        "completed",
+        "completed_on_time",
+        "first_responded",
+        "mailbox_questions",
+        "mailbox_answers",
+        "mailbox_questions_cases",
+        "mailbox_answers_cases",
+    }
+)
+
+
+def _count_into(ch: Figures, channel: str, name: str, key: str, n: int, initial: str) -> None:
+    """One summed counter row into a channel's figures (the rules of `_own`)."""
+    if name in PLAIN_COUNTS:
+        ch[name] += n
+    elif name.startswith("fact."):
+        fact = name.removeprefix("fact.")
+        for (where, breakdown), read in BREAKDOWN_FACTS.items():
+            if where == channel and read == fact and key in ch[breakdown]:
+                ch[breakdown][key] += n
+        kinds = KIND_FIELDS.get((channel, fact), {})
+        if key in kinds:
+            ch[kinds[key]] += n
+    elif name == "forwarded":
+        target = FORWARDED_TO.get(channel) or REFERRAL_TARGETS.get(key, "other_unit")
+        ch["forwarded"][target] += n
+    elif name == "kpk_decision":
+        ch["by_kpk_decision"][key if key in ch["by_kpk_decision"] else AWAITING] += n
+    elif name == "state":
+        state = key or initial
+        ch["by_state"][state] = ch["by_state"].get(state, 0) + n
+
+
+async def _counted(db: AsyncSession, ctx: Context, units: list[UnitRow]) -> dict[int, Figures]:
+    """Each unit's own figures from the counters; "overdue now" and the part of WBS
+    feedback that depends on the as-of day from the summary rows."""
+    flows, period = ctx.flows, ctx.period
+    ids = tuple(u.id for u in units)
+    own = {uid: _empty(flows) for uid in ids}
+    initial = flows.of("gratifikasi").initial
+
+    def at(uid: int, channel: str) -> Figures:
+        if uid not in own:
+            own[uid] = _empty(flows)
+        return own[uid]["channels"][channel]  # type: ignore[no-any-return]
+
+    rows = await repository.counted(db, ids, period.start, period.end, period.is_year)
+    for uid, ct, name, key, total in rows:
+        channel = _channel_name(ct)
+        _count_into(at(uid, channel), channel, name, key, int(total), initial)
+    for uid, ct, n in await repository.summary_overdue(db, ctx.scope(units), ctx.today):
+        at(uid, _channel_name(ct))["overdue"] = int(n)
+    due_before = _midnight(ctx.today, ctx.tz) - timedelta(days=aggregates.FEEDBACK_DAYS)
+    months = period.months()
+    whole = [m for m in months if _midnight(_next_month(m), ctx.tz) <= due_before]
+    rest = _midnight(months[len(whole)], ctx.tz) if len(whole) < len(months) else None
+    found = await repository.counted_feedback(db, ids, whole)
+    if rest is not None:
+        end = _midnight(period.end, ctx.tz)
+        found += await repository.summary_feedback(db, ids, rest, end, due_before)
+    for uid, due, given in found:
+        ch = at(uid, CaseType.wbs.value)
+        ch["feedback_3m_due"] += int(due or 0)
+        ch["feedback_3m"] += int(given or 0)
+    for fig in own.values():
+        for ch in fig["channels"].values():
+            ch["received_e2e"] = ch["received"] - ch["received_form"]
         for (channel, breakdown), _fact in BREAKDOWN_FACTS.items():
             ch = fig["channels"][channel]
             ch[breakdown][NOT_RECORDED] = ch["received"] - sum(
@@ -320,14 +400,21 @@ def _finish(fig: Figures, percentiles: Mapping[str, Mapping[str, tuple[int, int]
         ch = fig["channels"][channel]
         _add(total, {k: ch[k] for k in (*COUNTS, "forwarded")})
     fig["total"] = total
-    for name, block in (*fig["channels"].items(), ("total", total)):
+    for block in (*fig["channels"].values(), total):
         block["completed_on_time_pct"] = _pct(block["completed_on_time"], block["completed"])
         if "feedback_3m_due" in block:
             block["feedback_3m_pct"] = _pct(block["feedback_3m"], block["feedback_3m_due"])
+    _set_percentiles(fig, percentiles)
+    return fig
+
+
+def _set_percentiles(
+    fig: Figures, percentiles: Mapping[str, Mapping[str, tuple[int, int]]]
+) -> None:
+    for name, block in (*fig["channels"].items(), ("total", fig["total"])):
         for milestone, (median_key, p90_key) in PERCENTILE_FIELDS.items():
             median, p90 = percentiles.get(name, {}).get(milestone, (None, None))
             block[median_key], block[p90_key] = median, p90
-    return fig
 
 
 def _percentile_map(
@@ -345,19 +432,31 @@ class Context:
     today: date
     tz: str
     flows: Workflows
+    direct: bool = False  # the direct queries over every case instead of the aggregates
 
     def scope(self, units: Iterable[UnitRow]) -> Scope:
         start, end = self.period.utc(self.tz)
         return Scope(tuple(u.id for u in units), start, end)
 
 
-def _context(
-    period: Period, today: date | None, tz: str, flows: Workflows | None, public: bool
+async def _context(
+    db: AsyncSession,
+    period: Period,
+    today: date | None,
+    tz: str,
+    flows: Workflows | None,
+    public: bool,
+    direct: bool,
 ) -> Context:
     today = today or datetime.now(ZoneInfo(tz)).date()
     if public and (not period.is_year or period.end > today):
         raise PublicPeriodOnly()
-    return Context(period, today, tz, flows or _default_flows())
+    if not direct:
+        await aggregates.settle_now(db)
+        # Counters are by local month in the zone they were built in; another zone (until
+        # `wbs indicators rebuild`) reads the cases directly.
+        direct = (await repository.stored_tz(db) or aggregates.DEFAULT_TZ) != tz
+    return Context(period, today, tz, flows or _default_flows(), direct)
 
 
 _flows: list[Workflows] = []
@@ -384,10 +483,18 @@ def _header(unit: UnitRow | Unit, ctx: Context, k: int | None) -> Figures:
 
 async def _monthly(db: AsyncSession, ctx: Context, scope: Scope) -> Figures:
     months = ctx.period.months()
-    bounds = [_midnight(m, ctx.tz) for m in months[1:]]
     counts = {c: [0] * len(months) for c in CHANNELS}
-    for ct, index, n in await repository.monthly(db, scope, bounds):
-        counts[_channel_name(ct)][int(index)] = n
+    if ctx.direct:
+        bounds = [_midnight(m, ctx.tz) for m in months[1:]]
+        for ct, index, n in await repository.monthly(db, scope, bounds):
+            counts[_channel_name(ct)][int(index)] = n
+    else:
+        place = {m: i for i, m in enumerate(months)}
+        rows = await repository.counted_by_month(
+            db, scope.unit_ids, ctx.period.start, ctx.period.end, "received"
+        )
+        for ct, month, n in rows:
+            counts[_channel_name(ct)][place[month]] = int(n)
     return {"months": [m.strftime("%Y-%m") for m in months], "received": counts}
 
 
@@ -416,30 +523,64 @@ def _branch_map(units: list[UnitRow], unit_id: int, split: bool) -> dict[int, in
     return found
 
 
+@dataclass
+class _Tree:
+    units: list[UnitRow]
+    rolled: dict[int, Figures]
+
+
+def _nearest_rank(hist: Mapping[int, int], num: int, den: int) -> int:
+    n = sum(hist.values())
+    rank, seen = -(-num * n // den), 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return value
+    raise ValueError("empty histogram")  # pragma: no cover - callers pass non-empty ones
+
+
 async def _percentiles(
-    db: AsyncSession, ctx: Context, units: list[UnitRow], unit_id: int, split: bool
+    db: AsyncSession, ctx: Context, tree: _Tree, unit_id: int, split: bool
 ) -> dict[int, dict[str, dict[str, tuple[int, int]]]]:
-    branches = _branch_map(units, unit_id, split)
-    rows = await repository.percentiles(db, ctx.scope(_below(units, unit_id)), branches)
-    return _percentile_map(rows)
+    branches = _branch_map(tree.units, unit_id, split)
+    if ctx.direct:
+        rows = await repository.percentiles(db, ctx.scope(_below(tree.units, unit_id)), branches)
+        return _percentile_map(rows)
+    period = ctx.period
+    merged: dict[int, dict[str, dict[str, Counter[int]]]] = {}
+    found = await repository.histograms(db, branches, period.start, period.end, period.is_year)
+    for branch, ct, name, key, n in found:
+        milestone = name.removeprefix("wd.")
+        for block in (_channel_name(ct), "total"):
+            hist = merged.setdefault(branch, {}).setdefault(block, {})
+            hist.setdefault(milestone, Counter())[int(key)] += int(n)
+    return {
+        branch: {
+            block: {m: (_nearest_rank(h, 1, 2), _nearest_rank(h, 9, 10)) for m, h in ms.items()}
+            for block, ms in blocks.items()
+        }
+        for branch, blocks in merged.items()
+    }
 
 
-async def _tree_figures(
-    db: AsyncSession, ctx: Context, root_id: int
-) -> tuple[list[UnitRow], dict[int, Figures]]:
+async def _tree_figures(db: AsyncSession, ctx: Context, root_id: int) -> _Tree:
     units = await repository.units_below(db, root_id)
-    own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
-    return units, _rollup(units, own, ctx.flows)
+    if ctx.direct:
+        own = await _own(db, ctx.scope(units), (u.id for u in units), ctx.today, ctx.tz, ctx.flows)
+    else:
+        own = await _counted(db, ctx, units)
+    return _Tree(units, _rollup(units, own, ctx.flows))
 
 
 async def _staff(db: AsyncSession, unit: Unit, ctx: Context, with_children: bool) -> Figures:
-    units, rolled = await _tree_figures(db, ctx, unit.id)
-    whole = await _percentiles(db, ctx, units, unit.id, split=False)
+    tree = await _tree_figures(db, ctx, unit.id)
+    units, rolled = tree.units, tree.rolled
+    whole = await _percentiles(db, ctx, tree, unit.id, split=False)
     body = _header(unit, ctx, None)
     body.update(_finish(rolled[unit.id], whole.get(unit.id, {})))
     body["monthly"] = await _monthly(db, ctx, ctx.scope(units))
     if with_children:
-        split = await _percentiles(db, ctx, units, unit.id, split=True)
+        split = await _percentiles(db, ctx, tree, unit.id, split=True)
         body["children"] = [
             {**_header(u, ctx, None), **_finish(rolled[u.id], split.get(u.id, {}))}
             for u in units
@@ -458,11 +599,14 @@ def _nested(
     return node
 
 
-def _find(node: Figures, code: str) -> Figures | None:
+def _find(
+    node: Figures, code: str, prefix: tuple[str, ...] = ()
+) -> tuple[Figures, tuple[str, ...]] | None:
+    """The node of unit `code` and its path in the tree (as the suppression names cells)."""
     if node["unit"] == code:
-        return node
-    for child in node.get("children", []):
-        found = _find(child, code)
+        return node, prefix
+    for index, child in enumerate(node.get("children", [])):
+        found = _find(child, code, (*prefix, "children", str(index)))
         if found is not None:
             return found
     return None
@@ -472,28 +616,62 @@ def _strip(node: Figures) -> Figures:
     return {k: v for k, v in node.items() if k != "children"}
 
 
+async def _pattern(
+    db: AsyncSession, root_id: int, period: Period, nested: Figures, k: int
+) -> Pattern:
+    """The tree's suppression pattern, from the cache when the figures it was computed for
+    (their digest) are unchanged; else computed and stored (shared by every app server)."""
+    key = json.dumps(nested, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    cached = await repository.cached_pattern(db, root_id, period.label, k)
+    if cached is not None and cached.digest == digest:
+        return Pattern(
+            frozenset(tuple(p) for p in cached.primary),
+            frozenset(tuple(p) for p in cached.complementary),
+            {},
+        )
+    found = pattern(nested, k)
+    await repository.store_pattern(
+        db,
+        root_id,
+        period.label,
+        k,
+        digest,
+        sorted(list(p) for p in found.primary),
+        sorted(list(p) for p in found.complementary),
+    )
+    return found
+
+
 async def _public(
     db: AsyncSession, unit: Unit, ctx: Context, k: int, with_children: bool
 ) -> Figures:
     """Suppressed figures: the whole tree `unit` belongs to is suppressed at once, so no
     unit's public figures can be differenced against its parent's or siblings'."""
     root_id = await repository.root_of(db, unit.id)
-    units, rolled = await _tree_figures(db, ctx, root_id)
-    whole = await _percentiles(db, ctx, units, unit.id, split=False)
-    split = await _percentiles(db, ctx, units, unit.id, split=True)
+    tree = await _tree_figures(db, ctx, root_id)
+    units, rolled = tree.units, tree.rolled
+    whole = await _percentiles(db, ctx, tree, unit.id, split=False)
+    split = await _percentiles(db, ctx, tree, unit.id, split=True)
     by_id = {u.id: u for u in units}
     kids: dict[int, list[int]] = {}
     for u in units:
         if u.parent_id is not None and u.parent_id in by_id:
             kids.setdefault(u.parent_id, []).append(u.id)
-    for uid, fig in rolled.items():
-        pcts = whole.get(uid, {}) if uid == unit.id else split.get(uid, {})
-        known = uid == unit.id or by_id[uid].parent_id == unit.id
-        _finish(fig, pcts if known else {})
-    tree = suppress(_nested(root_id, by_id, kids, rolled), k)
-    node = _find(tree, unit.code)
-    if node is None:  # pragma: no cover - the unit is in its own tree
+    for fig in rolled.values():
+        _finish(fig, {})
+    nested = _nested(root_id, by_id, kids, rolled)
+    pat = await _pattern(db, root_id, ctx.period, nested, k)  # percentiles play no part
+    _set_percentiles(rolled[unit.id], whole.get(unit.id, {}))
+    for kid in kids.get(unit.id, []):
+        _set_percentiles(rolled[kid], split.get(kid, {}))
+    found = _find(nested, unit.code)
+    if found is None:  # pragma: no cover - the unit is in its own tree
         raise NotFound()
+    node, prefix = found
+    # Only the unit and its children are published here: suppress that part of the tree.
+    part = {**node, "children": [_strip(c) for c in node.get("children", [])]}
+    node = suppress_at(part, prefix, pat, k)
     body = {**_header(unit, ctx, k), **_strip(node)}
     if with_children:
         body["children"] = [
@@ -514,10 +692,12 @@ async def compute(
     tz: str = DEFAULT_TZ,
     workflows: Workflows | None = None,
     children: bool = False,
+    direct: bool = False,
 ) -> dict[str, Any]:
     """The unit's indicators over its subtree (see docs/indicators.md); with `children`,
-    also each unit directly below, rolled up over its own subtree."""
-    ctx = _context(period, today, tz, workflows, public)
+    also each unit directly below, rolled up over its own subtree. They are read from the
+    aggregates (`aggregates`), or with `direct` from every case (the same figures)."""
+    ctx = await _context(db, period, today, tz, workflows, public, direct)
     if public:
         return await _public(db, unit, ctx, k, with_children=children)
     return await _staff(db, unit, ctx, with_children=children)
@@ -528,6 +708,17 @@ async def compute_tree(
 ) -> dict[str, Any]:
     """`compute` plus `children` (same keyword arguments)."""
     return await compute(db, unit, period, **options, children=True)
+
+
+async def rebuild(db: AsyncSession, tz: str) -> int:
+    """Every aggregate computed again from the cases, months in `tz`; the number of cases."""
+    from zoneinfo import available_timezones
+
+    if tz not in available_timezones():
+        raise ValidationFailed(
+            f"Zona waktu tidak dikenal: {tz[:64]}", f"Unknown time zone: {tz[:64]}"
+        )
+    return await db.run_sync(lambda s: aggregates.rebuild(s.connection(), tz))
 
 
 # ------------------------------------------------------------------------------ entry points

@@ -389,6 +389,17 @@ def suppress(report: dict[str, Any], k: int) -> dict[str, Any]:
     """The report (with its `children`, recursively) as it may be published."""
     if k < 2:
         raise ValueError("k must be at least 2")
-    out = copy.deepcopy(report)
-    _apply(out, (), pattern(report, k), k)
+    return suppress_with(report, pattern(report, k), k)
+
+
+def suppress_with(report: dict[str, Any], pat: Pattern, k: int) -> dict[str, Any]:
+    """The report as published under an already computed pattern (a cached one)."""
+    return suppress_at(report, (), pat, k)
+
+
+def suppress_at(node: dict[str, Any], prefix: Path, pat: Pattern, k: int) -> dict[str, Any]:
+    """A part of a report tree (the node at `prefix`, with the children it carries) as
+    published under the tree's pattern."""
+    out = copy.deepcopy(node)
+    _apply(out, prefix, pat, k)
     return out

@@ -24,6 +24,7 @@ from wbs.calendar.service import calendar_for
 from wbs.calendar.workdays import DayCount, WorkCalendar
 from wbs.core.db import utcnow
 from wbs.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from wbs.indicators import aggregates as indicator_aggregates
 from wbs.outbox import service as outbox
 from wbs.reporting.models import Message, Report, SenderRole
 from wbs.staff.models import Staff
@@ -428,6 +429,7 @@ async def _move(
                 "Kasus baru saja diubah petugas lain. Muat ulang lalu coba lagi.",
                 "Another officer changed the case just now. Reload and try again.",
             )
+    indicator_aggregates.touch(db, report.id)  # the Core update above bypasses the ORM
     status = workflow.states[target].status
     report_changes: dict[str, Any] = {"last_activity_at": now}
     if status != report.status.value:

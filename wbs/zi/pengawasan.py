@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wbs.core.text import Text
+from wbs.indicators.definitions import CHANNELS, channel_figures
 from wbs.zi.errors import RuleSetError
 from wbs.zi.ruleset import Item, RuleSet, get_rules, load_yaml
 
@@ -28,34 +29,8 @@ LINKS_DIR = Path(__file__).with_name("links")
 DEFAULT_LINKS = "pengawasan-2021"
 AREA = "PW"  # Penguatan Pengawasan, both parts (PPE, PRE)
 
-CHANNELS = ("pengaduan", "wbs", "gratifikasi", "benturan_kepentingan")
-_COMMON = (
-    "received",
-    "received_form",
-    "received_e2e",
-    "verified",
-    "followed_up",
-    "completed",
-    "completed_on_time",
-    "completed_on_time_pct",
-    "overdue",
-    "first_response_wd_median",
-    "first_response_wd_p90",
-    "completion_wd_median",
-    "completion_wd_p90",
-    "forwarded.kpk",
-    "forwarded.apip",
-    "forwarded.aph",
-    "forwarded.other_unit",
-    "mailbox_questions",
-    "mailbox_answers",
-)
-FIGURES: dict[str, frozenset[str]] = {
-    "pengaduan": frozenset(_COMMON),
-    "wbs": frozenset((*_COMMON, "feedback_3m_pct")),
-    "gratifikasi": frozenset((*_COMMON, "refusals", "donations")),
-    "benturan_kepentingan": frozenset((*_COMMON, "declarations", "complaints")),
-}
+# The figures a rule may name, per channel: the indicators' own list.
+FIGURES: dict[str, frozenset[str]] = {c: frozenset(channel_figures(c)) for c in CHANNELS}
 
 OPS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">=": operator.ge,

@@ -54,12 +54,17 @@ class EvidencePackager(Protocol):
 
 
 class IndicatorsService:
-    """Production source: `wbs.indicators.service.compute` (internal figures, not public)."""
+    """Production source: `wbs.indicators.service.compute` (internal figures, not public),
+    in the service's time zone (`WBS_TIMEZONE`; `create_app` passes the settings)."""
+
+    def __init__(self, tz: str = "Asia/Jakarta", k: int = 5) -> None:
+        self.tz, self.k = tz, k
 
     async def figures(self, db: AsyncSession, unit: Unit, period: str) -> dict[str, Any]:
         from wbs.indicators import service
 
-        return dict(await service.compute(db, unit, service.parse_period(period), public=False))
+        chosen = service.parse_period(period)
+        return dict(await service.compute(db, unit, chosen, public=False, tz=self.tz, k=self.k))
 
 
 def canonical_json(value: Any) -> bytes:
