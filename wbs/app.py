@@ -24,7 +24,7 @@ from wbs.identity.pages import router as identity_pages
 from wbs.identity.routes import router as identity_routes
 from wbs.indicators.pages import router as indicators_pages
 from wbs.indicators.routes import router as indicators_routes
-from wbs.ops.metrics import RequestMetrics, RequestStats
+from wbs.ops.metrics import RequestMetrics, RequestStats, from_environment
 from wbs.ops.routes import router as ops_routes
 from wbs.outbox.pages import router as outbox_pages
 from wbs.reporting.context import Reporting
@@ -92,8 +92,11 @@ def _domains(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     # Innermost, around the router: it reads the route the router chose.
-    app.state.request_stats = RequestStats()
-    app.add_middleware(RequestMetrics, stats=app.state.request_stats)
+    # Under `wbs serve` the counts go to the instance's snapshot files (summed per scrape).
+    stats = app.state.request_stats = RequestStats(directory=from_environment())
+    app.add_middleware(RequestMetrics, stats=stats)
+    if stats.directory is not None:
+        app.state.background.append(stats.keep_flushed)
     in_process = settings.worker_in_process
     if in_process or (in_process is None and not settings.is_production):
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -95,14 +96,19 @@ def serve(
         typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
         raise typer.Exit(2) from None
     from wbs.core.serving import default_workers, server_options
+    from wbs.ops.metrics import DIRECTORY_ENV, instance_directory, reset_instance
 
     use_private_tempdir(settings.data_dir)
+    port = port or settings.port
+    # Workers inherit the environment: each writes its request counts there (see /metrics).
+    metrics_dir = reset_instance(instance_directory(settings.data_dir, port))
+    os.environ[DIRECTORY_ENV] = str(metrics_dir)
     uvicorn.run(
         "wbs.app:create_app",
         factory=True,
         **server_options(stock=stock_http),
         host=host or settings.host,
-        port=port or settings.port,
+        port=port,
         workers=workers or default_workers(settings.resolved_database_url),
         access_log=False,
         proxy_headers=False,

@@ -15,6 +15,7 @@ from wbs.core.serving import (
     default_workers,
     no_delay,
 )
+from wbs.ops.metrics import DIRECTORY_ENV
 
 
 async def _accepted_nodelay(fix: bool) -> int:
@@ -59,6 +60,7 @@ def test_wbs_serve_runs_uvicorn_with_the_protocol(tmp_path, monkeypatch):
     # `serve` points TMPDIR at its data dir: restored after the test.
     monkeypatch.setenv("TMPDIR", os.environ.get("TMPDIR", tempfile.gettempdir()))
     monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    monkeypatch.setenv(DIRECTORY_ENV, "")  # `serve` sets it for its workers: restored too
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     started: dict[str, object] = {}
@@ -67,6 +69,9 @@ def test_wbs_serve_runs_uvicorn_with_the_protocol(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert started["http"] is NoDelayHttpToolsProtocol and started["loop"] == "uvloop"
     assert started["workers"] == 2
+    metrics_dir = tmp_path / "var" / "run" / "metrics" / "8000"
+    assert os.environ[DIRECTORY_ENV] == str(metrics_dir.resolve())
+    assert metrics_dir.is_dir() and metrics_dir.stat().st_mode & 0o777 == 0o700
     started.clear()
     result = runner.invoke(app, ["serve", "--stock-http"])
     assert result.exit_code == 0, result.output

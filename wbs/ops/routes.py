@@ -60,7 +60,7 @@ async def metrics(request: Request) -> PlainTextResponse:
         raise NotFound()
     state = request.app.state
     stats: RequestStats = state.request_stats
-    lines = stats.lines() + gauge_lines(
+    lines = stats.total().lines() + gauge_lines(
         await service.gauges(state.settings, state.engine, state.sessionmaker)
     )
     return PlainTextResponse("\n".join(lines) + "\n", media_type=PROMETHEUS_TEXT)
