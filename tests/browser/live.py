@@ -19,7 +19,7 @@ from wbs.reporting.context import Reporting
 from wbs.reporting.limits import ReportingLimits
 from wbs.staff import service as staff_service
 from wbs.staff.credentials import new_credentials
-from wbs.staff.models import Role
+from wbs.staff.models import Role, Staff
 from wbs.staff.passwords import Hasher
 from wbs.units.service import create_unit
 
@@ -53,15 +53,18 @@ class Live:
             await create_unit(db, code=code, name=name, actor="test")
             await db.commit()
 
-    async def staff(self, unit: str, email: str, passphrase: str, *roles: str) -> None:
+    async def staff(
+        self, unit: str, email: str, passphrase: str, *roles: str, fast_kdf: bool = False
+    ) -> Staff:
+        """A staff account (`fast_kdf`: the tests' cheap login derivation, for API clients)."""
         sec = staff_service.Security(
             settings=self.settings,
             hasher=Hasher(time_cost=1, memory_kib=8, parallelism=1),
             master=self.settings.secret_bytes(),
         )
-        secret, kdf = new_credentials(passphrase)
+        secret, kdf = new_credentials(passphrase, for_tests=fast_kdf)
         async with make_sessionmaker(self.engine)() as db:
-            await staff_service.create_staff(
+            staff, _seed = await staff_service.create_staff(
                 db,
                 sec,
                 email=email,
@@ -74,6 +77,7 @@ class Live:
                 actor="test",
             )
             await db.commit()
+        return staff
 
 
 async def start_live(tmp: Path, databases: Any, serve: Callable[[Any], str]) -> Live:

@@ -40,13 +40,20 @@ def test_units_verify(tmp_path):
 
 def test_units_run_real_commands():
     names = {u.name for u in UNITS}
-    assert {"wbs.service", "wbs-worker.service", "wbs-backup.service", "wbs-backup.timer"} <= names
+    assert {
+        "wbs.service",
+        "wbs-worker.service",
+        "wbs-backup.service",
+        "wbs-backup.timer",
+        "wbs-blobs-gc.service",
+        "wbs-blobs-gc.timer",
+    } <= names
     for unit in UNITS:
         for line in re.findall(r"^ExecStart(?:Pre)?=(.+)$", unit.read_text(), re.M):
             found = re.search(re.escape(INSTALLED_WBS) + r" (\w+)(?: (\w+))?", line)
             assert found, f"{unit.name}: {line}"
             args = [found.group(1)]
-            if found.group(1) == "db":
+            if found.group(1) in ("db", "blobs"):
                 args.append(found.group(2))
             helped = subprocess.run(
                 [sys.executable, "-m", "wbs", *args, "--help"],
@@ -57,6 +64,30 @@ def test_units_run_real_commands():
             assert helped.returncode == 0, f"{unit.name}: wbs {' '.join(args)}: {helped.stderr}"
             for option in re.findall(r" (--[a-z-]+)", line):
                 assert option in helped.stdout, f"{unit.name}: no {option} in wbs {args[0]}"
+
+
+HARDENING = (
+    "User=wbs",
+    "UMask=0077",
+    "NoNewPrivileges=true",
+    "PrivateTmp=true",
+    "ProtectSystem=strict",
+    "ProtectHome=true",
+    "ProtectKernelTunables=true",
+    "ProtectControlGroups=true",
+    "RestrictSUIDSGID=true",
+    "LockPersonality=true",
+)
+
+
+def test_every_service_is_hardened_and_every_timer_has_its_service():
+    for unit in UNITS:
+        lines = unit.read_text().splitlines()
+        if unit.suffix == ".service":
+            assert [h for h in HARDENING if h not in lines] == [], unit.name
+        if unit.suffix == ".timer":
+            assert (unit.parent / f"{unit.stem}.service").exists(), unit.name
+            assert "Persistent=true" in lines, unit.name
 
 
 def test_nginx_keeps_operator_endpoints_local():

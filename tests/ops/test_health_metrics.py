@@ -7,20 +7,23 @@ import io
 import json
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from tests.conftest import make_settings
+from tests.foundation.test_audit import _append as append_entry
 from tests.workflow.helpers import make_report
 from wbs.app import create_app
+from wbs.audit import service as audit
 from wbs.core.logging import JsonFormatter
 from wbs.core.settings import Settings
 from wbs.ops.metrics import RequestStats
 from wbs.ops.stores import STORE_NAMES, file_stores
 from wbs.outbox import service as outbox
+from wbs.reporting.models import CaseStatus
 from wbs.workflow.models import CaseTimer
 
 
@@ -187,3 +190,30 @@ async def test_json_access_log_has_the_template_only(client):
     assert entry["method"] == "GET" and entry["level"] == "INFO" and "duration_ms" in entry
     raw = stream.getvalue()
     assert report_id not in raw and "127.0.0.1" not in raw and "Agen" not in raw
+
+
+async def test_metrics_audit_lag_and_retention_backlog(app, db, client, make_unit, settings):
+    sessions = app.state.sessionmaker
+    master = settings.secret_bytes()
+    unit = await make_unit()
+    old = await make_report(db, unit, "pengaduan")
+    old.status = CaseStatus.selesai
+    old.status_changed_at = datetime.now(UTC) - timedelta(days=366 * 11)  # past 10 years
+    await make_report(db, unit, "pengaduan", seq=2)  # open: not due
+    await db.commit()
+    await audit.sequence_all(sessions, master)
+    for i in range(3):
+        await append_entry(db, unit, i)
+    await db.commit()
+
+    text = (await client.get("/metrics")).text
+    assert _sample(text, "wbs_audit_pending") == 3
+    assert _sample(text, "wbs_audit_pending_oldest_seconds") >= 0
+    assert _sample(text, "wbs_retention_purges_due") == 1
+    assert _sample(text, "wbs_retention_identities_due") == 0  # no identity period set
+    assert old.case_number not in text
+
+    assert (await audit.sequence_all(sessions, master)).sequenced == 3
+    text = (await client.get("/metrics")).text
+    assert _sample(text, "wbs_audit_pending") == 0
+    assert _sample(text, "wbs_audit_pending_oldest_seconds") == 0

@@ -212,6 +212,16 @@ async def sign_new_heads(db: AsyncSession, master: bytes) -> int:
     return len(rows)
 
 
+async def pending(db: AsyncSession, now: datetime) -> tuple[int, float]:
+    """Entries not yet sequenced, and the age in seconds of the oldest (sequencer lag)."""
+    count, oldest = (
+        await db.execute(
+            select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.seq.is_(None))
+        )
+    ).one()
+    return count, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
 async def sequence_all(sessions: Any, master: bytes) -> SequencerRun:
     """Sequence until nothing is pending, one committed batch at a time (worker, tests)."""
     total, heads = 0, 0

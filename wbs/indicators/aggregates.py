@@ -191,7 +191,8 @@ def _load(conn: Connection, ids: Sequence[int], tz: str) -> dict[int, Summary]:
     return {r.id: summarise(r, src[r.id], tz) for r in reports}
 
 
-def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+def _chunks(items: Sequence[T], size: int = 0) -> Iterator[Sequence[T]]:
+    size = size or BATCH  # read at call time (tests set a small BATCH)
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -206,7 +207,8 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 
 def _add_counts(conn: Connection, deltas: Mapping[tuple[Any, ...], int]) -> None:
-    """`n = n + delta` per counter row, one upsert statement (race-safe)."""
+    """`n = n + delta` per counter row, one upsert statement (race-safe), the rows in
+    sorted key order (`_count_rows`): the order every transaction locks them in."""
     rows = _count_rows(deltas)
     if not rows:
         return
@@ -240,11 +242,16 @@ def _contributions(s: Summary, sign: int) -> Iterator[tuple[tuple[Any, ...], int
 
 
 def settle(conn: Connection, report_ids: Iterable[int]) -> None:
-    """Recompute the summaries of `report_ids` and move the counters by the difference."""
+    """Recompute the summaries of `report_ids` and move the counters by the difference.
+
+    Lock order, the same in every transaction (no deadlock on PostgreSQL): first every
+    summary row in report id order (chunk after chunk), then every counter row in one
+    sorted key order, all in one round after the last chunk."""
     ids = sorted(set(report_ids))
     if not ids:
         return
     tz = stored_tz(conn)
+    deltas: Counter[tuple[Any, ...]] = Counter()
     for chunk in _chunks(ids):
         present = sorted(conn.scalars(select(Report.id).where(Report.id.in_(chunk))))
         if present:  # a blank row first, so that every summary is read under a row lock
@@ -252,14 +259,12 @@ def settle(conn: Connection, report_ids: Iterable[int]) -> None:
             conn.execute(stmt, [{"report_id": i, "counts": {}} for i in present])
         old = _locked(conn, chunk)
         fresh = _load(conn, chunk, tz)  # read once locked: sees every earlier commit
-        deltas: Counter[tuple[Any, ...]] = Counter()
         for rid in chunk:
             before, after = old.get(rid), fresh.get(rid)
             for key, n in _contributions(before, -1) if before else ():
                 deltas[key] += n
             for key, n in _contributions(after, 1) if after else ():
                 deltas[key] += n
-        _add_counts(conn, deltas)
         gone = [rid for rid in chunk if rid in old and rid not in fresh]
         if gone:
             conn.execute(delete(IndicatorCase).where(IndicatorCase.report_id.in_(gone)))
@@ -267,6 +272,7 @@ def settle(conn: Connection, report_ids: Iterable[int]) -> None:
             conn.execute(
                 update(IndicatorCase).where(IndicatorCase.report_id == rid).values(**_row(s))
             )
+    _add_counts(conn, deltas)
 
 
 def _locked(conn: Connection, ids: Sequence[int]) -> dict[int, Summary]:

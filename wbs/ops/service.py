@@ -11,10 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import wbs
+from wbs.audit import service as audit
 from wbs.core.blobs import BlobStore
+from wbs.core.db import utcnow
 from wbs.core.settings import Settings
 from wbs.ops.metrics import Gauge
 from wbs.outbox.delivery import queue_counts
+from wbs.retention import service as retention
 from wbs.workflow.service import Clock, overdue_timers
 
 log = logging.getLogger("wbs.ops")
@@ -73,7 +76,8 @@ async def readiness(
 async def gauges(
     settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> list[Gauge]:
-    """Version, pool, outbox and timers; the database ones only when it answers in time."""
+    """Version, pool, outbox, timers, audit sequencer lag and retention backlog; the
+    database ones only when it answers in time."""
     out = [Gauge("wbs_info", "wbs version of this process.", 1, (("version", wbs.__version__),))]
     out += pool_gauges(engine)
 
@@ -81,6 +85,9 @@ async def gauges(
         async with sessions() as db:
             queue = await queue_counts(db)
             overdue, unhandled = await overdue_timers(db, Clock.current(settings.timezone).today)
+            now = utcnow()
+            audit_pending, audit_age = await audit.pending(db, now)
+            identities, contents = await retention.backlog(db, settings, now)
         return [
             Gauge("wbs_outbox_queue_depth", "Outbox rows still to deliver.", queue.pending),
             Gauge(
@@ -94,6 +101,26 @@ async def gauges(
                 "wbs_workflow_timers_unhandled",
                 "Overdue case timers the worker has not handled yet (worker lag).",
                 unhandled,
+            ),
+            Gauge(
+                "wbs_audit_pending",
+                "Audit entries the sequencer has not given a place in the log yet.",
+                audit_pending,
+            ),
+            Gauge(
+                "wbs_audit_pending_oldest_seconds",
+                "Age of the oldest audit entry not yet sequenced (0 when none).",
+                audit_age,
+            ),
+            Gauge(
+                "wbs_retention_identities_due",
+                "Closed cases whose identity is past its retention period, not yet destroyed.",
+                identities,
+            ),
+            Gauge(
+                "wbs_retention_purges_due",
+                "Closed cases past their retention period, not yet purged.",
+                contents,
             ),
         ]
 

@@ -318,12 +318,26 @@ async def _insert_wraps(
     )
 
 
+class AlreadySent(Conflict):
+    """A report with this report id is stored (the browser's retry of one it sent)."""
+
+    code = "report_already_sent"
+    message_id = "Laporan ini sudah terkirim."
+    message_en = "This report was already sent."
+
+
+class ReceiptInUse(Conflict):
+    code = "receipt_in_use"
+    message_id = "Tanda terima sudah dipakai."
+    message_en = "This receipt is already in use."
+
+
 def already_sent() -> Conflict:
-    return Conflict("Laporan ini sudah terkirim.", "This report was already sent.")
+    return AlreadySent()
 
 
 def receipt_in_use() -> Conflict:
-    return Conflict("Tanda terima sudah dipakai.", "This receipt is already in use.")
+    return ReceiptInUse()
 
 
 def attachment_exists() -> Conflict:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.cases.models import Note
@@ -79,19 +79,37 @@ async def due(
             Report.case_number,
             Report.case_type,
             Report.status_changed_at,
-        ).where(
-            Report.channel_id.in_(channel_ids),
-            Report.status.in_(CLOSED),
-            Report.status_changed_at <= cutoff,
-            Report.purged_at.is_(None),
-        )
-        if identity:
-            query = query.where(
-                Report.identity_destroyed_at.is_(None), Report.identity.is_not(None)
-            )
+        ).where(*_due_filter(cutoff, channel_ids, identity=identity))
         rows = await db.execute(query.order_by(Report.status_changed_at, Report.id).limit(limit))
         found += [Due(r[0], r[1], r[2], r[3], r[4], years) for r in rows]
     return sorted(found, key=lambda d: (d.closed_at, d.report_id))[:limit]
+
+
+def _due_filter(
+    cutoff: datetime, channel_ids: list[int], *, identity: bool
+) -> list[ColumnElement[bool]]:
+    where = [
+        Report.channel_id.in_(channel_ids),
+        Report.status.in_(CLOSED),
+        Report.status_changed_at <= cutoff,
+        Report.purged_at.is_(None),
+    ]
+    if identity:
+        where += [Report.identity_destroyed_at.is_(None), Report.identity.is_not(None)]
+    return where
+
+
+async def count_due(
+    db: AsyncSession, cutoffs: Iterable[tuple[int, datetime, list[int]]], *, identity: bool
+) -> int:
+    """How many closed cases are past their period and not yet handled (the backlog)."""
+    total = 0
+    for _years, cutoff, channel_ids in cutoffs:
+        query = select(func.count()).select_from(Report)
+        total += (
+            await db.scalar(query.where(*_due_filter(cutoff, channel_ids, identity=identity))) or 0
+        )
+    return total
 
 
 def _still(item: Due) -> ColumnElement[bool]:

@@ -48,15 +48,32 @@ def years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-async def _due(
-    db: AsyncSession, settings: Settings, now: datetime, *, identity: bool, limit: int = 0
-) -> list[Due]:
+async def _cutoffs(
+    db: AsyncSession, settings: Settings, now: datetime, *, identity: bool
+) -> list[tuple[int, datetime, list[int]]]:
     by_years = await repository.channel_years(
         db, settings.retention_years, settings.identity_retention_years, identity=identity
     )
-    cutoffs = [(years, years_before(now, years), ids) for years, ids in sorted(by_years.items())]
+    return [(years, years_before(now, years), ids) for years, ids in sorted(by_years.items())]
+
+
+async def _due(
+    db: AsyncSession, settings: Settings, now: datetime, *, identity: bool, limit: int = 0
+) -> list[Due]:
+    cutoffs = await _cutoffs(db, settings, now, identity=identity)
     limit = limit or settings.retention_batch
     return await repository.due(db, cutoffs, identity=identity, limit=limit)
+
+
+async def backlog(db: AsyncSession, settings: Settings, now: datetime) -> tuple[int, int]:
+    """(identities, contents) past their retention period and not yet destroyed."""
+    identities = await repository.count_due(
+        db, await _cutoffs(db, settings, now, identity=True), identity=True
+    )
+    contents = await repository.count_due(
+        db, await _cutoffs(db, settings, now, identity=False), identity=False
+    )
+    return identities, contents
 
 
 async def _audit(db: AsyncSession, item: Due, action: str, now: datetime) -> None:

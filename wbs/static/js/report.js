@@ -34,7 +34,15 @@ const TEXT = {
     en: "Warning: the server's proof of submission is not valid. Keep the number and receipt and contact the unit.",
   },
   stripped: { id: " (data tersembunyi foto dibersihkan)", en: " (hidden photo data removed)" },
+  storedBefore: {
+    id: "Pengiriman pertama Anda sudah tersimpan, meskipun jawabannya tidak sampai ke perangkat ini. Laporan tidak tercatat dua kali. Nomor laporan dapat dilihat di kotak surat dengan tanda terima di bawah.",
+    en: "Your first send was stored, although its answer did not reach this device. The report was not recorded twice. The case number is in the mailbox: open it with the receipt below.",
+  },
+  numberInMailbox: { id: "lihat kotak surat", en: "see the mailbox" },
 };
+
+// A resent submission that the server already holds (wbs/reporting/service.py).
+const STORED = ["report_already_sent", "receipt_in_use"];
 
 const form = document.getElementById("report-form");
 const state = document.getElementById("crypto-state");
@@ -114,7 +122,25 @@ async function submit(event) {
   }
 }
 
-async function send() {
+// The sealed submission of the last press of "Kirim". A send that failed (a network error, or
+// 502/503/504 while the report may have been stored) is sent again as it is, with a fresh
+// proof of work, so that the server sees the same report id and stores one case at most;
+// once the form changes it is sealed anew (a new report id).
+let sealed = null;
+
+/** What the reporter chose, as one string: equal strings mean an unchanged form. */
+function formState() {
+  const files = [...(form.querySelector("input[type=file]")?.files ?? [])];
+  return JSON.stringify({
+    version: verified.version,
+    content: collect("content"),
+    identity: collect("identity"),
+    excluded: [...form.querySelectorAll("input[name=kecualikan]:checked")].map((b) => b.value),
+    files: files.map((f) => [f.name, f.size, f.lastModified, f.type]),
+  });
+}
+
+async function seal(current) {
   const unit = form.dataset.unit;
   const channel = form.dataset.channel;
   const excluded = [...form.querySelectorAll("input[name=kecualikan]:checked")].map((b) => b.value);
@@ -145,57 +171,89 @@ async function send() {
   const ctx = { unit, channel, reportId };
   const attachments = [];
   const parts = [];
-  for (const [i, original] of files.entries()) {
-    status(statusLine, t(TEXT.cleaning));
-    const { blob, stripped } = await stripImage(original);
-    status(statusLine, `${t(TEXT.attaching)}${i + 1}/${files.length}…`);
-    const id = uuid4();
-    const metadata = await wbs.sealAttachmentMetadata(dataKey, ctx, id, {
-      name: original.name,
-      contentType: blob.type || original.type || "application/octet-stream",
-    });
-    const stream = await wbs.encryptAttachment(dataKey, ctx, id, blob);
-    attachments.push({ id, metadata: wbs.encoding.b64uEncode(metadata), size: stream.size });
-    parts.push([id, stream, stripped]);
+  try {
+    for (const [i, original] of files.entries()) {
+      status(statusLine, t(TEXT.cleaning));
+      const { blob, stripped } = await stripImage(original);
+      status(statusLine, `${t(TEXT.attaching)}${i + 1}/${files.length}…`);
+      const id = uuid4();
+      const metadata = await wbs.sealAttachmentMetadata(dataKey, ctx, id, {
+        name: original.name,
+        contentType: blob.type || original.type || "application/octet-stream",
+      });
+      const stream = await wbs.encryptAttachment(dataKey, ctx, id, blob);
+      attachments.push({ id, metadata: wbs.encoding.b64uEncode(metadata), size: stream.size });
+      parts.push([id, stream, stripped]);
+    }
+  } finally {
+    dataKey.fill(0);
   }
-  dataKey.fill(0);
-
-  status(statusLine, t(TEXT.working));
-  const challenge = await api("/api/v1/pow");
-  const nonce = await solvePow(challenge.challenge, reportId, challenge.difficulty);
-
   const submission = {
     envelope,
     lookup: wbs.encoding.b64uEncode(reporter.lookup),
     excluded,
     attachments,
-    pow: { challenge: challenge.challenge, nonce },
     directory_version: verified.version,
   };
+  return { state: current, reportId, receipt, submission, parts };
+}
+
+async function send() {
+  const current = formState();
+  if (!sealed || sealed.state !== current) sealed = await seal(current);
+  const { reportId, receipt, submission, parts } = sealed;
+
+  status(statusLine, t(TEXT.working));
+  const challenge = await api("/api/v1/pow");
+  const nonce = await solvePow(challenge.challenge, reportId, challenge.difficulty);
+  const body = { ...submission, pow: { challenge: challenge.challenge, nonce } };
   status(statusLine, t(TEXT.sending));
+  const retry = sealed.posted === true;
+  sealed.posted = true;
   let result;
-  if (parts.length) {
-    const body = new FormData();
-    body.append("submission", JSON.stringify(submission));
-    for (const [id, stream] of parts) body.append("attachment", stream, id);
-    result = await api("/api/v1/reports", { method: "POST", body });
-  } else {
-    result = await api("/api/v1/reports", { method: "POST", json: submission });
+  try {
+    if (parts.length) {
+      const data = new FormData();
+      data.append("submission", JSON.stringify(body));
+      for (const [id, stream] of parts) data.append("attachment", stream, id);
+      result = await api("/api/v1/reports", { method: "POST", body: data });
+    } else {
+      result = await api("/api/v1/reports", { method: "POST", json: body });
+    }
+  } catch (err) {
+    // Resent unchanged, the report id (or the receipt) is already stored: the first send
+    // arrived though its answer was lost. The reporter keeps this receipt.
+    if (retry && err instanceof PageError && err.status === 409 && STORED.includes(err.code)) {
+      sealed = null;
+      showReceipt(null, receipt, true, parts.some((p) => p[2]));
+      return;
+    }
+    throw err;
   }
+  sealed = null;
   let proofOk = true;
   try {
-    await wbs.verifyProof(result.proof, { envelope });
+    await wbs.verifyProof(result.proof, { envelope: submission.envelope });
   } catch {
     proofOk = false;
   }
   showReceipt(result, receipt, proofOk, parts.some((p) => p[2]));
 }
 
+/** The receipt page; `result` null: stored by an earlier send whose answer was lost. */
 function showReceipt(result, receipt, proofOk, stripped) {
   const section = document.getElementById("receipt");
-  section.querySelector("[data-slot=case_number]").textContent = result.case_number;
+  const number = section.querySelector("[data-slot=case_number]");
   section.querySelector("[data-slot=receipt]").textContent = receipt;
-  section.querySelector("[data-slot=proof]").textContent = JSON.stringify(result.proof, null, 2);
+  if (result) {
+    number.textContent = result.case_number;
+    section.querySelector("[data-slot=proof]").textContent = JSON.stringify(result.proof, null, 2);
+  } else {
+    number.textContent = t(TEXT.numberInMailbox);
+    section.querySelector("[data-slot=proof]").closest("details").hidden = true;
+    const note = el("p", { text: t(TEXT.storedBefore), cls: "alert", attrs: { role: "note", id: "stored-before" } });
+    section.querySelector("h2").after(note);
+  }
   section.querySelector("[data-slot=path-browser]").hidden = false;
   section.querySelector("[data-slot=path-server]").hidden = true;
   if (stripped) section.querySelector("[data-slot=path-browser]").append(t(TEXT.stripped));
