@@ -211,22 +211,24 @@ export async function envelopeSha256(envelope) {
   return toHex(new Uint8Array(await subtle.digest("SHA-256", utf8(canonicalJson(envelope)))));
 }
 
-/** The bytes a proof signature covers. */
-export function proofMessage({ case_number, unit, submitted_at, envelope_sha256 }) {
-  for (const v of [case_number, unit, submitted_at, envelope_sha256]) {
-    if (typeof v !== "string" || v.includes("\n")) throw new SignatureError("bad proof field");
+/** The bytes a proof signature covers (v2 also signs audit_leaf and audit_public_key). */
+export function proofMessage({ v, case_number, unit, submitted_at, envelope_sha256, audit_leaf, audit_public_key }) {
+  const values = [case_number, unit, submitted_at, envelope_sha256];
+  if (v === 2) values.push(audit_leaf, audit_public_key);
+  for (const value of values) {
+    if (typeof value !== "string" || value.includes("\n")) throw new SignatureError("bad proof field");
   }
-  return utf8(`wbs/v1/proof\n${case_number}\n${unit}\n${submitted_at}\n${envelope_sha256}`);
+  return utf8(`wbs/v${v === 2 ? 2 : 1}/proof\n${values.join("\n")}`);
 }
 
 /**
  * Verify a proof of submission. Options: `envelope` (the envelope the reporter sent; its
  * hash must match) and `publicKey` (the server proof key, b64u, pinned; defaults to the
- * proof's own key). Returns the proof's {caseNumber, unit, submittedAt}; throws
- * SignatureError otherwise.
+ * proof's own key). Returns the proof's {caseNumber, unit, submittedAt} and, for v2,
+ * the signed {auditLeaf, auditPublicKey}; throws SignatureError otherwise.
  */
 export async function verifyProof(proof, { envelope, publicKey } = {}) {
-  if (!proof || proof.v !== 1) throw new SignatureError("not a v1 proof");
+  if (!proof || (proof.v !== 1 && proof.v !== 2)) throw new SignatureError("not a v1 or v2 proof");
   const key = decodeOrFail(publicKey ?? proof.public_key, "proof key", 32);
   if (publicKey !== undefined && proof.public_key !== publicKey) {
     throw new SignatureError("proof made with another key");
@@ -242,7 +244,9 @@ export async function verifyProof(proof, { envelope, publicKey } = {}) {
     ok = false;
   }
   if (!ok) throw new SignatureError();
-  return { caseNumber: proof.case_number, unit: proof.unit, submittedAt: proof.submitted_at };
+  const facts = { caseNumber: proof.case_number, unit: proof.unit, submittedAt: proof.submitted_at };
+  if (proof.v === 2) return { ...facts, auditLeaf: proof.audit_leaf, auditPublicKey: proof.audit_public_key };
+  return facts;
 }
 
 /**

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from crypto import treehead
+from crypto.atrest import derive_signing_key
+from crypto.signing import signing_fingerprint
 from tests.browser.live import Live, Watch, start_live
 from tests.browser.test_reporting_pages import (
     ADMIN,
@@ -71,10 +74,15 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
         "pengaduan",
         complaint_values("Berkas ditolak tanpa alasan"),
     )
+    master = live.settings.secret_bytes()
+    # The receipt page shows the fingerprint of the audit key the signed proof (v2) names.
+    audit_fp = signing_fingerprint(bytes.fromhex(audit.public_key_hex(master)))
+    assert await reporter.text_content("#receipt [data-slot=audit_key]") == audit_fp
     sessions = make_sessionmaker(live.engine)
-    await audit.sequence_all(sessions, live.settings.secret_bytes())
+    await audit.sequence_all(sessions, master)
     first = await mailbox(browser, live, watch, receipt)
     assert await audit_state(first) == "verified", await first.text_content("[data-slot=audit]")
+    assert await first.text_content("[data-slot=audit_key]") == audit_fp
     assert "Terverifikasi" in str(await first.text_content("[data-slot=audit]"))
     doc = await first.evaluate("() => fetch('/api/v1/mailbox/audit-proof').then(r => r.json())")
     view = await first.evaluate("() => fetch('/api/v1/mailbox').then(r => r.json())")
@@ -102,6 +110,28 @@ async def test_mailbox_checks_the_audit_inclusion_proof(browser: Any, live: Live
     page = await mailbox_with_route(browser, live, watch, receipt, forge)
     assert await audit_state(page) == "failed"
     assert "TIDAK sah" in str(await page.text_content("[data-slot=audit]"))
+    await page.context.close()
+
+    # A head validly signed, but by a key other than the one in the signed proof: mismatch.
+    other = derive_signing_key(b"o" * 32, "audit-checkpoint")
+    other_hex = other.public_key().public_bytes_raw().hex()
+
+    async def resign(route: Any) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        head = body["tree_head"]
+        head["public_key"] = other_hex
+        head["signature"] = treehead.sign_head(
+            other, head["unit"], head["tree_size"], head["root_hash"], head["at"]
+        )
+        await route.fulfill(response=response, body=json.dumps(body))
+
+    page = await mailbox_with_route(browser, live, watch, receipt, resign)
+    assert await audit_state(page) == "mismatch"
+    shown = str(await page.text_content("[data-slot=audit]"))
+    assert "kunci LAIN" in shown and audit_fp in shown
+    other_fp = signing_fingerprint(bytes.fromhex(other_hex))
+    assert await page.text_content("[data-slot=audit_key]") == other_fp
     await page.context.close()
 
     # A report not yet sequenced shows as pending.

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crypto.signing import signing_fingerprint
 from tests.browser.live import Live, Watch, start_live
 
 pytestmark = pytest.mark.browser
@@ -378,6 +380,11 @@ async def test_no_javascript_path_end_to_end(browser: Any, live: Live, caplog: A
     receipt = (await reporter.text_content("[data-slot=receipt]")).strip()
     assert case_number.startswith("WBS-") and receipt
     assert await reporter.is_visible("[data-slot=path-server]")
+    # The server-rendered receipt shows the audit key fingerprint the signed proof names.
+    proof = json.loads(str(await reporter.text_content("[data-slot=proof]")))
+    assert proof["v"] == 2
+    audit_fp = signing_fingerprint(bytes.fromhex(proof["audit_public_key"]))
+    assert await reporter.text_content("[data-slot=audit_key]") == audit_fp
     assert await reporter.context.cookies() == []
 
     await officer.goto(f"{live.url}/staff/cases")

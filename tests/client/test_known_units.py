@@ -3,6 +3,7 @@ that it refuses rather than forgets."""
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -99,3 +100,24 @@ def test_fingerprint_as_typed_from_a_poster() -> None:
     for bad in ("", "abcd", fp + " aaaa", fp.replace(fp[0], "1")):
         with pytest.raises(FormatError):
             normalize_fingerprint(bad)
+
+
+def test_audit_key_pinned_once_and_kept(tmp_path: Path) -> None:
+    known = KnownUnits(tmp_path / "state" / "known_units.json")
+    url = "http://127.0.0.1:8000"
+    first, second = "ab" * 32, "cd" * 32
+    # An unknown unit: the key is used for this run but not stored (no directory key yet).
+    assert known.pin_audit_key(url, "DEMO", first) == first
+    assert not known.path.exists()
+    key, fp = unit_key()
+    known.remember(url, "DEMO", key, fp, 1, repin=False)
+    # A file written before the audit pin existed (no such field) still loads.
+    doc = json.loads(known.path.read_text())
+    for entry in doc["units"].values():
+        del entry["audit_public_key"]
+    known.path.write_text(json.dumps(doc))
+    assert known.get(url, "DEMO").audit_public_key == ""
+    assert known.pin_audit_key(url, "demo", first) == first
+    assert known.pin_audit_key(url, "DEMO", second) == first  # the stored key wins
+    known.remember(url, "DEMO", key, fp, 2, repin=False)  # a newer directory keeps the pin
+    assert known.get(url, "DEMO").audit_public_key == first

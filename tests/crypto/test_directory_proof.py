@@ -186,6 +186,40 @@ def test_proof_sign_and_verify() -> None:
         sign_proof(server, case_number="a\nb", unit="D", submitted_at="t", envelope_sha256="h")
 
 
+def test_proof_v2_signs_the_audit_leaf_and_key() -> None:
+    server = new_signing_key()
+    env = new_envelope()
+    leaf, audit_key = "ab" * 32, "cd" * 32
+    fields = {
+        "case_number": "WBS-2026-000123",
+        "unit": "DEMO",
+        "submitted_at": "2026-11-23T01:02:03Z",
+        "envelope_sha256": envelope_sha256(env),
+    }
+    proof = sign_proof(server, **fields, audit=(leaf, audit_key))
+    assert proof["v"] == 2
+    facts = verify_proof(proof, envelope=env, public_key=proof["public_key"])
+    assert (facts.audit_leaf, facts.audit_public_key) == (leaf, audit_key)
+    for field, value in [
+        ("audit_leaf", "ac" + leaf[2:]),
+        ("audit_leaf", leaf.upper()),
+        ("audit_leaf", None),
+        ("audit_public_key", "ce" + audit_key[2:]),
+        ("audit_public_key", None),
+        ("v", 1),  # a v2 signature is not a v1 one (the domain label differs)
+        ("unit", "LAIN"),
+    ]:
+        with pytest.raises(SignatureError):
+            verify_proof(dict(proof, **{field: value}))
+            pytest.fail(f"{field}={value!r} was accepted")
+    # A v1 proof still verifies; an unsigned audit_leaf beside it is not reported as signed.
+    old = sign_proof(server, **fields)
+    facts = verify_proof(dict(old, audit_leaf=leaf), envelope=env)
+    assert old["v"] == 1 and facts.audit_leaf is None
+    with pytest.raises(SignatureError):
+        sign_proof(server, **fields, audit=("a\nb", audit_key))
+
+
 json_values = st.recursive(
     st.none()
     | st.booleans()

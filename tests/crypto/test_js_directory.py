@@ -122,7 +122,9 @@ async def test_python_proof_verifies_in_chromium(crypto_page: Any) -> None:
         unit="DEMO",
         submitted_at=datetime(2026, 11, 22, 23, 50, tzinfo=UTC),
         envelope_sha256=envelope_sha256(envelope),
+        audit=("ab" * 32, "cd" * 32),
     )
+    assert proof["v"] == 2
     checked = await crypto_page.evaluate(
         """async ([proof, envelope]) => {
           const W = window.wbs;
@@ -138,6 +140,10 @@ async def test_python_proof_verifies_in_chromium(crypto_page: Any) -> None:
             caseChanged: await outcome({ ...proof, case_number: "WBS-2026-000124" }, {}),
             timeChanged: await outcome({ ...proof, submitted_at: "2026-11-22T23:51:00Z" }, {}),
             otherKey: await outcome(proof, { publicKey: "A".repeat(43) }),
+            leafChanged: await outcome(
+              { ...proof, audit_leaf: "ac" + proof.audit_leaf.slice(2) }, {}),
+            auditKeyChanged: await outcome({ ...proof, audit_public_key: "ef".repeat(32) }, {}),
+            asV1: await outcome({ ...proof, v: 1 }, {}),
           };
         }""",
         [proof, envelope],
@@ -146,6 +152,8 @@ async def test_python_proof_verifies_in_chromium(crypto_page: Any) -> None:
         "caseNumber": "WBS-2026-000123",
         "unit": "DEMO",
         "submittedAt": "2026-11-22T23:50:00Z",
+        "auditLeaf": "ab" * 32,
+        "auditPublicKey": "cd" * 32,
     }
     assert checked["good"] == expected_ok
     assert checked["noEnvelope"] == expected_ok
@@ -153,6 +161,8 @@ async def test_python_proof_verifies_in_chromium(crypto_page: Any) -> None:
     assert checked["caseChanged"] == "SignatureError: signature not valid"
     assert checked["timeChanged"] == "SignatureError: signature not valid"
     assert checked["otherKey"] == "SignatureError: proof made with another key"
+    for name in ("leafChanged", "auditKeyChanged", "asV1"):
+        assert checked[name] == "SignatureError: signature not valid", name
 
 
 json_values = st.recursive(

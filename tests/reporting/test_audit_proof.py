@@ -7,9 +7,13 @@ import copy
 import json
 
 import pytest
+from sqlalchemy import text
 
-from crypto import merkle
+from crypto import merkle, treehead
 from crypto import receipt as lib_receipt
+from crypto.atrest import derive_signing_key
+from crypto.errors import SignatureError
+from crypto.proof import sign_proof, verify_proof
 from tests.reporting.helpers import mailbox_login, submission
 from tests.reporting.test_submission_api import world  # noqa: F401 - the fixture
 from wbs.audit import service as audit
@@ -120,3 +124,54 @@ async def test_mailbox_inclusion_proof_verifies_and_fails_after_any_change(
     assert later["tree_head"]["tree_size"] == doc["tree_head"]["tree_size"] + 5
     assert check_audit_inclusion(later, **facts)["leaf_index"] == doc["leaf_index"]
     assert json.loads(later["entry"])["object_id"] == submitted["case_number"]
+
+    # Proof v2 signs the leaf and the audit key; the client pins that key for the heads.
+    signed = verify_proof(submitted["proof"])
+    assert submitted["proof"]["v"] == 2 and signed.audit_leaf == leaf
+    assert signed.audit_public_key == audit.public_key_hex(master)
+    assert view["proof"] == submitted["proof"]  # the mailbox returns the same signed proof
+    with pytest.raises(SignatureError):
+        verify_proof(submitted["proof"] | {"audit_leaf": _flip(leaf)})
+    pinned = facts | {"audit_key": signed.audit_public_key}
+    assert check_audit_inclusion(later, **pinned)["verified"]
+    # A head validly signed, but by a key other than the pinned one, is refused.
+    other = derive_signing_key(b"o" * 32, "audit-checkpoint")
+    forged = copy.deepcopy(later)
+    head = forged["tree_head"]
+    head["public_key"] = other.public_key().public_bytes_raw().hex()
+    head["signature"] = treehead.sign_head(
+        other, head["unit"], head["tree_size"], head["root_hash"], head["at"]
+    )
+    assert check_audit_inclusion(forged, **facts)["verified"]  # unpinned: any key passes
+    with pytest.raises(ClientError, match="pinned audit key") as refused:
+        check_audit_inclusion(forged, **pinned)
+    assert refused.value.code == "audit_key_changed"
+
+
+async def test_v1_proof_of_an_older_report_still_served(
+    client,
+    db,
+    settings,
+    world,  # noqa: F811 - the fixture imported above
+):
+    """A report signed before v2 keeps its v1 proof; the leaf stays beside it, unsigned."""
+    office = world
+    k = office["keys"]
+    body, receipt, _sealed = await submission(client, office["unit"], [k["v1"], k["v2"]])
+    submitted = (await client.post("/api/v1/reports", json=body)).json()
+    old = sign_proof(
+        derive_signing_key(settings.secret_bytes(), "proof-of-submission"),
+        **{f: submitted["proof"][f] for f in ("case_number", "unit", "submitted_at")},
+        envelope_sha256=submitted["proof"]["envelope_sha256"],
+    )
+    await db.execute(
+        text("UPDATE reports SET proof_signature = :s WHERE case_number = :n"),
+        {"s": old["signature"], "n": submitted["case_number"]},
+    )
+    await db.commit()
+    keys = lib_receipt.derive_from_receipt(receipt)
+    assert (await mailbox_login(client, keys.lookup_b64u)).status_code == 200
+    proof = (await client.get("/api/v1/mailbox")).json()["proof"]
+    assert proof["v"] == 1 and proof["signature"] == old["signature"]
+    assert proof["audit_leaf"] == submitted["proof"]["audit_leaf"]
+    assert verify_proof(proof).audit_leaf is None

@@ -213,10 +213,12 @@ def follow(
         bool,
         typer.Option("--verify", help="Check the audit log's inclusion proof of the submission"),
     ] = False,
+    state: State = None,
 ) -> None:
     """Open the mailbox with the receipt; prints status and decrypted messages (with
-    --verify: also the submission's inclusion in the unit's signed audit log)."""
-    _run(lambda: flows.follow(url, receipt, verify=verify))
+    --verify: also the submission's inclusion in the unit's audit log, under a tree head
+    signed by the unit's pinned audit key)."""
+    _run(lambda: flows.follow(url, receipt, verify=verify, known=_known(state)))
 
 
 @app.command()

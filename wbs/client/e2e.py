@@ -197,18 +197,33 @@ def verify_directory(
     }
 
 
-def verify_proof(signed_proof: dict[str, Any], sent: dict[str, Any] | None) -> None:
+def verify_proof(signed_proof: dict[str, Any], sent: dict[str, Any] | None) -> proof.ProofFacts:
     try:
-        proof.verify_proof(signed_proof, envelope=sent)
+        return proof.verify_proof(signed_proof, envelope=sent)
     except CryptoError:
         raise ClientError("bukti pengiriman tidak sah / the proof is not valid") from None
 
 
 def check_audit_inclusion(
-    doc: dict[str, Any], *, case_number: str, unit: str, audit_leaf: str | None
+    doc: dict[str, Any],
+    *,
+    case_number: str,
+    unit: str,
+    audit_leaf: str | None,
+    audit_key: str | None = None,
 ) -> dict[str, Any]:
-    """The submission entry of `case_number` is in the unit's audit log under a validly
-    signed tree head (RFC 9162 inclusion proof), and is the leaf the proof names."""
+    """The submission entry of `case_number` is in the unit's audit log under a tree head
+    validly signed by `audit_key` (the pinned key; RFC 9162 inclusion proof), and is the
+    leaf the proof names."""
+    head_key = (doc.get("tree_head") or {}).get("public_key")
+    if audit_key is not None and not doc.get("pending") and head_key != audit_key:
+        raise ClientError(
+            f"tree head audit ditandatangani kunci lain ({head_key}), bukan kunci audit unit "
+            f"yang tersimpan ({audit_key}); log ini TIDAK dipercaya / the audit tree head is "
+            f"signed by another key ({head_key}), not the unit's pinned audit key "
+            f"({audit_key}); this log is NOT trusted",
+            code="audit_key_changed",
+        )
     if doc.get("pending"):
         raise ClientError(
             "entri audit belum masuk tree head bertanda tangan; coba lagi nanti / the audit "

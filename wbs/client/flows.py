@@ -518,7 +518,9 @@ def submit(
             )
         else:
             out = api.post("/api/v1/reports", json=submission)
-        e2e.verify_proof(out["proof"], sealed.envelope)
+        facts = e2e.verify_proof(out["proof"], sealed.envelope)
+        if facts.audit_public_key is not None:  # v2: pin the unit's audit tree-head key
+            known.pin_audit_key(url, out["unit"], facts.audit_public_key)
         return {
             "case_number": out["case_number"],
             "receipt": sealed.receipt,
@@ -585,21 +587,31 @@ def _mailbox(api: Api, receipt: str) -> tuple[dict[str, Any], e2e.DataKey, e2e.C
     return view, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
 
 
-def follow(url: str, receipt: str, *, verify: bool = False) -> dict[str, Any]:
+def follow(
+    url: str, receipt: str, *, verify: bool = False, known: KnownUnits | None = None
+) -> dict[str, Any]:
+    """The mailbox, decrypted here. With `verify`, the submission's audit inclusion under a
+    tree head signed by the audit key pinned for the unit (stored at submission, else from
+    the signed v2 proof); `known` defaults to the user's state file."""
+    known = known if known is not None else KnownUnits.default()
     with Api(url) as api:
         view, data_key, ctx = _mailbox(api, receipt)
         content = e2e.open_content(data_key, ctx, view["envelope"])
         messages, attachments = _thread(
             api, data_key, ctx, view, "/api/v1/mailbox/attachments/{id}"
         )
-        e2e.verify_proof(view["proof"], None)
+        facts = e2e.verify_proof(view["proof"], None)
         checked = {}
         if verify:
+            audit_key = facts.audit_public_key
+            if audit_key is not None:
+                audit_key = known.pin_audit_key(url, view["unit"], audit_key)
             checked["audit"] = e2e.check_audit_inclusion(
                 api.get("/api/v1/mailbox/audit-proof"),
                 case_number=view["case_number"],
                 unit=view["unit"],
-                audit_leaf=view["proof"].get("audit_leaf"),
+                audit_leaf=facts.audit_leaf or view["proof"].get("audit_leaf"),
+                audit_key=audit_key,
             )
         return checked | {
             "case_number": view["case_number"],

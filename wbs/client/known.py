@@ -8,7 +8,8 @@ report, but whoever can write it can make the client trust another key: it is wr
 atomically, mode 0600, in a directory of mode 0700.
 
 ``{"v": 1, "units": {"<site> <UNIT>": {"site", "unit", "public_key", "fingerprint",
-"version", "first_seen", "last_seen"}}}``
+"version", "first_seen", "last_seen", "audit_public_key"}}}``; ``audit_public_key`` (hex,
+empty until known) is the audit tree-head key from the first signed v2 proof of submission.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class KnownUnit:
     version: int
     first_seen: str
     last_seen: str
+    audit_public_key: str = ""
 
 
 class KeyChanged(ClientError):
@@ -156,7 +158,14 @@ class KnownUnits:
                 if version < old.version:
                     raise Rollback(unit.upper(), version, old.version)
                 new = KnownUnit(
-                    site, unit.upper(), public_key, fingerprint, version, old.first_seen, now
+                    site,
+                    unit.upper(),
+                    public_key,
+                    fingerprint,
+                    version,
+                    old.first_seen,
+                    now,
+                    old.audit_public_key,
                 )
             elif old is None or repin:
                 new = KnownUnit(site, unit.upper(), public_key, fingerprint, version, now, now)
@@ -167,6 +176,21 @@ class KnownUnits:
                 raise _damaged(self.path, f"more than {MAX_UNITS} units")
             self._write(units)
         return new
+
+    def pin_audit_key(self, url: str, unit: str, audit_public_key: str) -> str:
+        """The audit tree-head key pinned for this unit: the stored one, else (first use)
+        `audit_public_key`, stored when the unit is known here."""
+        key = self.key(site_of(url), unit)
+        with self._locked():
+            units = self._read()
+            old = units.get(key)
+            if old is None:
+                return audit_public_key
+            if old.audit_public_key:
+                return old.audit_public_key
+            units[key] = replace(old, audit_public_key=audit_public_key)
+            self._write(units)
+        return audit_public_key
 
     # ------------------------------------------------------------------ file handling
 
@@ -227,4 +251,7 @@ def _entry(value: Any) -> KnownUnit:
     strings = ("site", "unit", "public_key", "fingerprint", "first_seen", "last_seen")
     if not all(isinstance(value.get(k), str) for k in strings):
         raise ValueError
-    return KnownUnit(**{k: value[k] for k in strings}, version=version)
+    audit_key = value.get("audit_public_key", "")
+    if not isinstance(audit_key, str):
+        raise ValueError
+    return KnownUnit(**{k: value[k] for k in strings}, version=version, audit_public_key=audit_key)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from crypto.signing import signing_fingerprint
 from wbs.core.bodylimit import body_limit
 from wbs.core.db import DbSession
 from wbs.core.errors import DomainError, NotFound, ValidationFailed
@@ -143,6 +144,12 @@ PlainForm = Annotated[FormData, Depends(plain_form)]
 
 def text_fields(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def audit_key_fingerprint(proof: service.Proof) -> str:
+    """The poster-style fingerprint of the audit tree-head key the proof signs (v2)."""
+    key = proof.audit_public_key
+    return signing_fingerprint(bytes.fromhex(key)) if key else ""
 
 
 def proof_json(proof: service.Proof) -> str:
@@ -339,6 +346,7 @@ async def report_submit_plain(
             "case_number": report.case_number,
             "receipt": receipt,
             "proof": proof_json(submitted.proof),
+            "audit_key_fingerprint": audit_key_fingerprint(submitted.proof),
             "server_sealed": True,
         },
         status_code=201,

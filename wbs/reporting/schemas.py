@@ -107,6 +107,7 @@ class ProofOut(BaseModel):
     public_key: str
     signature: str
     audit_leaf: str | None = None
+    audit_public_key: str | None = None
 
 
 class TreeHeadOut(BaseModel):

@@ -169,9 +169,10 @@ class Proof:
     envelope_sha256: str
     public_key: str
     signature: str
-    # The leaf hash of the submission's audit entry (outside the v1 signature: the mailbox
-    # proves it is in the unit's log under a signed tree head).
+    # The leaf hash of the submission's audit entry and the audit tree-head key (hex), both
+    # signed in v2; in a v1 proof (older reports) the leaf is unsigned and the key absent.
     audit_leaf: str | None = None
+    audit_public_key: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -549,7 +550,7 @@ async def unit_channels(db: AsyncSession, code: str, ctx: Reporting | None = Non
     return UnitChannels(unit, {c.case_type: c for c in channels}, snapshot)
 
 
-def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
+def sign_proof(ctx: Reporting, report: Report, unit: Unit, audit_leaf: str) -> Proof:
     return Proof(
         **proofs.sign_proof(
             ctx.master,
@@ -557,23 +558,23 @@ def sign_proof(ctx: Reporting, report: Report, unit: Unit) -> Proof:
             unit=unit.code,
             submitted_at=report.submitted_at,
             envelope_sha256=report.envelope_sha256,
+            audit=(audit_leaf, audit.public_key_hex(ctx.master)),
         )
     )
 
 
 def proof_of(ctx: Reporting, report: Report, unit: Unit, audit_leaf: str | None) -> Proof:
     """The stored proof of a report (signature kept at submission time)."""
-    return Proof(
-        audit_leaf=audit_leaf,
-        **proofs.proof_fields(
-            ctx.master,
-            case_number=report.case_number,
-            unit=unit.code,
-            submitted_at=report.submitted_at,
-            envelope_sha256=report.envelope_sha256,
-            signature=report.proof_signature,
-        ),
+    fields = proofs.proof_fields(
+        ctx.master,
+        case_number=report.case_number,
+        unit=unit.code,
+        submitted_at=report.submitted_at,
+        envelope_sha256=report.envelope_sha256,
+        signature=report.proof_signature,
+        audit=None if audit_leaf is None else (audit_leaf, audit.public_key_hex(ctx.master)),
     )
+    return Proof(**({"audit_leaf": audit_leaf} | fields))
 
 
 async def submit(
@@ -695,8 +696,6 @@ async def submit(
         # The case number last: its counter row stays locked only from here to the commit.
         report.seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
         report.case_number = case_number(envelope.channel, year, report.seq)
-        proof = sign_proof(ctx, report, unit)
-        report.proof_signature = proof.signature
         await db.flush()
         entry = await audit.append(
             db,
@@ -717,7 +716,9 @@ async def submit(
                 "custodians": len(identity_kids),
             },
         )
-        proof.audit_leaf = entry.leaf_hash
+        proof = sign_proof(ctx, report, unit, entry.leaf_hash)
+        report.proof_signature = proof.signature
+        await db.flush()
         return Submitted(report=report, unit=unit, proof=proof)
 
 

@@ -17,12 +17,17 @@ const TEXT = {
   cannot: { id: "Tidak dapat membuka laporan dengan tanda terima ini.", en: "Cannot open the report with this receipt." },
   auditPending: { id: "Menunggu dicatat dalam tree head bertanda tangan.", en: "Waiting to be recorded under a signed tree head." },
   auditFailed: { id: "Bukti log audit TIDAK sah", en: "The audit log proof does NOT verify" },
+  auditKeyChanged: {
+    id: "Tree head log audit ditandatangani kunci LAIN dari kunci dalam bukti pengiriman Anda: log ini TIDAK dipercaya",
+    en: "The audit tree head is signed by ANOTHER key than the one in your proof of submission: this log is NOT trusted",
+  },
 };
 
 // The submission's entry in the unit's audit log: checked here (SHA-256 and Ed25519 in
 // WebCrypto) against the signed tree head, and against the leaf in the proof of submission.
 async function showAudit(wbs, data) {
   const slot = view.querySelector("[data-slot=audit]");
+  const keySlot = view.querySelector("[data-slot=audit_key]");
   let state = "failed";
   let text = t(TEXT.auditFailed);
   try {
@@ -31,7 +36,20 @@ async function showAudit(wbs, data) {
       state = "pending";
       text = t(TEXT.auditPending);
     } else {
-      const ok = await wbs.checkAuditInclusion(doc, { caseNumber: data.case_number, unit: data.unit, auditLeaf: data.proof.audit_leaf });
+      // Proof v2 signs the leaf and the audit key (pinned here); v1 carries the leaf unsigned.
+      const signed = await wbs.verifyProof(data.proof);
+      const auditLeaf = signed.auditLeaf ?? data.proof.audit_leaf;
+      const headKey = doc.tree_head?.public_key;
+      if (typeof headKey === "string" && /^[0-9a-f]{64}$/.test(headKey)) {
+        keySlot.textContent = await wbs.signingKeyFingerprint(wbs.encoding.fromHex(headKey));
+      }
+      if (signed.auditPublicKey && headKey !== signed.auditPublicKey) {
+        const pinned = await wbs.signingKeyFingerprint(wbs.encoding.fromHex(signed.auditPublicKey));
+        slot.textContent = `${t(TEXT.auditKeyChanged)} (${pinned}).`;
+        slot.dataset.audit = "mismatch";
+        return;
+      }
+      const ok = await wbs.checkAuditInclusion(doc, { caseNumber: data.case_number, unit: data.unit, auditLeaf });
       state = "verified";
       text = t({
         id: `Terverifikasi: entri ke-${ok.leafIndex + 1} dari ${ok.treeSize} dalam log audit unit (root ${ok.rootHash.slice(0, 16)}…, ditandatangani ${when(ok.at)}).`,

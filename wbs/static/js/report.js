@@ -233,7 +233,12 @@ async function send() {
   sealed = null;
   let proofOk = true;
   try {
-    await wbs.verifyProof(result.proof, { envelope: submission.envelope });
+    const facts = await wbs.verifyProof(result.proof, { envelope: submission.envelope });
+    // Proof v2 signs the audit tree-head key: its fingerprint, for the reporter to compare
+    // with the one the mailbox page shows.
+    if (facts.auditPublicKey) {
+      result.auditKeyFingerprint = await wbs.signingKeyFingerprint(wbs.encoding.fromHex(facts.auditPublicKey));
+    }
   } catch {
     proofOk = false;
   }
@@ -248,6 +253,7 @@ function showReceipt(result, receipt, proofOk, stripped) {
   if (result) {
     number.textContent = result.case_number;
     section.querySelector("[data-slot=proof]").textContent = JSON.stringify(result.proof, null, 2);
+    section.querySelector("[data-slot=audit_key]").textContent = result.auditKeyFingerprint ?? "";
   } else {
     number.textContent = t(TEXT.numberInMailbox);
     section.querySelector("[data-slot=proof]").closest("details").hidden = true;
