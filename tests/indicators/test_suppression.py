@@ -45,6 +45,16 @@ def own_figures(draw: Any) -> dict[str, Any]:
     return channels
 
 
+def _add_children(channels: dict[str, Any], children: list[dict[str, Any]]) -> None:
+    """Add the children's figures (their subtrees) into a unit's channels, as the roll-up does."""
+    for child in children:
+        for c in CHANNELS:
+            for key in FIELDS:
+                channels[c][key] += child["channels"][c][key]
+            for band in BANDS:
+                channels[c]["by_value_band"][band] += child["channels"][c]["by_value_band"][band]
+
+
 @st.composite
 def unit_trees(draw: Any, depth: int = 1) -> dict[str, Any]:
     own = draw(own_figures())
@@ -52,12 +62,7 @@ def unit_trees(draw: Any, depth: int = 1) -> dict[str, Any]:
     channels = {
         c: {k: (dict(v) if isinstance(v, dict) else v) for k, v in own[c].items()} for c in CHANNELS
     }
-    for child in children:
-        for c in CHANNELS:
-            for key in FIELDS:
-                channels[c][key] += child["channels"][c][key]
-            for band in BANDS:
-                channels[c]["by_value_band"][band] += child["channels"][c]["by_value_band"][band]
+    _add_children(channels, children)
     node: dict[str, Any] = {
         "unit": f"U{draw(st.integers(0, 10**9))}",
         "channels": channels,
@@ -240,12 +245,7 @@ def _unit(
         fig["received"] = fig["received_form"] + fig["received_e2e"]
         fig["by_value_band"] = {"kecil": 0, "besar": fig["received"]}
         channels[c] = fig
-    for child in children or []:
-        for c in CHANNELS:
-            for key in FIELDS:
-                channels[c][key] += child["channels"][c][key]
-            for band in BANDS:
-                channels[c]["by_value_band"][band] += child["channels"][c]["by_value_band"][band]
+    _add_children(channels, children or [])
     node: dict[str, Any] = {
         "unit": "X",
         "channels": channels,
