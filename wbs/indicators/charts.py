@@ -56,7 +56,8 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A figure as the pages and charts print it (`–` for none, one decimal for ratios)."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -87,10 +88,10 @@ def bars(
             colour = COLOURS.get(label, COLOURS["total"])
             body.append(
                 f'<rect x="{LABEL}" y="{y + 3}" width="{width:.1f}" height="16" '
-                f"fill={quoteattr(colour)}><title>{escape(label)}: {escape(_shown(value))}"
+                f"fill={quoteattr(colour)}><title>{escape(label)}: {escape(shown(value))}"
                 f"</title></rect>"
             )
-        body.append(_text(LABEL + BAR + 6, y + 15, _shown(value) + (unit if n is not None else "")))
+        body.append(_text(LABEL + BAR + 6, y + 15, shown(value) + (unit if n is not None else "")))
     return _svg(LABEL + BAR + RIGHT, height, title, ident, body)
 
 

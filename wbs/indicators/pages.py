@@ -58,14 +58,6 @@ def cell(block: dict[str, Any], key: str) -> Any:
     return value
 
 
-def shown(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
-
-
 def option_label(flows: Workflows, channel: str, table: str, key: str, lang: str) -> str:
     if key in EXTRA_KEYS:
         return EXTRA_KEYS[key].get(lang)
@@ -87,7 +79,7 @@ def _context(figures: dict[str, Any], flows: Workflows, lang: str, public: bool)
         "tables": TABLES,
         "child_columns": CHILD_COLUMNS,
         "cell": cell,
-        "shown": shown,
+        "shown": charts.shown,
         "label": lambda key: label(key, lang),
         "definition": lambda key: definition(key, lang),
         "channel_name": lambda c: charts.channel_name(c, lang),
