@@ -95,11 +95,18 @@ def serve(
     except (WorkflowError, OSError) as exc:
         typer.echo(f"error: alur kerja tidak valid / invalid workflow: {exc}", err=True)
         raise typer.Exit(2) from None
-    from wbs.core.serving import default_workers, server_options
+    from wbs.core.serving import default_workers, port_in_use, server_options
     from wbs.ops.metrics import DIRECTORY_ENV, instance_directory, reset_instance
 
     use_private_tempdir(settings.data_dir)
     port = port or settings.port
+    host = host or settings.host
+    if port_in_use(host, port):
+        typer.echo(
+            f"error: alamat {host}:{port} sudah dipakai / address {host}:{port} is in use",
+            err=True,
+        )
+        raise typer.Exit(2)
     # Workers inherit the environment: each writes its request counts there (see /metrics).
     metrics_dir = reset_instance(instance_directory(settings.data_dir, port))
     os.environ[DIRECTORY_ENV] = str(metrics_dir)
@@ -107,7 +114,7 @@ def serve(
         "wbs.app:create_app",
         factory=True,
         **server_options(stock=stock_http),
-        host=host or settings.host,
+        host=host,
         port=port,
         workers=workers or default_workers(settings.resolved_database_url),
         access_log=False,

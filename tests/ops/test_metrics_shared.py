@@ -178,5 +178,13 @@ def test_one_scrape_reports_the_sum_of_the_workers(tmp_path, fresh_db_url):
         seen += [_readyz_total(served.url) for _ in range(6)]
         assert seen[-1] == sent
         assert seen == sorted(seen), seen  # never goes down between scrapes
+
+        # A second start on the same port refuses before it touches the instance's files.
+        files = sorted(p.name for p in directory.glob("*.json"))
+        second = served.wbs("serve", "--port", str(served.port), "--workers", "1")
+        assert second.returncode == 2
+        assert f"address 127.0.0.1:{served.port} is in use" in second.stderr
+        assert sorted(p.name for p in directory.glob("*.json")) == files
+        assert _readyz_total(served.url) == sent
     finally:
         served.stop()

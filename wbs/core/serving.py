@@ -51,6 +51,23 @@ def default_workers(database_url: str) -> int:
     return cores() if database_url.startswith("postgresql") else 1
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether another process listens on (host, port): checked before `wbs serve` touches the
+    instance's files, so a second start on a busy port leaves the running one alone."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False  # uvicorn reports the bad address itself
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError:
+                return True
+    return False
+
+
 def server_options(*, stock: bool = False) -> dict[str, Any]:
     """uvicorn's loop and HTTP protocol: uvloop and httptools when installed (they are in
     the lockfile; measured in docs/benchmarks.md), with TCP_NODELAY either way."""
