@@ -74,6 +74,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/audit/{code}/export"): Row(
         "/api/v1/audit/{unit}/export", 401, 404, {"admin": 200, "auditor": 200}
     ),
+    ("GET", "/api/v1/audit/{code}/head"): Row(
+        "/api/v1/audit/{unit}/head", 401, 404, {"admin": 200, "auditor": 200}
+    ),
+    # No signed heads of those sizes: 404 once access is granted.
+    ("GET", "/api/v1/audit/{code}/consistency"): Row(
+        "/api/v1/audit/{unit}/consistency?first=999998&second=999999", 401, 404
+    ),
     # Reporting API (reporter side: anonymous, no directory signed for the matrix unit).
     ("GET", "/api/v1/units/{code}"): Row("/api/v1/units/{unit}", 200, 200),
     ("GET", "/api/v1/units/{code}/directory"): Row("/api/v1/units/{unit}/directory", 404, 404),

@@ -222,6 +222,22 @@ def follow(
 
 
 @app.command()
+def witness(
+    url: Url,
+    email: Email,
+    unit: Annotated[str, typer.Option("--unit", help="Unit code")],
+    password_stdin: PasswordStdin = False,
+    code: Code = None,
+    state: State = None,
+) -> None:
+    """As an outside witness (auditor account): check that the unit's newest signed audit
+    tree head extends the one witnessed last (kept in --state), then record it; exit 1 on a
+    rewritten log or another key. Run it regularly, e.g. from cron."""
+    passphrase = _passphrase(password_stdin)
+    _run(lambda: flows.witness(url, email, passphrase, unit, code=code, known=_known(state)))
+
+
+@app.command()
 def reply(url: Url, receipt: Receipt, text_file: TextFile) -> None:
     """Send a message to the officers (as the reporter)."""
     text = text_file.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ implemented here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +205,81 @@ def verify_proof(signed_proof: dict[str, Any], sent: dict[str, Any] | None) -> p
         raise ClientError("bukti pengiriman tidak sah / the proof is not valid") from None
 
 
+def audit_key_changed(head_key: object, audit_key: str) -> ClientError:
+    return ClientError(
+        f"tree head audit ditandatangani kunci lain ({head_key}), bukan kunci audit unit "
+        f"yang tersimpan ({audit_key}); log ini TIDAK dipercaya / the audit tree head is "
+        f"signed by another key ({head_key}), not the unit's pinned audit key "
+        f"({audit_key}); this log is NOT trusted",
+        code="audit_key_changed",
+    )
+
+
+def _log_rewritten(unit: str, why_id: str, why_en: str) -> ClientError:
+    return ClientError(
+        f"log audit unit {unit} TIDAK konsisten dengan kepala pohon yang pernah disaksikan: "
+        f"{why_id}; simpan berkas kunci ini sebagai bukti / the audit log of unit {unit} is "
+        f"NOT consistent with the tree head witnessed before: {why_en}; keep the state file "
+        "as evidence",
+        code="audit_log_rewritten",
+    )
+
+
+def check_witnessed(
+    unit: str,
+    head: dict[str, Any],
+    before: tuple[str, int, str] | None,
+    consistency: Callable[[int, int], dict[str, Any]],
+) -> dict[str, Any]:
+    """`head` (the unit's newest signed tree head) is validly signed by the pinned key and
+    extends the head witnessed `before` ((public key, size, root), None on first use):
+    same key, not smaller, same root at the same size, else an RFC 9162 consistency proof
+    (fetched with `consistency(old_size, new_size)`) between the two signed heads."""
+    if head.get("unit") != unit:
+        raise ClientError(f"kepala pohon unit lain / a tree head of another unit: {unit}")
+    key = str(head.get("public_key"))
+    if before is not None and key != before[0]:
+        raise audit_key_changed(key, before[0])
+    try:
+        size, root = treehead.verify_head(head, key)
+        if before is None or before[1] == 0:
+            checked = "first-use"
+        elif size < before[1]:
+            raise _log_rewritten(
+                unit,
+                f"ukuran {size} lebih kecil dari {before[1]} (entri dihapus?)",
+                f"size {size} is below {before[1]} (entries removed?)",
+            )
+        elif size == before[1]:
+            if root.hex() != before[2]:
+                raise _log_rewritten(
+                    unit, f"akar lain pada ukuran {size}", f"another root at size {size}"
+                )
+            checked = "unchanged"
+        else:
+            doc = consistency(before[1], size)
+            first, second = doc.get("first") or {}, doc.get("second") or {}
+            if first.get("root_hash") != before[2] or second.get("root_hash") != root.hex():
+                raise _log_rewritten(
+                    unit,
+                    f"server mengirim kepala lain untuk ukuran {before[1]}",
+                    f"the server sent another head for size {before[1]}",
+                )
+            treehead.check_consistency(doc, key)
+            checked = "consistent"
+    except merkle.ProofError as exc:
+        raise _log_rewritten(unit, str(exc), str(exc)) from None
+    return {
+        "unit": unit,
+        "checked": checked,
+        "tree_size": size,
+        "root_hash": root.hex(),
+        "signed_at": head.get("at"),
+        "public_key": key,
+        "previous_size": before[1] if before else None,
+    }
+
+
 def check_audit_inclusion(
     doc: dict[str, Any],
     *,
@@ -217,13 +293,7 @@ def check_audit_inclusion(
     leaf the proof names."""
     head_key = (doc.get("tree_head") or {}).get("public_key")
     if audit_key is not None and not doc.get("pending") and head_key != audit_key:
-        raise ClientError(
-            f"tree head audit ditandatangani kunci lain ({head_key}), bukan kunci audit unit "
-            f"yang tersimpan ({audit_key}); log ini TIDAK dipercaya / the audit tree head is "
-            f"signed by another key ({head_key}), not the unit's pinned audit key "
-            f"({audit_key}); this log is NOT trusted",
-            code="audit_key_changed",
-        )
+        raise audit_key_changed(head_key, audit_key)
     if doc.get("pending"):
         raise ClientError(
             "entri audit belum masuk tree head bertanda tangan; coba lagi nanti / the audit "

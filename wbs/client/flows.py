@@ -628,6 +628,46 @@ def follow(
         }
 
 
+def witness(
+    url: str,
+    email: str,
+    passphrase: str,
+    unit: str,
+    *,
+    code: str | None = None,
+    known: KnownUnits | None = None,
+) -> dict[str, Any]:
+    """As an outside witness (an auditor's account): the unit's newest signed audit tree
+    head must extend the one this state file witnessed last (same key, consistency proof);
+    then it is recorded. The first run records it on trust (compare the key out of band)."""
+    known = known if known is not None else KnownUnits.default()
+    code_ = unit.upper()
+    with Api(url) as api:
+        sign_in(api, email, passphrase, code)
+        head = api.get(f"/api/v1/audit/{code_}/head").get("tree_head")
+        if not isinstance(head, dict):
+            raise ClientError(
+                "unit ini belum punya kepala pohon bertanda tangan; coba lagi nanti / this "
+                "unit has no signed tree head yet; try again later",
+                code="no_tree_head",
+            )
+        before = known.witnessed(url, code_)
+
+        def consistency(first: int, second: int) -> dict[str, Any]:
+            params = {"first": first, "second": second}
+            doc: dict[str, Any] = api.get(f"/api/v1/audit/{code_}/consistency", params=params)
+            return doc
+
+        checked = e2e.check_witnessed(
+            code_,
+            head,
+            None if before is None else (before.public_key, before.tree_size, before.root_hash),
+            consistency,
+        )
+        recorded = known.record_head(url, code_, head, after=before)
+    return checked | {"witnessed_since": recorded.first_seen, "state_file": str(known.path)}
+
+
 def reply(url: str, receipt: str, text: str) -> dict[str, Any]:
     with Api(url) as api:
         view, data_key, ctx = _mailbox(api, receipt)

@@ -8,8 +8,11 @@ report, but whoever can write it can make the client trust another key: it is wr
 atomically, mode 0600, in a directory of mode 0700.
 
 ``{"v": 1, "units": {"<site> <UNIT>": {"site", "unit", "public_key", "fingerprint",
-"version", "first_seen", "last_seen", "audit_public_key"}}}``; ``audit_public_key`` (hex,
-empty until known) is the audit tree-head key from the first signed v2 proof of submission.
+"version", "first_seen", "last_seen", "audit_public_key"}}, "heads": {"<site> <UNIT>":
+{"site", "unit", "public_key", "tree_size", "root_hash", "at", "first_seen", "last_seen"}}}``;
+``audit_public_key`` (hex, empty until known) is the audit tree-head key from the first signed
+v2 proof of submission; ``heads`` are the newest signed tree heads `wbs client witness` checked
+(a file without it is read as no heads).
 """
 
 from __future__ import annotations
@@ -72,6 +75,20 @@ class KnownUnit:
     first_seen: str
     last_seen: str
     audit_public_key: str = ""
+
+
+@dataclass(frozen=True)
+class WitnessedHead:
+    """The newest signed audit tree head a witness run checked for a unit."""
+
+    site: str
+    unit: str
+    public_key: str
+    tree_size: int
+    root_hash: str
+    at: str
+    first_seen: str
+    last_seen: str
 
 
 class KeyChanged(ClientError):
@@ -142,6 +159,42 @@ class KnownUnits:
         site = site_of(url)
         return self._read().get(self.key(site, unit))
 
+    def witnessed(self, url: str, unit: str) -> WitnessedHead | None:
+        return self._load()[1].get(self.key(site_of(url), unit))
+
+    def record_head(
+        self, url: str, unit: str, head: dict[str, Any], *, after: WitnessedHead | None
+    ) -> WitnessedHead:
+        """Store `head` (checked by the caller against `after`) as the unit's newest witnessed
+        head; refused if another run recorded a head since `after` was read."""
+        site = site_of(url)
+        key = self.key(site, unit)
+        with self._locked():
+            units, heads = self._load()
+            if heads.get(key) != after:
+                raise ClientError(
+                    "berkas kunci berubah selama pemeriksaan (saksi lain berjalan?); jalankan "
+                    "lagi / the state file changed during the check (another witness run?); "
+                    "run again",
+                    code="state_changed",
+                )
+            now = _now()
+            new = WitnessedHead(
+                site,
+                unit.upper(),
+                str(head["public_key"]),
+                int(head["tree_size"]),
+                str(head["root_hash"]),
+                str(head["at"]),
+                after.first_seen if after else now,
+                now,
+            )
+            heads[key] = new
+            if len(heads) > MAX_UNITS:
+                raise _damaged(self.path, f"more than {MAX_UNITS} heads")
+            self._write(units, heads)
+        return new
+
     def remember(
         self, url: str, unit: str, public_key: str, fingerprint: str, version: int, *, repin: bool
     ) -> KnownUnit:
@@ -151,7 +204,7 @@ class KnownUnits:
         site = site_of(url)
         key = self.key(site, unit)
         with self._locked():
-            units = self._read()
+            units, heads = self._load()
             old = units.get(key)
             now = _now()
             if old is not None and old.public_key == public_key:
@@ -174,7 +227,7 @@ class KnownUnits:
             units[key] = new
             if len(units) > MAX_UNITS:
                 raise _damaged(self.path, f"more than {MAX_UNITS} units")
-            self._write(units)
+            self._write(units, heads)
         return new
 
     def pin_audit_key(self, url: str, unit: str, audit_public_key: str) -> str:
@@ -182,24 +235,27 @@ class KnownUnits:
         `audit_public_key`, stored when the unit is known here."""
         key = self.key(site_of(url), unit)
         with self._locked():
-            units = self._read()
+            units, heads = self._load()
             old = units.get(key)
             if old is None:
                 return audit_public_key
             if old.audit_public_key:
                 return old.audit_public_key
             units[key] = replace(old, audit_public_key=audit_public_key)
-            self._write(units)
+            self._write(units, heads)
         return audit_public_key
 
     # ------------------------------------------------------------------ file handling
 
     def _read(self) -> dict[str, KnownUnit]:
+        return self._load()[0]
+
+    def _load(self) -> tuple[dict[str, KnownUnit], dict[str, WitnessedHead]]:
         try:
             with self.path.open("rb") as handle:
                 data = handle.read(MAX_STATE_BYTES + 1)
         except FileNotFoundError:
-            return {}
+            return {}, {}
         except OSError as exc:
             raise _damaged(self.path, type(exc).__name__) from None
         if len(data) > MAX_STATE_BYTES:
@@ -208,18 +264,22 @@ class KnownUnits:
             doc = json.loads(data.decode("utf-8"))
             if not isinstance(doc, dict) or doc.get("v") != 1:
                 raise ValueError
-            raw = doc.get("units")
-            if not isinstance(raw, dict):
+            raw, raw_heads = doc.get("units"), doc.get("heads", {})
+            if not isinstance(raw, dict) or not isinstance(raw_heads, dict):
                 raise ValueError
-            return {str(k): _entry(v) for k, v in raw.items()}
+            units = {str(k): _entry(v) for k, v in raw.items()}
+            return units, {str(k): _head_entry(v) for k, v in raw_heads.items()}
         except (UnicodeDecodeError, ValueError, TypeError, KeyError):
             raise _damaged(self.path, "not the expected JSON") from None
 
-    def _write(self, units: dict[str, KnownUnit]) -> None:
+    def _write(self, units: dict[str, KnownUnit], heads: dict[str, WitnessedHead]) -> None:
         directory = self.path.parent
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        doc: dict[str, Any] = {"v": 1, "units": {k: asdict(v) for k, v in sorted(units.items())}}
+        if heads:
+            doc["heads"] = {k: asdict(v) for k, v in sorted(heads.items())}
         text = json.dumps(
-            {"v": 1, "units": {k: asdict(v) for k, v in sorted(units.items())}},
+            doc,
             indent=2,
             sort_keys=True,
             ensure_ascii=False,
@@ -255,3 +315,15 @@ def _entry(value: Any) -> KnownUnit:
     if not isinstance(audit_key, str):
         raise ValueError
     return KnownUnit(**{k: value[k] for k in strings}, version=version, audit_public_key=audit_key)
+
+
+def _head_entry(value: Any) -> WitnessedHead:
+    if not isinstance(value, dict):
+        raise ValueError
+    size = value["tree_size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError
+    strings = ("site", "unit", "public_key", "root_hash", "at", "first_seen", "last_seen")
+    if not all(isinstance(value.get(k), str) for k in strings):
+        raise ValueError
+    return WitnessedHead(**{k: value[k] for k in strings}, tree_size=size)

@@ -18,6 +18,7 @@ from pydantic import (
 
 from crypto.encoding import b64u_decode
 from crypto.errors import FormatError
+from wbs.audit.schemas import TreeHeadOut
 from wbs.units.models import CaseType
 
 HEX_KEY_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -108,15 +109,6 @@ class ProofOut(BaseModel):
     signature: str
     audit_leaf: str | None = None
     audit_public_key: str | None = None
-
-
-class TreeHeadOut(BaseModel):
-    unit: str
-    tree_size: int
-    root_hash: str
-    at: str
-    public_key: str
-    signature: str
 
 
 class AuditProofOut(BaseModel):
