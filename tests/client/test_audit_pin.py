@@ -30,7 +30,14 @@ async def test_follow_refuses_a_head_signed_by_another_key(
         assert [u["audit_public_key"] for u in stored.values()] == [proof["audit_public_key"]]
         assert served.wbs("audit", "sequence").returncode == 0
         follow = ("client", "follow", "--url", served.url, "--receipt", submitted["receipt"])
-        checked = _json(served.wbs(*follow, "--verify"))["audit"]
+        # The receipt from standard input (kept out of the process list), not twice, not none.
+        url_only = ("client", "follow", "--url", served.url, "--verify")
+        stdin = submitted["receipt"] + "\n"
+        checked = _json(served.wbs(*url_only, "--receipt-stdin", stdin=stdin))["audit"]
+        both = served.wbs(*follow, "--receipt-stdin", stdin=stdin)
+        assert both.returncode == 2 and "not both" in both.stderr
+        neither = served.wbs(*url_only)
+        assert neither.returncode == 2 and "--receipt-stdin" in neither.stderr
         assert checked["verified"] and checked["public_key"] == proof["audit_public_key"]
 
         other = derive_signing_key(b"operator" * 4, "audit-checkpoint")

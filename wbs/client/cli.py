@@ -26,7 +26,17 @@ Email = Annotated[str, typer.Option("--email", help="Staff e-mail")]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the passphrase from standard input")
 ]
-Receipt = Annotated[str, typer.Option("--receipt", help="The receipt shown at submission")]
+Receipt = Annotated[
+    str | None,
+    typer.Option(
+        "--receipt",
+        help="The receipt shown at submission (visible to other local users in the process "
+        "list: prefer --receipt-stdin)",
+    ),
+]
+ReceiptStdin = Annotated[
+    bool, typer.Option("--receipt-stdin", help="Read the receipt from standard input")
+]
 Code = Annotated[
     str | None, typer.Option("--code", help="TOTP code for the sign-in (when enrolled)")
 ]
@@ -59,6 +69,19 @@ def _passphrase(flag: bool, what: str = "passphrase") -> str:
         typer.echo(f"error: no {what} on standard input", err=True)
         raise typer.Exit(2)
     return value
+
+
+def _receipt(given: str | None, from_stdin: bool) -> str:
+    """The receipt from --receipt or (preferred) the first line of standard input."""
+    if given is not None and from_stdin:
+        typer.echo("error: give --receipt or --receipt-stdin, not both", err=True)
+        raise typer.Exit(2)
+    if given is not None:
+        return given
+    if not from_stdin:
+        typer.echo("error: give the receipt with --receipt-stdin (or --receipt)", err=True)
+        raise typer.Exit(2)
+    return _passphrase(True, "receipt")
 
 
 def _run(work: Callable[[], Any]) -> None:
@@ -208,7 +231,8 @@ def submit(
 @app.command()
 def follow(
     url: Url,
-    receipt: Receipt,
+    receipt: Receipt = None,
+    receipt_stdin: ReceiptStdin = False,
     verify: Annotated[
         bool,
         typer.Option("--verify", help="Check the audit log's inclusion proof of the submission"),
@@ -218,7 +242,8 @@ def follow(
     """Open the mailbox with the receipt; prints status and decrypted messages (with
     --verify: also the submission's inclusion in the unit's audit log, under a tree head
     signed by the unit's pinned audit key)."""
-    _run(lambda: flows.follow(url, receipt, verify=verify, known=_known(state)))
+    secret = _receipt(receipt, receipt_stdin)
+    _run(lambda: flows.follow(url, secret, verify=verify, known=_known(state)))
 
 
 @app.command()
@@ -238,10 +263,13 @@ def witness(
 
 
 @app.command()
-def reply(url: Url, receipt: Receipt, text_file: TextFile) -> None:
+def reply(
+    url: Url, text_file: TextFile, receipt: Receipt = None, receipt_stdin: ReceiptStdin = False
+) -> None:
     """Send a message to the officers (as the reporter)."""
+    secret = _receipt(receipt, receipt_stdin)
     text = text_file.read_text(encoding="utf-8")
-    _run(lambda: flows.reply(url, receipt, text))
+    _run(lambda: flows.reply(url, secret, text))
 
 
 @app.command()
