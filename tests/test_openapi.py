@@ -69,6 +69,13 @@ def test_every_reference_resolves(document: dict[str, Any]) -> None:
     assert "$defs" not in json.dumps(document["paths"])
 
 
+def test_the_document_is_the_json_api_only(document: dict[str, Any]) -> None:
+    """HTML pages (forms, redirects) are not API operations: none appears in the document."""
+    others = {p for p in document["paths"] if not p.startswith("/api/v1/")}
+    assert others == {"/healthz", "/readyz", "/metrics"}
+    assert len(document["paths"]) > 50
+
+
 @pytest.mark.parametrize(
     ("path", "models"),
     [

@@ -17,7 +17,7 @@ from wbs.staff.deps import CsrfChecked, CurrentAdmin
 from wbs.units import repository as units
 from wbs.units.models import Unit
 
-router = APIRouter(prefix="/admin/units/{code}/calendar", tags=["admin"])
+router = APIRouter(prefix="/admin/units/{code}/calendar", tags=["admin"], include_in_schema=False)
 
 
 async def _unit(db: DbSession, admin: CurrentAdmin, code: str) -> Unit:

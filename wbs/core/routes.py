@@ -11,7 +11,7 @@ from wbs.core.security import safe_next
 router = APIRouter(tags=["core"])
 
 
-@router.get("/bahasa/{lang}")
+@router.get("/bahasa/{lang}", include_in_schema=False)
 async def switch_language(lang: str, request: Request) -> Response:
     """Staff pages remember the language in a cookie; public pages carry ?lang= instead."""
     target = safe_next(request.query_params.get("next"))

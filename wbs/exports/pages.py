@@ -16,7 +16,7 @@ from wbs.exports.package import FORMATS, unit_key
 from wbs.staff.deps import CsrfChecked, require_role
 from wbs.staff.models import Staff
 
-router = APIRouter(prefix="/admin/units/{code}/exports", tags=["exports"])
+router = APIRouter(prefix="/admin/units/{code}/exports", tags=["exports"], include_in_schema=False)
 
 CurrentExporter = Annotated[Staff, Depends(require_role(*service.EXPORTERS))]
 REFRESH_SECONDS = 3

@@ -14,7 +14,7 @@ from wbs.outbox import delivery
 from wbs.outbox.models import OutboxMessage
 from wbs.staff.deps import CurrentAdmin
 
-router = APIRouter(prefix="/admin/outbox", tags=["admin"])
+router = APIRouter(prefix="/admin/outbox", tags=["admin"], include_in_schema=False)
 
 
 @router.get("", response_class=HTMLResponse)

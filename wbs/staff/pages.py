@@ -19,7 +19,7 @@ from wbs.staff.deps import (
 )
 from wbs.staff.forms import parse_login
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix="/staff", tags=["staff"], include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse)

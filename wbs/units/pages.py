@@ -15,7 +15,7 @@ from wbs.staff.models import Staff
 from wbs.units import repository
 from wbs.units.models import Unit
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -45,7 +45,7 @@ from wbs.zi.sources import PengawasanCtx
 load_all()  # every packaged rule set is validated when the app is built: a broken file stops it
 pengawasan.load_all()  # and every mapping of the LKE link against its rule set
 
-router = APIRouter(prefix="/zi", tags=["zi"])
+router = APIRouter(prefix="/zi", tags=["zi"], include_in_schema=False)
 
 
 def _f2(value: Fraction | Decimal | None) -> str:
