@@ -339,3 +339,25 @@ async def test_escalation_and_reminder_reach_the_outbox(db, make_unit, make_staf
     assert ("escalated", "atasan") in kinds and ("due_soon", "atasan") in kinds
     for message in await db.scalars(select(OutboxMessage)):
         assert set(message.payload) <= {"case", "unit_id", "reason", "staff_id", "role"}
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 31), date(2026, 4, 3)])  # reminder, expiry
+async def test_a_timer_left_running_on_a_closed_case_is_stopped(db, make_unit, make_staff, today):
+    """A database from before closing stopped every timer: the worker stops such a timer
+    instead of reminding or escalating anyone about a closed case."""
+    _unit, report, _who = await _case(db, make_unit, make_staff, "benturan_kepentingan", "atasan")
+    workflow = WORKFLOWS.of(report.case_type.value)
+    row = await engine.state_of(db, WORKFLOWS, report)
+    row.state = next(name for name, node in workflow.states.items() if node.terminal)
+    await db.flush()
+    timers = await engine.timers_of(db, report.id)
+    assert [t.stopped_on for t in timers] == [None]  # what such a database holds
+
+    run = await engine.run_timers(db, WORKFLOWS, Clock.on(today))
+    assert (run.stopped, run.reminded, run.escalated, run.closed) == (1, 0, 0, 0)
+    (timer,) = await engine.timers_of(db, report.id)
+    assert timer.stopped_on == today and timer.expired_on is None
+    messages = await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "case_needs_you"))
+    assert [m for m in messages if m.payload["case"] == report.public_id] == []
+    again = await engine.run_timers(db, WORKFLOWS, Clock.on(date(2026, 5, 4)))
+    assert (again.stopped, again.reminded, again.escalated) == (0, 0, 0)

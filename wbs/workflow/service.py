@@ -742,6 +742,7 @@ class TimerRun:
     escalated: int = 0
     closed: int = 0
     reminded: int = 0
+    stopped: int = 0  # running timers found on closed cases (made before closing stopped them)
 
 
 async def run_timers(
@@ -755,7 +756,8 @@ async def run_timers(
     """Handle timers that ran out before today and remind those about to; safe to run twice.
 
     Each timer is claimed with `UPDATE ... WHERE expired_on IS NULL` (or reminded_on), so
-    several workers never act on the same one.
+    several workers never act on the same one. A timer still running on a case in a terminal
+    state (databases from before closing stopped every timer) is stopped, never acted on.
     """
     run = TimerRun()
     today = clock.today
@@ -790,9 +792,12 @@ async def run_timers(
         spec = workflow.timers.get(timer.name)
         if spec is None:
             continue
+        row = await state_of(db, workflows, report)
+        if _closed(workflow, row, timer, today):
+            run.stopped += 1
+            continue
         calendar = await calendars(db, unit)
         if spec.on_expiry.action:
-            row = await state_of(db, workflows, report)
             step = workflow.transitions[spec.on_expiry.action]
             if row.state in step.sources:
                 try:
@@ -865,6 +870,9 @@ async def run_timers(
         if getattr(claimed, "rowcount", 0) != 1:
             continue
         row = await state_of(db, workflows, report)
+        if _closed(workflow, row, timer, today):
+            run.stopped += 1
+            continue
         await notify(
             db,
             report,
@@ -873,7 +881,17 @@ async def run_timers(
             role=None if row.assignee_id else _first_role(spec, workflow, row.state),
         )
         run.reminded += 1
+    await db.flush()
     return run
+
+
+def _closed(workflow: Workflow, row: CaseState, timer: CaseTimer, today: date) -> bool:
+    """Stop `timer` (just claimed) if its case is in a terminal state; whether it did."""
+    node = workflow.states.get(row.state)
+    if node is None or not node.terminal:
+        return False
+    timer.stopped_on, timer.expired_on, timer.reminded_on = today, None, None
+    return True
 
 
 def _first_role(spec: Timer, workflow: Workflow, state: str) -> str | None:
