@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle, treehead
@@ -106,6 +106,31 @@ async def append(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Insert one entry in the caller's transaction; the sequencer gives it its place later."""
+    event = new_event(
+        unit=unit,
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+    )
+    db.add(event)
+    await db.flush()
+    return event
+
+
+def new_event(
+    *,
+    unit: Unit,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An entry with its leaf hash, not yet added anywhere (`append`, `insert_event`)."""
     details = dict(details or {})
     _check_details(details)
     event = AuditEvent(
@@ -122,9 +147,14 @@ async def append(
         leaf_hash="",
     )
     event.leaf_hash = leaf_of(event, unit.code)
-    db.add(event)
-    await db.flush()
     return event
+
+
+async def insert_event(db: AsyncSession, event: AuditEvent) -> None:
+    """Insert an entry made by `new_event` with one Core statement (no ORM flush)."""
+    table = cast(Table, AuditEvent.__table__)
+    row = {c.key: getattr(event, c.key) for c in table.columns if c.key != "id"}
+    await (await db.connection()).execute(insert(table), row)
 
 
 # --------------------------------------------------------------------------- sequencer
