@@ -217,18 +217,18 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 
 def _add_counts(conn: Connection, deltas: Mapping[tuple[Any, ...], int]) -> None:
-    """`n = n + delta` per counter row, one upsert statement (race-safe), the rows in
-    sorted key order (`_count_rows`): the order every transaction locks them in."""
+    """`n = n + delta` per counter row, one multi-row upsert statement per 500 rows
+    (race-safe), the rows in sorted key order (`_count_rows`): the order every transaction
+    locks them in."""
     rows = _count_rows(deltas)
-    if not rows:
-        return
-    stmt = _upsert(conn, IndicatorCount)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(COUNT_KEY),
-        set_={"n": IndicatorCount.n + stmt.excluded.n},
-    )
     for chunk in _chunks(rows, 500):
-        conn.execute(stmt, list(chunk))
+        stmt = _upsert(conn, IndicatorCount).values(list(chunk))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(COUNT_KEY),
+                set_={"n": IndicatorCount.n + stmt.excluded.n},
+            )
+        )
 
 
 COUNT_KEY = ("unit_id", "span", "month", "case_type", "name", "key")

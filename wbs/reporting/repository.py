@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Float, Table, bindparam, case, delete, select, update
+from sqlalchemy import Float, Table, bindparam, case, delete, exists, select, update
 from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -151,11 +151,11 @@ async def number_report(
 
 
 async def add_rows(db: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert rows of one table in one statement (nothing when there are none): Core on the
-    table, the rows as parameters (one cached compilation, one multi-row INSERT)."""
+    """Insert rows of one table in one multi-row INSERT (nothing when there are none), Core
+    on the table (no ORM statement handling; one round trip, not a pipeline of one per row)."""
     if rows:
         conn = await db.connection()
-        await conn.execute(insert_rows(_table(model)), rows)
+        await conn.execute(insert_rows(_table(model)).values(rows))
 
 
 async def unit_of(db: AsyncSession, report: Report) -> Unit:
@@ -327,6 +327,61 @@ async def take_token(
     return None if taken is None else float(taken)
 
 
+async def spend_and_take(
+    db: AsyncSession,
+    key: str,
+    expires_at: datetime,
+    name: str,
+    *,
+    capacity: float,
+    per_second: float,
+    now: float,
+) -> tuple[bool, float | None]:
+    """`record_spent` and then, only when the key was new, `take_token`: (spent, level).
+
+    On PostgreSQL one statement (the insert and the update as CTEs, the update only when
+    the insert returned the key): the same row locks in the same order as the two calls.
+    A bucket row yet to be made is left to `take_token`."""
+    if db.get_bind().dialect.name != "postgresql":
+        if not await record_spent(db, key, expires_at):
+            return False, None
+        return True, await take_token(db, name, capacity=capacity, per_second=per_second, now=now)
+    if secrets.randbelow(SWEEP_ONE_IN) == 0:
+        await _sweep_spent(db)
+    conn = await db.connection()
+    params = {
+        "spent_key": key,
+        "spent_expires": expires_at,
+        "bucket": name,
+        "capacity": capacity,
+        "per_second": per_second,
+        "now": now,
+    }
+    spent, level = (await conn.execute(_SPEND_AND_BUMP, params)).one()
+    if spent and level is None:
+        return True, await take_token(db, name, capacity=capacity, per_second=per_second, now=now)
+    return bool(spent), None if level is None else float(level)
+
+
+def _spend_and_bump() -> Any:
+    table = _table(SpentWork)
+    spent = (
+        pg_insert(table)
+        .values(
+            key=bindparam("spent_key", type_=table.c.key.type),
+            expires_at=bindparam("spent_expires", type_=table.c.expires_at.type),
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.key)
+        .cte("spent")
+    )
+    bumped = _BUMP.where(exists(select(spent.c.key))).cte("bumped")
+    return select(
+        exists(select(spent.c.key)).label("spent"),
+        select(bumped.c.level).scalar_subquery().label("level"),
+    )
+
+
 def _bucket_bump() -> Any:
     """The `take_token` update, built once with its values as parameters."""
     t = _table(RateBucket).c
@@ -344,6 +399,9 @@ def _bucket_bump() -> Any:
 
 
 _BUMP = _bucket_bump()
+
+
+_SPEND_AND_BUMP = _spend_and_bump()
 
 
 @cache

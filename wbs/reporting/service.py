@@ -407,9 +407,13 @@ async def redeem_pow(
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
     try:
         spent = ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose)
-        await _record(db, spent)
-        if purpose == "submit":
-            ctx.check_current(spent, await ctx.submit_bucket.take(db))
+        if purpose == "submit":  # recorded and charged in one round trip where it can be
+            load = await ctx.submit_bucket.take_spending(db, spent.key, spent.expires_at)
+            if load is None:
+                raise WorkReplayed()
+            ctx.check_current(spent, load)
+        else:
+            await _record(db, spent)
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
