@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from functools import lru_cache
 from hashlib import sha256
 
 from cryptography.exceptions import InvalidTag
@@ -26,6 +27,9 @@ class AtRestError(Exception):
         super().__init__("cannot decrypt")
 
 
+# Derived keys are kept per process (a few labels, one master): a request that signs or
+# hashes with one no longer pays an HKDF (and an Ed25519 key load) for it.
+@lru_cache(maxsize=64)
 def _derive(master: bytes, label: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(master)
 
@@ -55,6 +59,7 @@ class SecretBox:
             raise AtRestError() from None
 
 
+@lru_cache(maxsize=64)
 def derive_signing_key(master: bytes, label: str) -> Ed25519PrivateKey:
     """A deterministic Ed25519 key from the master secret, so stateless servers agree."""
     return Ed25519PrivateKey.from_private_bytes(_derive(master, "wbs/v1/signing/" + label))

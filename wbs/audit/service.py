@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle, treehead
@@ -94,37 +94,53 @@ def _check_details(details: dict[str, Any]) -> None:
         raise ValueError(f"audit details must not carry {sorted(bad)}")
 
 
-async def append(
-    db: AsyncSession,
-    *,
-    unit: Unit,
-    actor_id: int | None,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str | int,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
+class EventFields(TypedDict):
+    """What an entry says (`append`, `new_event`)."""
+
+    unit: Unit
+    actor_id: int | None
+    actor: str
+    action: str
+    object_type: str
+    object_id: str | int
+    details: NotRequired[dict[str, Any] | None]
+
+
+async def append(db: AsyncSession, **fields: Unpack[EventFields]) -> AuditEvent:
     """Insert one entry in the caller's transaction; the sequencer gives it its place later."""
-    details = dict(details or {})
+    event = new_event(**fields)
+    db.add(event)
+    await db.flush()
+    return event
+
+
+def new_event(**fields: Unpack[EventFields]) -> AuditEvent:
+    """An entry with its leaf hash, not yet added anywhere (`append`, `insert_event`)."""
+    details = dict(fields.get("details") or {})
     _check_details(details)
+    unit = fields["unit"]
     event = AuditEvent(
         unit_id=unit.id,
         entry_id=new_entry_id(),
         seq=None,
         at=utcnow(),
-        actor_id=actor_id,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
+        actor_id=fields["actor_id"],
+        actor=fields["actor"],
+        action=fields["action"],
+        object_type=fields["object_type"],
+        object_id=str(fields["object_id"]),
         details=details,
         leaf_hash="",
     )
     event.leaf_hash = leaf_of(event, unit.code)
-    db.add(event)
-    await db.flush()
     return event
+
+
+async def insert_event(db: AsyncSession, event: AuditEvent) -> None:
+    """Insert an entry made by `new_event` with one Core statement (no ORM flush)."""
+    table = cast(Table, AuditEvent.__table__)
+    row = {c.key: getattr(event, c.key) for c in table.columns if c.key != "id"}
+    await (await db.connection()).execute(insert(table), row)
 
 
 # --------------------------------------------------------------------------- sequencer

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, delete, event, func, insert, select, text, update
+from sqlalchemy import JSON, ScalarSelect, Select, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,7 @@ HISTOGRAMS = ("first_response", "completed")
 REPORT_FIELDS = ("unit_id", "case_type", "submitted_at", "server_sealed")
 WATCHED = (CaseState, CaseFact, CaseTimer, CaseMilestone, Message)
 PENDING = "indicators_pending"
+FRESH = "indicators_fresh"
 BATCH = 5000
 
 
@@ -197,9 +198,18 @@ def _chunks(items: Sequence[T], size: int = 0) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
+def _tz_query() -> Select[str]:
+    return select(IndicatorMeta.value).where(IndicatorMeta.name == "tz")
+
+
 def stored_tz(conn: Connection) -> str:
-    found = conn.scalar(select(IndicatorMeta.value).where(IndicatorMeta.name == "tz"))
-    return found or DEFAULT_TZ
+    return conn.scalar(_tz_query()) or DEFAULT_TZ
+
+
+def tz_column() -> ScalarSelect[str]:
+    """The time zone the aggregates are kept in, as a scalar subquery (NULL: DEFAULT_TZ), for
+    a caller to read it in a query it makes anyway."""
+    return _tz_query().scalar_subquery()
 
 
 def _upsert(conn: Connection, table: Any) -> Any:
@@ -207,18 +217,18 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 
 def _add_counts(conn: Connection, deltas: Mapping[tuple[Any, ...], int]) -> None:
-    """`n = n + delta` per counter row, one upsert statement (race-safe), the rows in
-    sorted key order (`_count_rows`): the order every transaction locks them in."""
+    """`n = n + delta` per counter row, one multi-row upsert statement per 500 rows
+    (race-safe), the rows in sorted key order (`_count_rows`): the order every transaction
+    locks them in."""
     rows = _count_rows(deltas)
-    if not rows:
-        return
-    stmt = _upsert(conn, IndicatorCount)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(COUNT_KEY),
-        set_={"n": IndicatorCount.n + stmt.excluded.n},
-    )
     for chunk in _chunks(rows, 500):
-        conn.execute(stmt, list(chunk))
+        stmt = _upsert(conn, IndicatorCount).values(list(chunk))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(COUNT_KEY),
+                set_={"n": IndicatorCount.n + stmt.excluded.n},
+            )
+        )
 
 
 COUNT_KEY = ("unit_id", "span", "month", "case_type", "name", "key")
@@ -241,17 +251,24 @@ def _contributions(s: Summary, sign: int) -> Iterator[tuple[tuple[Any, ...], int
         yield (s.unit_id, "y", year, s.case_type, name, sub), sign * n
 
 
-def settle(conn: Connection, report_ids: Iterable[int]) -> None:
-    """Recompute the summaries of `report_ids` and move the counters by the difference.
+def settle(
+    conn: Connection, report_ids: Iterable[int], fresh: Mapping[int, Summary] | None = None
+) -> None:
+    """Recompute the summaries of `report_ids` and move the counters by the difference;
+    `fresh`: summaries of reports inserted in this transaction (see `add_fresh`), stored as
+    they are, without reading anything.
 
     Lock order, the same in every transaction (no deadlock on PostgreSQL): first every
-    summary row in report id order (chunk after chunk), then every counter row in one
-    sorted key order, all in one round after the last chunk."""
-    ids = sorted(set(report_ids))
-    if not ids:
-        return
-    tz = stored_tz(conn)
+    summary row in report id order (chunk after chunk; a fresh one is new, locked by no
+    one else), then every counter row in one sorted key order, all in one round after the
+    last chunk."""
     deltas: Counter[tuple[Any, ...]] = Counter()
+    if fresh:
+        conn.execute(insert(IndicatorCase), [{"report_id": i, **_row(s)} for i, s in fresh.items()])
+        for s in fresh.values():
+            deltas.update(dict(_contributions(s, 1)))
+    ids = sorted(set(report_ids))
+    tz = stored_tz(conn) if ids else DEFAULT_TZ
     for chunk in _chunks(ids):
         present = sorted(conn.scalars(select(Report.id).where(Report.id.in_(chunk))))
         if present:  # a blank row first, so that every summary is read under a row lock
@@ -474,6 +491,26 @@ def rebuild(conn: Connection, tz: str | None = None, progress: Any = None) -> in
 # ------------------------------------------------------------------------------ upkeep
 
 
+@dataclass(frozen=True)
+class NewReport:
+    """What a new report's summary depends on while it has no state, timer, fact or message."""
+
+    unit_id: int
+    case_type: Any
+    submitted_at: datetime
+    server_sealed: bool
+
+
+def add_fresh(db: AsyncSession, report_id: int, report: NewReport, tz: str | None) -> None:
+    """Count a report inserted in this transaction outside the ORM (a Core insert, which the
+    flush listener never sees): its summary follows from its own values, the stored time
+    zone `tz` (None: DEFAULT_TZ) read by the caller in this transaction; it is stored
+    before the commit with the marked reports' (`settle`). Sources added to it later in the
+    transaction mark it as usual and are settled on top."""
+    summary = summarise(report, _Sources(), tz or DEFAULT_TZ)
+    db.sync_session.info.setdefault(FRESH, {})[report_id] = summary
+
+
 def touch(session: Session | AsyncSession, report_id: int) -> None:
     """Mark a report whose sources changed outside the ORM (a Core update)."""
     target = session.sync_session if isinstance(session, AsyncSession) else session
@@ -508,15 +545,24 @@ def _mark(session: Session, _flush: UOWTransaction) -> None:
 def settle_pending(session: Session) -> None:
     """Bring the marked reports' aggregates up to date (before a commit or a read)."""
     session.flush()
+    fresh: dict[int, Summary] = session.info.pop(FRESH, {})
     pending: set[int] = session.info.pop(PENDING, set())
-    if pending:
-        settle(session.connection(), pending)
+    if pending or fresh:
+        settle(session.connection(), pending, fresh)
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    if session.info.get(PENDING) or session.new or session.dirty or session.deleted:
+    info = session.info
+    if info.get(PENDING) or info.get(FRESH) or session.new or session.dirty or session.deleted:
         settle_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_fresh(session: Session, previous: Any) -> None:
+    """A rolled-back transaction's new reports are gone: nothing of them is counted."""
+    if previous.parent is None:
+        session.info.pop(FRESH, None)
 
 
 async def settle_now(db: AsyncSession) -> None:

@@ -137,8 +137,9 @@ def of_app(app: Any) -> Reporting:
     return ctx
 
 
-def reporting(request: Request) -> Reporting:
-    """The request's app's reporting context (a dependency)."""
+async def reporting(request: Request) -> Reporting:
+    """The request's app's reporting context (a dependency; async, so that FastAPI calls it
+    in the event loop instead of handing it to a worker thread)."""
     return of_app(request.app)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +57,25 @@ class SharedBucket:
             per_second=self.rate_per_minute / 60.0,
             now=self.clock(),
         )
+        if level is None:
+            raise BucketFull()
+        return min(1.0, max(0.0, level - 1.0) / self.capacity)
+
+    async def take_spending(self, db: AsyncSession, key: str, expires_at: datetime) -> float | None:
+        """Record the spent work `key` and then, only when it was not spent before, count one
+        request (`take`), in one statement where the database allows; None when the key
+        was spent already (a replay: nothing is counted)."""
+        spent, level = await repository.spend_and_take(
+            db,
+            key,
+            expires_at,
+            self.name,
+            capacity=self.capacity,
+            per_second=self.rate_per_minute / 60.0,
+            now=self.clock(),
+        )
+        if not spent:
+            return None
         if level is None:
             raise BucketFull()
         return min(1.0, max(0.0, level - 1.0) / self.capacity)

@@ -41,6 +41,7 @@ from wbs.core.text import Text
 from wbs.directory import service as directory
 from wbs.directory.document import Recipient
 from wbs.directory.models import SignedDirectory
+from wbs.indicators import aggregates as indicator_aggregates
 from wbs.reporting import proof as proofs
 from wbs.reporting import repository
 from wbs.reporting.context import DirectorySnapshot, Reporting
@@ -406,9 +407,13 @@ async def redeem_pow(
         raise ValidationFailed("Bukti kerja anti-spam wajib.", "The anti-spam proof is required.")
     try:
         spent = ctx.pow.check(pow.challenge, subject, pow.nonce, purpose=purpose)
-        await _record(db, spent)
-        if purpose == "submit":
-            ctx.check_current(spent, await ctx.submit_bucket.take(db))
+        if purpose == "submit":  # recorded and charged in one round trip where it can be
+            load = await ctx.submit_bucket.take_spending(db, spent.key, spent.expires_at)
+            if load is None:
+                raise WorkReplayed()
+            ctx.check_current(spent, load)
+        else:
+            await _record(db, spent)
     except WorkReplayed:
         if purpose == "submit":
             # Work for a report is bound to its report id: a replay is the same report sent
@@ -493,6 +498,7 @@ class UnitChannels:
     unit: Unit
     channels: dict[CaseType, Channel]
     directory: DirectorySnapshot | None
+    indicators_tz: str | None = None  # read with the unit: a new report is counted in it
 
     @property
     def signed(self) -> SignedDirectory | None:
@@ -538,7 +544,7 @@ async def unit_channels(db: AsyncSession, code: str, ctx: Reporting | None = Non
     found = await repository.unit_snapshot(db, code.strip().upper())
     if found is None:
         raise NotFound("Unit tidak ditemukan.", "Unit not found.")
-    unit, channels, newest = found
+    unit, newest = found.unit, found.newest
     snapshot = None
     if newest is not None:
         key = (unit.id, *newest)
@@ -547,7 +553,8 @@ async def unit_channels(db: AsyncSession, code: str, ctx: Reporting | None = Non
             snapshot = await _directory_snapshot(db, unit.id, newest[0])
             if ctx:
                 ctx.cache_directory(key, snapshot)
-    return UnitChannels(unit, {c.case_type: c for c in channels}, snapshot)
+    channels = {c.case_type: c for c in found.channels}
+    return UnitChannels(unit, channels, snapshot, found.indicators_tz)
 
 
 def sign_proof(ctx: Reporting, report: Report, unit: Unit, audit_leaf: str) -> Proof:
@@ -645,36 +652,40 @@ async def submit(
         staff_by_key = found.directory.staff_by_key
         now = utcnow()
         year = now.astimezone(WIB).year
-        report = Report(
-            public_id=envelope.report_id,
-            unit_id=unit.id,
-            channel_id=channel.id,
-            case_type=envelope.channel,
-            year=year,
+        values: dict[str, Any] = {
+            "public_id": envelope.report_id,
+            "unit_id": unit.id,
+            "channel_id": channel.id,
+            "case_type": envelope.channel,
+            "year": year,
             # a placeholder, unique per report, until the number is taken just before commit
-            seq=0,
-            case_number="~" + sha256(envelope.report_id.encode()).hexdigest()[:31],
-            submitted_at=now,
-            last_activity_at=now,
-            status_changed_at=now,
-            status=CaseStatus.diterima,
-            server_sealed=server_sealed,
-            lookup_hash=ctx.lookup_hash(lookup),
-            envelope_version=envelope.v,
-            content=envelope.content,
-            identity=envelope.identity,
-            identity_commitment=envelope.identity_commitment,
-            reporter_key=envelope.reporter_key,
-            envelope_sha256=proofs.envelope_sha256(
+            "seq": 0,
+            "case_number": "~" + sha256(envelope.report_id.encode()).hexdigest()[:31],
+            "submitted_at": now,
+            "last_activity_at": now,
+            "status_changed_at": now,
+            "status": CaseStatus.diterima,
+            "server_sealed": server_sealed,
+            "lookup_hash": ctx.lookup_hash(lookup),
+            "envelope_version": envelope.v,
+            "content": envelope.content,
+            "identity": envelope.identity,
+            "identity_commitment": envelope.identity_commitment,
+            "reporter_key": envelope.reporter_key,
+            "envelope_sha256": proofs.envelope_sha256(
                 envelope.model_dump(mode="json", exclude_unset=True)
             ),
-            proof_signature="",
-            directory_version=signed.version,
-            excluded_key_ids=sorted(excluded_set),
-            excluded_staff_ids=sorted(
+            "proof_signature": "",
+            "directory_version": signed.version,
+            "excluded_key_ids": sorted(excluded_set),
+            "excluded_staff_ids": sorted(
                 staff_by_key[k] for k in excluded_set if staff_by_key.get(k) is not None
             ),
-        )
+            "mailbox_messages": 0,
+            "mailbox_bytes": 0,
+        }
+        # Core statements, no ORM unit of work: the report is never in the session, so the
+        # indicators count it explicitly (`add_fresh`) instead of by the flush listener.
         # No duplicate pre-checks: the unique constraints decide, for sequential duplicates
         # and concurrent twins alike, and a violation is the same 409; the caller rolls the
         # transaction back, so nothing is half-written (and no case number was taken yet).
@@ -685,8 +696,8 @@ async def submit(
                 "uq_report_attachments_public_id": attachment_exists(),
             }
         ):
-            db.add(report)
-            await db.flush()
+            report_id = await repository.insert_report(db, values)
+            report = Report(id=report_id, **values)  # transient: the answer's and proof's values
             await _insert_wraps(
                 db, envelope, report, wrap_ids, identity_kids, staff_by_key, reporter_kid
             )
@@ -696,9 +707,7 @@ async def submit(
         # The case number last: its counter row stays locked only from here to the commit.
         report.seq = await repository.next_case_seq(db, unit.id, envelope.channel, year)
         report.case_number = case_number(envelope.channel, year, report.seq)
-        await db.flush()
-        entry = await audit.append(
-            db,
+        entry = audit.new_event(
             unit=unit,
             actor_id=None,
             actor=REPORTER,
@@ -718,7 +727,20 @@ async def submit(
         )
         proof = sign_proof(ctx, report, unit, entry.leaf_hash)
         report.proof_signature = proof.signature
-        await db.flush()
+        await repository.number_report(
+            db,
+            report_id,
+            seq=report.seq,
+            case_number=report.case_number,
+            proof_signature=proof.signature,
+        )
+        await audit.insert_event(db, entry)
+        indicator_aggregates.add_fresh(
+            db,
+            report_id,
+            indicator_aggregates.NewReport(unit.id, envelope.channel, now, server_sealed),
+            found.indicators_tz,
+        )
         return Submitted(report=report, unit=unit, proof=proof)
 
 
