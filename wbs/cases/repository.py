@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.keys import key_id_of
@@ -42,9 +45,23 @@ async def readable_case(db: AsyncSession, actor: Staff, public_id: str) -> Repor
     return await db.scalar(readable_statement(actor).where(Report.public_id == public_id))
 
 
-async def inbox(db: AsyncSession, actor: Staff) -> list[Report]:
+async def inbox(
+    db: AsyncSession,
+    actor: Staff,
+    *,
+    limit: int,
+    offset: int = 0,
+    where: Sequence[ColumnElement[bool]] = (),
+    first: Sequence[ColumnElement[Any]] = (),
+) -> list[Report]:
+    """A page of the actor's readable cases matching `where`, ordered by `first`, then the
+    latest activity first (index `ix_reports_activity`)."""
     rows = await db.scalars(
-        readable_statement(actor).order_by(Report.last_activity_at.desc(), Report.id.desc())
+        readable_statement(actor)
+        .where(*where)
+        .order_by(*first, Report.last_activity_at.desc(), Report.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows)
 
