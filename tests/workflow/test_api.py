@@ -243,6 +243,37 @@ async def test_gratifikasi_facts_with_labels_rule_version_and_the_kpk_note(
     }
 
 
+async def test_inbox_pages_are_the_whole_list_cut_in_order(
+    client, db, reporting_ctx, make_unit, make_staff, monkeypatch
+):
+    from wbs.cases import service as cases
+
+    unit, who, keys = await _world(client, make_unit, make_staff)
+    ids = []
+    for channel in ("pengaduan", "wbs", "pengaduan"):
+        body, _r, _s = await submission(client, unit, [keys["v"], keys["v2"]], channel=channel)
+        created = await client.post("/api/v1/reports", json=body)
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["report_id"])
+    await sign_in(client, who["v"])
+    for query in ("sort=activity", "sort=due"):
+        whole = (await client.get(f"/api/v1/cases?{query}")).json()
+        monkeypatch.setattr(cases, "PAGE_SIZE", 2)
+        pages = [(await client.get(f"/api/v1/cases?{query}&page={n}")).json() for n in (1, 2, 3)]
+        monkeypatch.setattr(cases, "PAGE_SIZE", 50)
+        assert [len(p) for p in pages] == [2, 1, 0]
+        assert pages[0] + pages[1] == whole and len(whole) == 3
+    latest = [c["report_id"] for c in (await client.get("/api/v1/cases")).json()]
+    assert latest == ids[::-1]
+    assert (await client.get("/api/v1/cases?page=0")).status_code == 422
+    monkeypatch.setattr(cases, "PAGE_SIZE", 2)
+    first = await client.get("/staff/cases")
+    assert 'rel="next" href="/staff/cases?sort=activity&amp;show=all&amp;page=2"' in first.text
+    second = await client.get("/staff/cases?page=2")
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    assert second.text.count('href="/staff/cases/') == 1
+
+
 async def test_inbox_by_deadline_and_escalation_to_the_role(
     client, db, reporting_ctx, make_unit, make_staff
 ):

@@ -33,9 +33,14 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
     show = request.query_params.get("show", "all")[:16]
     sort = sort if sort in handling.SORTS else "activity"
     show = show if show in handling.FILTERS else "all"
+    number = request.query_params.get("page", "1")[:6]
+    page = int(number) if number.isdigit() and int(number) >= 1 else 1
     flows = workflows(request)
     rows = []
-    for item in await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show):
+    items = await handling.inbox(
+        db, flows, staff, clock_of(request), sort=sort, show=show, page=page
+    )
+    for item in items:
         report = item.summary.report
         rows.append(
             {
@@ -64,6 +69,8 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
             "cases": rows,
             "sort": sort,
             "show": show,
+            "page": page,
+            "more": len(items) == service.PAGE_SIZE,
             "escalations": [
                 {
                     "case_number": e.case_number,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from crypto.keys import key_id_of
 from wbs.cases.models import Note
@@ -42,9 +46,39 @@ async def readable_case(db: AsyncSession, actor: Staff, public_id: str) -> Repor
     return await db.scalar(readable_statement(actor).where(Report.public_id == public_id))
 
 
-async def inbox(db: AsyncSession, actor: Staff) -> list[Report]:
+# What a list of cases never shows (nor needs to adopt a case into its workflow): the boxes,
+# keys and proofs stay in the database, the page is read from the rest of the row.
+UNLISTED = (
+    Report.content,
+    Report.identity,
+    Report.identity_commitment,
+    Report.reporter_key,
+    Report.envelope_sha256,
+    Report.proof_signature,
+    Report.lookup_hash,
+    Report.excluded_key_ids,
+    Report.excluded_staff_ids,
+)
+
+
+async def inbox(
+    db: AsyncSession,
+    actor: Staff,
+    *,
+    limit: int,
+    offset: int = 0,
+    where: Sequence[ColumnElement[bool]] = (),
+    first: Sequence[ColumnElement[Any]] = (),
+) -> list[Report]:
+    """A page of the actor's readable cases matching `where`, ordered by `first`, then the
+    latest activity first (index `ix_reports_activity`)."""
     rows = await db.scalars(
-        readable_statement(actor).order_by(Report.last_activity_at.desc(), Report.id.desc())
+        readable_statement(actor)
+        .options(*(defer(column, raiseload=True) for column in UNLISTED))
+        .where(*where)
+        .order_by(*first, Report.last_activity_at.desc(), Report.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows)
 

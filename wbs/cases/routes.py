@@ -3,7 +3,9 @@ actions are in `wbs.workflow.routes`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from wbs.cases import service
@@ -33,6 +35,7 @@ from wbs.workflow import handling
 from wbs.workflow.routes import WorkflowsDep, clock_of, workflow_out
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+MAX_PAGE = 100_000  # bounds the offset a page asks of the database
 
 
 @router.get("", response_model=list[CaseSummaryOut])
@@ -43,14 +46,18 @@ async def inbox(
     flows: WorkflowsDep,
     sort: str = "activity",
     show: str = "all",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> list[CaseSummaryOut]:
-    """The cases this officer can open; `sort=due` puts the nearest deadline first;
-    `show=overdue|due_soon|mine` filters."""
+    """A page (`page` from 1, `service.PAGE_SIZE` cases; a shorter one is the last) of the
+    cases this officer can open, latest activity first; `sort=due` puts the nearest deadline
+    first; `show=overdue|due_soon|mine` filters."""
     if sort not in handling.SORTS or show not in handling.FILTERS:
         raise ValidationFailed(
             "Urutan atau saringan tidak dikenal.", "Unknown sort order or filter."
         )
-    items = await handling.inbox(db, flows, staff, clock_of(request), sort=sort, show=show)
+    items = await handling.inbox(
+        db, flows, staff, clock_of(request), sort=sort, show=show, page=page
+    )
     return [
         CaseSummaryOut(
             report_id=i.summary.report.public_id,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto.encoding import b64u_decode
@@ -107,8 +108,21 @@ async def audit_case(
     )
 
 
-async def inbox(db: AsyncSession, actor: Staff) -> list[CaseSummary]:
-    cases = await repository.inbox(db, actor)
+PAGE_SIZE = 50  # cases per inbox page
+
+
+async def inbox(
+    db: AsyncSession,
+    actor: Staff,
+    *,
+    page: int = 1,
+    where: Sequence[ColumnElement[bool]] = (),
+    first: Sequence[ColumnElement[Any]] = (),
+) -> list[CaseSummary]:
+    """Page `page` (from 1) of the cases the actor can open (see `repository.inbox`)."""
+    cases = await repository.inbox(
+        db, actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, where=where, first=first
+    )
     ids = [c.id for c in cases]
     messages = await repository.counts_per_report(db, Message, ids)
     attachments = await repository.counts_per_report(db, Attachment, ids)

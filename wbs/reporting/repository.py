@@ -28,6 +28,7 @@ from wbs.reporting.models import (
     Report,
     ReportNotice,
     ReportWrap,
+    SenderRole,
     SpentWork,
 )
 from wbs.units.models import CaseType, Channel, Unit
@@ -173,19 +174,33 @@ async def by_lookup_hash(db: AsyncSession, lookup_hash: str) -> Report | None:
     return await db.scalar(select(Report).where(Report.lookup_hash == lookup_hash))
 
 
+async def id_by_lookup_hash(db: AsyncSession, lookup_hash: str) -> int | None:
+    """The id alone (a receipt login needs no more of the row)."""
+    return await db.scalar(select(Report.id).where(Report.lookup_hash == lookup_hash))
+
+
 async def mailbox_report(db: AsyncSession, session_id: str) -> Report | None:
-    return await db.scalar(
-        select(Report)
-        .join(MailboxSession, MailboxSession.report_id == Report.id)
-        .where(MailboxSession.id == session_id, MailboxSession.expires_at > utcnow())
-    )
+    """The report of a live mailbox session; its unit comes in the same query (and stays in
+    the session, so that `unit_of` asks the database no more)."""
+    row = (
+        await db.execute(
+            select(Report, Unit)
+            .join(MailboxSession, MailboxSession.report_id == Report.id)
+            .join(Unit, Unit.id == Report.unit_id)
+            .where(MailboxSession.id == session_id, MailboxSession.expires_at > utcnow())
+        )
+    ).first()
+    return None if row is None else row[0]
 
 
-async def wraps_of(db: AsyncSession, report_id: int) -> list[ReportWrap]:
-    rows = await db.scalars(
-        select(ReportWrap).where(ReportWrap.report_id == report_id).order_by(ReportWrap.id)
-    )
-    return list(rows)
+async def wraps_of(
+    db: AsyncSession, report_id: int, recipient: SenderRole | None = None
+) -> list[ReportWrap]:
+    """The report's wraps, or only those to `recipient`."""
+    query = select(ReportWrap).where(ReportWrap.report_id == report_id)
+    if recipient is not None:
+        query = query.where(ReportWrap.recipient == recipient)
+    return list(await db.scalars(query.order_by(ReportWrap.id)))
 
 
 async def identity_wraps_of(

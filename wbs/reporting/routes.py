@@ -233,9 +233,7 @@ async def mailbox_login(
     work = await service.redeem_pow(db, ctx, body.pow, subject=body.lookup, purpose="login")
     await db.commit()  # the spent proof must outlive a failed login
     try:
-        _report, token, expires = await service.mailbox_login(
-            db, ctx, b64u_decode(body.lookup), work=work
-        )
+        token, expires = await service.mailbox_login(db, ctx, b64u_decode(body.lookup), work=work)
     except NotFound:
         await db.commit()  # an unknown receipt's charge of the shared bucket stays
         raise

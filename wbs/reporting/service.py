@@ -8,12 +8,12 @@ seals in memory with the `crypto` library).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,8 @@ CASE_PREFIX: dict[CaseType, str] = {
 }
 REPORTER = "pelapor"  # the audit actor name for anonymous reporters
 SUBMIT_ACTION = "report.submit"
+
+T = TypeVar("T")
 
 
 class RecipientsMismatch(ValidationFailed):
@@ -756,32 +758,43 @@ async def report_for_receipt(
     receipts that do not exist, so a flood of guesses slows guessers down but never locks
     out a reporter who has a real receipt.
     """
+    return await _opened(db, ctx, lookup, work, repository.by_lookup_hash)
+
+
+async def _opened(
+    db: AsyncSession,
+    ctx: Reporting,
+    lookup: bytes,
+    work: Redeemed,
+    find: Callable[[AsyncSession, str], Awaitable[T | None]],
+) -> T:
+    """What `find` gives for a receipt's lookup id (see `report_for_receipt`)."""
     if work.purpose not in ("login", "form-mailbox"):
         raise PowFailed()
-    report = await repository.by_lookup_hash(db, ctx.lookup_hash(lookup))
-    if report is None or len(lookup) != 32:
+    found = await find(db, ctx.lookup_hash(lookup))
+    if found is None or len(lookup) != 32:
         await ctx.login_bucket.take(db)
         raise NotFound(
             "Tanda terima tidak dikenal. Periksa kembali penulisannya.",
             "Unknown receipt. Check how it was typed.",
         )
-    return report
+    return found
 
 
 async def mailbox_login(
     db: AsyncSession, ctx: Reporting, lookup: bytes, *, work: Redeemed
-) -> tuple[Report, str, datetime]:
-    """Receipt login after redeemed work (see `report_for_receipt`); (report, token, expiry)."""
-    report = await report_for_receipt(db, ctx, lookup, work=work)
+) -> tuple[str, datetime]:
+    """Receipt login after redeemed work (see `report_for_receipt`): (token, expiry)."""
+    report_id = await _opened(db, ctx, lookup, work, repository.id_by_lookup_hash)
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(seconds=ctx.limits.mailbox_session_seconds)
     db.add(
         MailboxSession(
-            id=sha256(token.encode()).hexdigest(), report_id=report.id, expires_at=expires
+            id=sha256(token.encode()).hexdigest(), report_id=report_id, expires_at=expires
         )
     )
     await db.flush()
-    return report, token, expires
+    return token, expires
 
 
 async def mailbox_session(db: AsyncSession, token: str) -> Report:
@@ -876,9 +889,7 @@ async def mailbox_audit_proof(db: AsyncSession, report: Report) -> dict[str, Any
 async def mailbox_view(db: AsyncSession, ctx: Reporting, report: Report) -> MailboxView:
     unit = await repository.unit_of(db, report)
     entry = await submission_entry(db, report)
-    wraps = [
-        w for w in await repository.wraps_of(db, report.id) if w.recipient == SenderRole.reporter
-    ]
+    wraps = await repository.wraps_of(db, report.id, SenderRole.reporter)
     messages, attachments = await thread(db, report)
     return MailboxView(
         report=report,

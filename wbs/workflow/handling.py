@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wbs.audit import service as audit
@@ -188,6 +188,20 @@ FILTERS = ("all", "overdue", "due_soon", "mine")
 DUE_SOON_DAYS = 3
 
 
+def next_due() -> ScalarSelect[date]:
+    """The nearest running deadline of the outer query's report (None: none runs)."""
+    return (
+        select(func.min(CaseTimer.due_on))
+        .where(
+            CaseTimer.report_id == Report.id,
+            CaseTimer.stopped_on.is_(None),
+            CaseTimer.paused_on.is_(None),
+        )
+        .correlate(Report)
+        .scalar_subquery()
+    )
+
+
 async def inbox(
     db: AsyncSession,
     workflows: Workflows,
@@ -196,9 +210,33 @@ async def inbox(
     *,
     sort: str = "activity",
     show: str = "all",
+    page: int = 1,
 ) -> list[InboxItem]:
-    """The cases this officer can open, with their step and nearest deadline."""
-    summaries = await cases.inbox(db, actor)
+    """A page of the cases this officer can open, with their step and nearest deadline;
+    filtered and ordered in the query (`cases.PAGE_SIZE` a page)."""
+    today = clock.today
+    due = next_due()
+    where: list[ColumnElement[bool]] = []
+    if show == "overdue":
+        where.append(due < today)
+    elif show == "due_soon":
+        where.append(due <= today + timedelta(days=DUE_SOON_DAYS))
+    elif show == "mine":
+        where.append(
+            exists().where(CaseState.report_id == Report.id, CaseState.assignee_id == actor.id)
+        )
+    first: list[ColumnElement[Any]] = [due.is_(None), due.asc()] if sort == "due" else []
+    if where or first:
+        # these read states and timers: first adopt the readable cases that have none yet
+        # (new reports); the latest-activity order does not, and adopts its page's below
+        fresh = await db.scalars(
+            case_queries.readable_statement(actor).where(
+                ~exists().where(CaseState.report_id == Report.id)
+            )
+        )
+        for report in fresh:
+            await _adopted(db, workflows, clock, report)
+    summaries = await cases.inbox(db, actor, page=page, where=where, first=first)
     ids = [s.report.id for s in summaries]
     states = (
         {
@@ -210,10 +248,7 @@ async def inbox(
     )
     for summary in summaries:
         if summary.report.id not in states:
-            unit = await reports.unit_of(db, summary.report)
-            states[summary.report.id] = await engine.adopt(
-                db, workflows, await calendar_for(db, unit), summary.report, clock.tz
-            )
+            states[summary.report.id] = await _adopted(db, workflows, clock, summary.report)
     timers: dict[int, list[CaseTimer]] = {}
     if ids:
         for timer in await db.scalars(
@@ -224,7 +259,6 @@ async def inbox(
             )
         ):
             timers.setdefault(timer.report_id, []).append(timer)
-    today = clock.today
     items = []
     for summary in summaries:
         row = states[summary.report.id]
@@ -242,15 +276,14 @@ async def inbox(
                 assignee_id=row.assignee_id,
             )
         )
-    if show == "overdue":
-        items = [i for i in items if i.overdue]
-    elif show == "due_soon":
-        items = [i for i in items if i.due_soon or i.overdue]
-    elif show == "mine":
-        items = [i for i in items if i.assignee_id == actor.id]
-    if sort == "due":
-        items.sort(key=lambda i: (i.next_due is None, i.next_due or date.max))
     return items
+
+
+async def _adopted(
+    db: AsyncSession, workflows: Workflows, clock: engine.Clock, report: Report
+) -> CaseState:
+    unit = await reports.unit_of(db, report)
+    return await engine.adopt(db, workflows, await calendar_for(db, unit), report, clock.tz)
 
 
 @dataclass(frozen=True)
