@@ -1,6 +1,7 @@
 """Audit: keep the hashes of perfect subtrees so proofs read O(log n) rows, not every leaf.
 
-Backfills every unit's complete subtrees (level >= 1) from its sequenced leaves.
+Backfills every unit's complete subtrees (level >= 1) from its sequenced leaves (up to a
+gap or a malformed leaf, which `wbs audit verify` names anyway).
 
 Revision ID: audit_0003
 Revises: indicators_0002
@@ -44,13 +45,18 @@ def upgrade() -> None:
         sa.column("leaf_hash", sa.String()),
     )
     rows = op.get_bind().execute(
-        sa.select(events.c.unit_id, events.c.leaf_hash)
+        sa.select(events.c.unit_id, events.c.seq, events.c.leaf_hash)
         .where(events.c.seq.is_not(None))
         .order_by(events.c.unit_id, events.c.seq)
     )
     leaves: dict[int, list[bytes]] = {}
-    for unit_id, leaf in rows:
-        leaves.setdefault(unit_id, []).append(bytes.fromhex(leaf))
+    broken: set[int] = set()
+    for unit_id, seq, leaf in rows:
+        hashes = leaves.setdefault(unit_id, [])
+        if unit_id in broken or seq != len(hashes) or not _is_hash(leaf):
+            broken.add(unit_id)  # a gap or a bad leaf: only the intact prefix is stored
+            continue
+        hashes.append(bytes.fromhex(leaf))
     for unit_id, hashes in leaves.items():
         _edge, done = merkle.extend_nodes([], 0, hashes)
         if done:
@@ -61,6 +67,10 @@ def upgrade() -> None:
                     for level, idx, h in done
                 ],
             )
+
+
+def _is_hash(leaf: str) -> bool:
+    return len(leaf) == 64 and all(c in "0123456789abcdef" for c in leaf)
 
 
 def downgrade() -> None:
