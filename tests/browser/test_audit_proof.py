@@ -166,12 +166,8 @@ async def test_no_javascript_mailbox_shows_the_leaf_and_tree_head_unverified(
 ) -> None:
     """Without JavaScript nothing is checked in the browser: the page shows the leaf, its
     place and the signed tree head for `wbs client follow --verify`, and claims no check."""
-    await live.staff(UNIT, ADMIN, PASS_ADMIN, "admin")
-    await live.staff(UNIT, OFFICER, PASS_OFFICER, "verifikator")
     watch = Watch()
-    await enrolled(browser, live, watch, OFFICER, PASS_OFFICER)
-    admin, _ = await enrolled(browser, live, watch, ADMIN, PASS_ADMIN)
-    await sign_directory(admin, live)
+    admin = await unit_with_directory(browser, live, watch)
     reporter = await new_page(browser, watch)
     _case, receipt = await submit(
         reporter, live, "pengaduan", complaint_values("Loket tutup lebih awal")
@@ -200,3 +196,13 @@ async def test_no_javascript_mailbox_shows_the_leaf_and_tree_head_unverified(
     for p in (admin, reporter, plain):
         await p.context.close()
     clean(watch)
+
+
+async def unit_with_directory(browser: Any, live: Live, watch: Watch) -> Any:
+    """An officer and an admin enrolled and the unit directory signed; the admin's page."""
+    await live.staff(UNIT, ADMIN, PASS_ADMIN, "admin")
+    await live.staff(UNIT, OFFICER, PASS_OFFICER, "verifikator")
+    await enrolled(browser, live, watch, OFFICER, PASS_OFFICER)
+    admin, _ = await enrolled(browser, live, watch, ADMIN, PASS_ADMIN)
+    await sign_directory(admin, live)
+    return admin

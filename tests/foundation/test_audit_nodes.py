@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 
 from crypto import merkle
 from tests.conftest import TEST_SECRET
+from tests.foundation.test_audit import _append
 from wbs.audit import service as audit
 from wbs.audit.models import AuditEvent, AuditNode
 from wbs.core.db import make_engine, make_sessionmaker
@@ -29,15 +30,7 @@ async def _grow(sessions: Any, code: str, sizes: list[int]) -> None:
     for size in sizes:
         async with sessions() as db:
             for i in range(done, size):
-                await audit.append(
-                    db,
-                    unit=unit,
-                    actor_id=None,
-                    actor="test",
-                    action="test.event",
-                    object_type="thing",
-                    object_id=i,
-                )
+                await _append(db, unit, i)
             await db.commit()
         await audit.sequence_all(sessions, MASTER)
         done = size
