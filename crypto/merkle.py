@@ -8,17 +8,24 @@ Pure functions over bytes; the audit log (wbs/audit) and the reference client sh
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "Node",
     "ProofError",
     "consistency_proof",
+    "consistency_ranges",
     "extend",
+    "extend_nodes",
     "frontier_root",
     "inclusion_proof",
+    "inclusion_ranges",
     "leaf_hash",
     "node_hash",
+    "nodes_needed",
+    "perfect_subtrees",
+    "proof_from_nodes",
     "root",
     "root_from_inclusion",
     "verify_consistency",
@@ -59,19 +66,30 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
-def extend(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+def extend_nodes(
+    frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]
+) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
     """Append leaf hashes to the right edge of a tree of `size` leaves (its perfect subtree
-    roots, largest first), so a log grows in O(log n) without reading old leaves."""
+    roots, largest first); also every perfect subtree this completes, as (level, index,
+    hash) with level >= 1 (see `Node`)."""
     edge = list(frontier)
+    done: list[tuple[int, int, bytes]] = []
     for leaf in leaves:
         edge.append(leaf)
-        n = size
+        n, level = size, 0
         while n & 1:
             right = edge.pop()
             edge.append(node_hash(edge.pop(), right))
             n >>= 1
+            level += 1
+            done.append((level, size >> level, edge[-1]))
         size += 1
-    return edge
+    return edge, done
+
+
+def extend(frontier: Sequence[bytes], size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """The right edge after appending leaves: a log grows in O(log n) without old leaves."""
+    return extend_nodes(frontier, size, leaves)[0]
 
 
 def frontier_root(frontier: Sequence[bytes]) -> bytes:
@@ -187,3 +205,75 @@ def verify_consistency(
         raise ProofError("consistency proof too short")
     if fr != first_root or sr != second_root:
         raise ProofError("consistency proof does not match the tree heads")
+
+
+# --------------------------------------------------------------------------- proofs from nodes
+
+# A perfect subtree (level, index) covers leaves [index << level, (index + 1) << level);
+# level 0 is a leaf. A log that keeps these hashes proves from O(log n) of them.
+Node = tuple[int, int]
+
+
+def perfect_subtrees(start: int, end: int) -> list[Node]:
+    """The aligned perfect subtrees that tile leaves [start, end), left to right."""
+    nodes: list[Node] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        if start:
+            level = min(level, (start & -start).bit_length() - 1)
+        nodes.append((level, start >> level))
+        start += 1 << level
+    return nodes
+
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose subtree hashes make up PATH(index, D[size]), in proof order."""
+    if not 0 <= index < size:
+        raise ProofError("leaf index out of range")
+    ranges: list[tuple[int, int]] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = start + _split(end - start)
+        if index < k:
+            ranges.append((k, end))
+            end = k
+        else:
+            ranges.append((start, k))
+            start = k
+    return ranges[::-1]
+
+
+def consistency_ranges(first: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose subtree hashes make up PROOF(first, D[size]), in proof order."""
+    if not 0 <= first <= size:
+        raise ProofError("tree size out of range")
+    if first in (0, size):
+        return []
+    ranges: list[tuple[int, int]] = []
+    start, end, whole = 0, size, True
+    while first != end:
+        k = start + _split(end - start)
+        if first <= k:
+            ranges.append((k, end))
+            end = k
+        else:
+            ranges.append((start, k))
+            start, whole = k, False
+    if not whole:
+        ranges.append((start, end))
+    return ranges[::-1]
+
+
+def nodes_needed(ranges: Iterable[tuple[int, int]]) -> set[Node]:
+    """The stored subtrees a proof over `ranges` reads: O(log n) for RFC 9162 proofs (at
+    most one range, the right edge, is not itself a perfect subtree)."""
+    return {node for start, end in ranges for node in perfect_subtrees(start, end)}
+
+
+def proof_from_nodes(ranges: Iterable[tuple[int, int]], nodes: Mapping[Node, bytes]) -> list[bytes]:
+    """The proof's hashes, each range's MTH composed from its perfect subtrees; KeyError
+    names a missing node."""
+    return [
+        frontier_root([nodes[node] for node in perfect_subtrees(start, end)])
+        for start, end in ranges
+    ]

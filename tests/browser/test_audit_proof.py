@@ -159,3 +159,50 @@ async def mailbox_with_route(
     await page.click("#mailbox-login button[type=submit]")
     await page.wait_for_function("() => document.getElementById('mailbox-view')?.dataset.ready")
     return page
+
+
+async def test_no_javascript_mailbox_shows_the_leaf_and_tree_head_unverified(
+    browser: Any, live: Live
+) -> None:
+    """Without JavaScript nothing is checked in the browser: the page shows the leaf, its
+    place and the signed tree head for `wbs client follow --verify`, and claims no check."""
+    watch = Watch()
+    admin = await unit_with_directory(browser, live, watch)
+    reporter = await new_page(browser, watch)
+    _case, receipt = await submit(
+        reporter, live, "pengaduan", complaint_values("Loket tutup lebih awal")
+    )
+    proof = json.loads(str(await reporter.text_content("[data-slot=proof]")))
+    master = live.settings.secret_bytes()
+    await audit.sequence_all(make_sessionmaker(live.engine), master)
+
+    plain = await new_page(browser, watch, javascript=False)
+    await plain.goto(f"{live.url}/kotak-surat")
+    await plain.fill("#tanda_terima", receipt)
+    await plain.click("#mailbox-login button[type=submit]")
+    await plain.wait_for_selector("#audit-plain")
+    assert await plain.get_attribute("#audit-plain", "data-audit") == "unchecked"
+    assert await plain.text_content("[data-plain=audit_leaf]") == proof["audit_leaf"]
+    index = str(await plain.text_content("[data-plain=audit_index]"))
+    assert index.startswith("entri ke-") and "indeks daun" in index
+    root = str(await plain.text_content("[data-plain=audit_root]"))
+    assert len(bytes.fromhex(root)) == 32
+    audit_fp = signing_fingerprint(bytes.fromhex(audit.public_key_hex(master)))
+    assert await plain.text_content("[data-plain=audit_key]") == audit_fp
+    assert "wbs client follow --verify" in str(await plain.text_content("#audit-plain-note"))
+    body = str(await plain.text_content("main"))
+    assert "Terverifikasi" not in body and "Verified" not in body
+    assert await plain.is_hidden("#mailbox-view")  # the JavaScript view stays out of it
+    for p in (admin, reporter, plain):
+        await p.context.close()
+    clean(watch)
+
+
+async def unit_with_directory(browser: Any, live: Live, watch: Watch) -> Any:
+    """An officer and an admin enrolled and the unit directory signed; the admin's page."""
+    await live.staff(UNIT, ADMIN, PASS_ADMIN, "admin")
+    await live.staff(UNIT, OFFICER, PASS_OFFICER, "verifikator")
+    await enrolled(browser, live, watch, OFFICER, PASS_OFFICER)
+    admin, _ = await enrolled(browser, live, watch, ADMIN, PASS_ADMIN)
+    await sign_directory(admin, live)
+    return admin

@@ -153,3 +153,80 @@ def test_extending_the_right_edge_gives_the_tree_head(leaves, data):
     edge = merkle.extend(edge, cut, leaves[cut:])
     assert merkle.frontier_root(edge) == merkle.root(leaves)
     assert len(edge) == bin(len(leaves)).count("1")
+
+
+sizes = st.integers(1, 300)
+
+
+def _stored(leaves: list[bytes], cuts: list[int]) -> dict[merkle.Node, bytes]:
+    """The nodes a sequencer keeps after integrating `leaves` in batches ending at `cuts`:
+    the leaves (level 0) and every perfect subtree completed on the way."""
+    nodes: dict[merkle.Node, bytes] = {(0, i): leaf for i, leaf in enumerate(leaves)}
+    edge: list[bytes] = []
+    done = 0
+    for cut in [*sorted(cuts), len(leaves)]:
+        edge, new = merkle.extend_nodes(edge, done, leaves[done:cut])
+        nodes.update({(level, index): h for level, index, h in new})
+        done = max(done, cut)
+    return nodes
+
+
+def _leaves(n: int) -> list[bytes]:
+    return [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+
+
+def _from_nodes(ranges: list[tuple[int, int]], leaves: list[bytes], cuts: list[int]) -> list[bytes]:
+    """A proof composed from only the stored nodes it needs: O(log n) of them."""
+    needed = merkle.nodes_needed(ranges)
+    assert len(needed) <= 2 * len(leaves).bit_length()
+    stored = _stored(leaves, cuts)
+    assert needed <= stored.keys()
+    return merkle.proof_from_nodes(ranges, {n: stored[n] for n in needed})
+
+
+def test_extend_nodes_keeps_exactly_the_perfect_subtrees():
+    leaves = _leaves(13)
+    nodes = _stored(leaves, [5, 6, 11])
+    for (level, index), h in nodes.items():
+        assert h == merkle.root(leaves[index << level : (index + 1) << level])
+    # 13 leaves: 6 pairs, 3 quads, 1 octet, nothing more.
+    assert sorted({level for level, _ in nodes}) == [0, 1, 2, 3]
+    assert len(nodes) == 13 + 6 + 3 + 1
+
+
+@given(sizes, st.data())
+def test_node_based_inclusion_equals_leaf_based(size, data):
+    index = data.draw(st.integers(0, size - 1))
+    cuts = data.draw(st.lists(st.integers(0, size), max_size=4))
+    leaves = _leaves(size)
+    proof = _from_nodes(merkle.inclusion_ranges(index, size), leaves, cuts)
+    assert proof == merkle.inclusion_proof(index, leaves)
+
+
+@given(sizes, st.data())
+def test_node_based_consistency_equals_leaf_based(size, data):
+    first = data.draw(st.integers(0, size))
+    cuts = data.draw(st.lists(st.integers(0, size), max_size=4))
+    leaves = _leaves(size)
+    proof = _from_nodes(merkle.consistency_ranges(first, size), leaves, cuts)
+    assert proof == merkle.consistency_proof(first, leaves)
+
+
+@given(st.integers(0, 10**6), st.integers(0, 10**6))
+def test_perfect_subtrees_tile_a_range_with_aligned_nodes(a, b):
+    start, end = min(a, b), max(a, b)
+    nodes = merkle.perfect_subtrees(start, end)
+    at = start
+    for level, index in nodes:
+        assert index << level == at
+        at += 1 << level
+    assert at == end
+
+
+def test_proof_ranges_refuse_out_of_range():
+    with pytest.raises(merkle.ProofError):
+        merkle.inclusion_ranges(3, 3)
+    with pytest.raises(merkle.ProofError):
+        merkle.consistency_ranges(4, 3)
+    with pytest.raises(KeyError):
+        merkle.proof_from_nodes(merkle.inclusion_ranges(0, 4), {})

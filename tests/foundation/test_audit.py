@@ -261,6 +261,27 @@ TAMPERS: list[tuple[str, Any, str, str]] = [
     ),
     ("forked-head", _fork, "forked tree heads", "tree head size=6"),
     (
+        "subtree-edited",
+        ["UPDATE audit_nodes SET hash = '" + "ef" * 32 + "' WHERE level = 1 AND idx = 1"],
+        "stored subtree does not match the entries",
+        "subtree level=1 index=1",
+    ),
+    (
+        "subtree-deleted",
+        ["DELETE FROM audit_nodes WHERE level = 2"],
+        "stored subtree missing",
+        "subtree level=2 index=0",
+    ),
+    (
+        "subtree-added",
+        [
+            "INSERT INTO audit_nodes (unit_id, level, idx, hash) SELECT unit_id, 1, 7, hash"
+            " FROM audit_nodes WHERE level = 1 AND idx = 0"
+        ],
+        "stored subtree beyond the log",
+        "subtree level=1 index=7",
+    ),
+    (
         "rewritten-and-resigned",
         _rewrite_and_resign,
         "tree head does not match the entries",

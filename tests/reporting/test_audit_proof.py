@@ -14,7 +14,8 @@ from crypto import receipt as lib_receipt
 from crypto.atrest import derive_signing_key
 from crypto.errors import SignatureError
 from crypto.proof import sign_proof, verify_proof
-from tests.reporting.helpers import mailbox_login, submission
+from crypto.signing import signing_fingerprint
+from tests.reporting.helpers import form_tokens, mailbox_login, submission
 from tests.reporting.test_submission_api import world  # noqa: F401 - the fixture
 from wbs.audit import service as audit
 from wbs.client.api import ClientError
@@ -175,3 +176,71 @@ async def test_v1_proof_of_an_older_report_still_served(
     assert proof["v"] == 1 and proof["signature"] == old["signature"]
     assert proof["audit_leaf"] == submitted["proof"]["audit_leaf"]
     assert verify_proof(proof).audit_leaf is None
+
+
+async def _plain_mailbox(client, receipt: str, lang: str = "") -> str:
+    tokens = await form_tokens(client, f"/kotak-surat{lang}")
+    page = await client.post(f"/kotak-surat{lang}", data={**tokens, "tanda_terima": receipt})
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def _audit_block(html: str) -> str:
+    start = html.index('id="audit-plain-title"')
+    return html[start : html.index("</p>", html.index('id="audit-plain-note"'))]
+
+
+async def test_no_js_mailbox_shows_what_to_check_and_claims_nothing(
+    client,
+    db,
+    settings,
+    world,  # noqa: F811 - the fixture imported above
+):
+    """Without JavaScript the page shows the leaf, its index and the signed tree head for
+    `wbs client follow --verify`, and never says the proof verified."""
+    office = world
+    k = office["keys"]
+    body, receipt, _sealed = await submission(client, office["unit"], [k["v1"], k["v2"]])
+    submitted = (await client.post("/api/v1/reports", json=body)).json()
+    leaf = submitted["proof"]["audit_leaf"]
+
+    pending = _audit_block(await _plain_mailbox(client, receipt))
+    assert 'data-audit="pending"' in pending and leaf in pending
+    assert "Menunggu dicatat dalam tree head bertanda tangan." in pending
+
+    master = settings.secret_bytes()
+    unit = office["unit"]
+    await audit.sequence(db, master)
+    for i in range(3):  # the entry is not the last leaf of the tree
+        await audit.append(
+            db, unit=unit, actor_id=None, actor="t", action="t.x", object_type="t", object_id=i
+        )
+    await audit.sequence(db, master)
+    keys = lib_receipt.derive_from_receipt(receipt)
+    assert (await mailbox_login(client, keys.lookup_b64u)).status_code == 200
+    doc = (await client.get("/api/v1/mailbox/audit-proof")).json()
+    client.cookies.clear()
+    head = doc["tree_head"]
+    check_audit_inclusion(
+        doc, case_number=submitted["case_number"], unit=unit.code, audit_leaf=leaf
+    )  # what the page shows is what the client checks
+
+    html = await _plain_mailbox(client, receipt)
+    block = _audit_block(html)
+    n, size = doc["leaf_index"], head["tree_size"]
+    assert 'data-audit="unchecked"' in block
+    assert f'<code class="hash" data-plain="audit_leaf">{leaf}</code>' in block
+    assert f"entri ke-{n + 1} dari {size} (indeks daun {n})" in block
+    assert f"ukuran {size}, ditandatangani {head['at']}" in block
+    assert f'data-plain="audit_root">{head["root_hash"]}</code>' in block
+    fingerprint = signing_fingerprint(bytes.fromhex(audit.public_key_hex(master)))
+    assert f'data-plain="audit_key">{fingerprint}</code>' in block
+    assert "<code>wbs client follow --verify</code>" in block
+    assert "tidak memeriksa bukti log audit" in block
+    for claim in ("erverifikasi", "erified", 'data-audit="ok"'):
+        assert claim not in html, claim
+    assert "<script>" not in html and "style=" not in html  # strict CSP: nothing inline
+
+    english = _audit_block(await _plain_mailbox(client, receipt, "?lang=en"))
+    assert f"entry {n + 1} of {size} (leaf index {n})" in english
+    assert "Signed tree head" in english and "does not check the audit log proof" in english

@@ -22,6 +22,8 @@ class AuditEvent(IdMixin, Base):
             postgresql_where=text("seq IS NULL"),
             sqlite_where=text("seq IS NULL"),
         ),
+        # A report's submission entry (the mailbox's proof), found without a scan.
+        Index("ix_audit_events_object", "unit_id", "object_type", "object_id", "action"),
     )
 
     unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("units.id", ondelete="RESTRICT"))
@@ -64,3 +66,18 @@ class AuditTreeHead(IdMixin, Base):
     at: Mapped[datetime] = mapped_column()
     public_key: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)
+
+
+class AuditNode(Base):
+    """A perfect subtree of a unit's tree, kept by the sequencer so proofs read O(log n)
+    hashes: level >= 1, covering leaves [idx << level, (idx + 1) << level). Level 0 (the
+    leaves) is `AuditEvent.leaf_hash` by `seq`."""
+
+    __tablename__ = "audit_nodes"
+
+    unit_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("units.id", ondelete="RESTRICT"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))

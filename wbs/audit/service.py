@@ -3,7 +3,8 @@
 `append` inserts an entry whose leaf hash is fixed at once (it covers a random, time-ordered
 entry id and the entry's fields, never its position), without reading or locking anything of
 the unit. The sequencer (`sequence`, one at a time) gives pending entries their leaf index in
-batches, extends each unit's tree and signs a tree head.
+batches, extends each unit's tree, keeps the hashes of the perfect subtrees it completes
+(`AuditNode`) and signs a tree head. Proofs read O(log n) of those hashes, never every leaf.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Select, Table, and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import merkle, treehead
 from crypto.atrest import derive_signing_key
-from wbs.audit.models import AuditEvent, AuditTree, AuditTreeHead
+from wbs.audit.models import AuditEvent, AuditNode, AuditTree, AuditTreeHead
 from wbs.core.db import take_turn, utcnow
 from wbs.units.models import Unit
 
@@ -173,15 +174,20 @@ async def sequence(db: AsyncSession, master: bytes, batch: int = BATCH) -> Seque
         for t in await db.scalars(select(AuditTree).where(AuditTree.unit_id.in_(list(by_unit))))
     }
     assignments: list[dict[str, int]] = []
+    nodes: list[dict[str, Any]] = []
     for unit_id, entries in by_unit.items():
         tree = trees.get(unit_id)
         if tree is None:
             tree = AuditTree(unit_id=unit_id, size=0, frontier=[])
             db.add(tree)
-        edge = merkle.extend(
+        edge, done = merkle.extend_nodes(
             [bytes.fromhex(h) for h in tree.frontier],
             tree.size,
             [bytes.fromhex(leaf) for _id, leaf in entries],
+        )
+        nodes.extend(
+            {"unit_id": unit_id, "level": level, "idx": idx, "hash": h.hex()}
+            for level, idx, h in done
         )
         for offset, (event_id, _leaf) in enumerate(entries):
             assignments.append({"id": event_id, "seq": tree.size + offset})
@@ -190,6 +196,8 @@ async def sequence(db: AsyncSession, master: bytes, batch: int = BATCH) -> Seque
     if assignments:
         await db.execute(update(AuditEvent), assignments)
     await db.flush()
+    if nodes:
+        await db.execute(insert(AuditNode), nodes)
     heads = await sign_new_heads(db, master)
     return SequencerRun(len(assignments), heads)
 
@@ -264,13 +272,37 @@ def head_json(head: AuditTreeHead, unit_code: str) -> dict[str, Any]:
     }
 
 
-async def _leaves(db: AsyncSession, unit: Unit, size: int) -> list[bytes]:
-    rows = await db.scalars(
-        select(AuditEvent.leaf_hash)
-        .where(AuditEvent.unit_id == unit.id, AuditEvent.seq < size)
-        .order_by(AuditEvent.seq)
-    )
-    return [bytes.fromhex(h) for h in rows]
+async def stored_nodes(
+    db: AsyncSession, unit: Unit, wanted: set[merkle.Node]
+) -> dict[merkle.Node, bytes]:
+    """The hashes of these subtrees of the unit's tree, in one query: leaves (level 0) from
+    the entries, the rest from `AuditNode`."""
+    leaves = sorted(idx for level, idx in wanted if level == 0)
+    inner = sorted((level, idx) for level, idx in wanted if level > 0)
+    parts: list[Select[int, int | None, str]] = []
+    if leaves:
+        parts.append(
+            select(literal(0), AuditEvent.seq, AuditEvent.leaf_hash).where(
+                AuditEvent.unit_id == unit.id, AuditEvent.seq.in_(leaves)
+            )
+        )
+    if inner:
+        parts.append(
+            select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(
+                AuditNode.unit_id == unit.id,
+                or_(*(and_(AuditNode.level == lv, AuditNode.idx == ix) for lv, ix in inner)),
+            )
+        )
+    rows = await db.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+    return {(level, idx or 0): bytes.fromhex(h) for level, idx, h in rows}
+
+
+async def _proof(db: AsyncSession, unit: Unit, ranges: list[tuple[int, int]]) -> list[str]:
+    nodes = await stored_nodes(db, unit, merkle.nodes_needed(ranges)) if ranges else {}
+    try:
+        return [p.hex() for p in merkle.proof_from_nodes(ranges, nodes)]
+    except KeyError as exc:  # only when the stored tree was tampered with; verify names it
+        raise RuntimeError(f"audit log of {unit.code}: subtree {exc} missing") from exc
 
 
 async def latest_head(db: AsyncSession, unit: Unit) -> AuditTreeHead | None:
@@ -319,12 +351,11 @@ async def inclusion(db: AsyncSession, unit: Unit, event: AuditEvent) -> dict[str
     }
     if event.seq is None or head is None or head.tree_size <= event.seq:
         return doc | {"pending": True}
-    leaves = await _leaves(db, unit, head.tree_size)
     return doc | {
         "pending": False,
         "leaf_index": event.seq,
         "tree_head": head_json(head, unit.code),
-        "proof": [p.hex() for p in merkle.inclusion_proof(event.seq, leaves)],
+        "proof": await _proof(db, unit, merkle.inclusion_ranges(event.seq, head.tree_size)),
     }
 
 
@@ -333,12 +364,11 @@ async def consistency(db: AsyncSession, unit: Unit, first: int, second: int) -> 
     old, new = await head_of_size(db, unit, first), await head_of_size(db, unit, second)
     if old is None or new is None or first > second:
         raise LookupError("no signed tree heads of those sizes (in that order)")
-    leaves = await _leaves(db, unit, second)
     return {
         "format": "wbs-audit-consistency/v1",
         "first": head_json(old, unit.code),
         "second": head_json(new, unit.code),
-        "proof": [p.hex() for p in merkle.consistency_proof(first, leaves)],
+        "proof": await _proof(db, unit, merkle.consistency_ranges(first, second)),
     }
 
 
@@ -459,7 +489,37 @@ async def verify_unit(db: AsyncSession, unit: Unit, master: bytes | None = None)
             "tree state does not match the entries",
             bad_head=f"tree state size={tree.size}",
         )
-    return ChainReport(code, checked)
+    return await _check_nodes(db, unit, leaves, checked) or ChainReport(code, checked)
+
+
+async def _check_nodes(
+    db: AsyncSession, unit: Unit, leaves: Sequence[bytes], checked: int
+) -> ChainReport | None:
+    """Every stored subtree hash against the one the entries give; proofs are built from
+    them, so a changed, missing or extra node is named."""
+    _edge, done = merkle.extend_nodes([], 0, leaves)
+    expected = {(level, idx): h.hex() for level, idx, h in done}
+    rows = await db.execute(
+        select(AuditNode.level, AuditNode.idx, AuditNode.hash)
+        .where(AuditNode.unit_id == unit.id)
+        .order_by(AuditNode.level, AuditNode.idx)
+    )
+    stored = {(level, idx): h for level, idx, h in rows}
+    for node in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get(node), stored.get(node)
+        if want == have:
+            continue
+        problem = (
+            "stored subtree missing"
+            if have is None
+            else "stored subtree beyond the log"
+            if want is None
+            else "stored subtree does not match the entries"
+        )
+        return ChainReport(
+            unit.code, checked, problem, bad_head=f"subtree level={node[0]} index={node[1]}"
+        )
+    return None
 
 
 # --------------------------------------------------------------------------- export

@@ -36,6 +36,7 @@ from wbs.reporting import fields as report_fields
 from wbs.reporting import plain, service
 from wbs.reporting.context import Reporting, ReportingCtx, form_body_limit
 from wbs.reporting.limits import FORM_FIELD_BYTES
+from wbs.reporting.models import Report
 from wbs.reporting.poster import make_poster_pdf
 from wbs.staff.deps import OptionalStaff
 from wbs.units.models import CHANNEL_NAMES, CaseType, Unit
@@ -391,6 +392,36 @@ def plain_view(view: plain.PlainMailbox, lang: str) -> dict[str, Any]:
     }
 
 
+def plain_audit(doc: dict[str, Any]) -> dict[str, Any]:
+    """What a reporter without JavaScript can check elsewhere (`wbs client follow --verify`):
+    the submission's leaf hash and index and the signed tree head. This page checks nothing."""
+    head = doc.get("tree_head")
+    if doc.get("pending") or not isinstance(head, dict):
+        return {"pending": True, "leaf_hash": doc["leaf_hash"]}
+    return {
+        "pending": False,
+        "leaf_hash": doc["leaf_hash"],
+        "leaf_index": doc["leaf_index"],
+        "tree_size": head["tree_size"],
+        "root_hash": head["root_hash"],
+        "key_fingerprint": signing_fingerprint(bytes.fromhex(head["public_key"])),
+        "at": head["at"],
+    }
+
+
+async def plain_page(
+    request: Request, db: DbSession, ctx: Reporting, report: Report, receipt: str
+) -> dict[str, Any]:
+    """The decrypted no-JavaScript view with the submission's place in the audit log."""
+    view = await plain.open_mailbox_plain(db, ctx, report, receipt)
+    try:
+        audit_doc: dict[str, Any] | None = await service.mailbox_audit_proof(db, report)
+    except NotFound:  # a report older than its audit entry
+        audit_doc = None
+    data = plain_view(view, request_language(request))
+    return data | {"audit": plain_audit(audit_doc) if audit_doc else None}
+
+
 def require_receipt(receipt: str) -> None:
     if not receipt.strip():
         raise ValidationFailed("Masukkan tanda terima Anda.", "Enter your receipt.")
@@ -408,8 +439,7 @@ async def _open_plain(
 ) -> dict[str, Any]:
     require_receipt(receipt)
     report = await plain.report_for_receipt(db, ctx, receipt, work)
-    view = await plain.open_mailbox_plain(db, ctx, report, receipt)
-    return plain_view(view, request_language(request))
+    return await plain_page(request, db, ctx, report, receipt)
 
 
 @router.post("/kotak-surat", response_class=HTMLResponse)
@@ -447,11 +477,7 @@ async def mailbox_reply_plain(
         report = await plain.report_for_receipt(db, ctx, receipt, work)
         files = await plain.plain_files(form, ctx, "lampiran")
         await plain.post_reporter_message_plain(db, ctx, report, receipt, text, files)
-        view = await plain.open_mailbox_plain(db, ctx, report, receipt)
+        view = await plain_page(request, db, ctx, report, receipt)
     except DomainError as exc:
         return render_mailbox(request, ctx, {"error": exc}, exc.status)
-    return render_mailbox(
-        request,
-        ctx,
-        {"view": plain_view(view, request_language(request)), "receipt": receipt, "sent": True},
-    )
+    return render_mailbox(request, ctx, {"view": view, "receipt": receipt, "sent": True})
