@@ -685,13 +685,26 @@ def _open_case(o: Officer, report_id: str) -> tuple[dict[str, Any], e2e.DataKey,
     return case, data_key, e2e.Context(envelope["unit"], envelope["channel"], envelope["report_id"])
 
 
+def _every_case(api: Api) -> list[dict[str, Any]]:
+    """Every page of the inbox (a page shorter than the first, or empty, is the last)."""
+    found: list[dict[str, Any]] = []
+    size = None
+    for page in range(1, 100_001):
+        rows: list[dict[str, Any]] = api.get("/api/v1/cases", params={"page": page})
+        found += rows
+        size = size or len(rows)
+        if not rows or len(rows) < size:
+            break
+    return found
+
+
 def inbox(
     url: str, email: str, passphrase: str, *, code: str | None = None
 ) -> list[dict[str, Any]]:
     with Api(url) as api:
         o = officer(api, email, passphrase, code=code)
         result = []
-        for summary in api.get("/api/v1/cases"):
+        for summary in _every_case(api):
             case, data_key, ctx = _open_case(o, summary["report_id"])
             content = e2e.open_content(data_key, ctx, case["envelope"])
             messages, attachments = _thread(
@@ -715,7 +728,7 @@ def inbox(
 
 
 def _find_case(api: Api, case_number: str) -> str:
-    for summary in api.get("/api/v1/cases"):
+    for summary in _every_case(api):
         if summary["case_number"] == case_number or summary["report_id"] == case_number:
             return str(summary["report_id"])
     raise ClientError(f"kasus tidak ditemukan / case not found: {case_number}", 404, "not_found")
