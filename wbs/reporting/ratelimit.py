@@ -57,6 +57,11 @@ class SharedBucket:
             per_second=self.rate_per_minute / 60.0,
             now=self.clock(),
         )
+        return self._before(level)
+
+    def _before(self, level: float | None) -> float:
+        """How full the bucket was before a charge that left it at `level` (0 to 1);
+        BucketFull when the charge found it full (`level` None)."""
         if level is None:
             raise BucketFull()
         return min(1.0, max(0.0, level - 1.0) / self.capacity)
@@ -74,11 +79,7 @@ class SharedBucket:
             per_second=self.rate_per_minute / 60.0,
             now=self.clock(),
         )
-        if not spent:
-            return None
-        if level is None:
-            raise BucketFull()
-        return min(1.0, max(0.0, level - 1.0) / self.capacity)
+        return self._before(level) if spent else None
 
     def load(self, level: float, updated: float) -> float:
         """How full the bucket is now (0 to 1), from a row's level and time."""
