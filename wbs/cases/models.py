@@ -1,19 +1,13 @@
-"""Internal notes on a case: officer-only boxes the reporter never receives; the index the
-inbox pages by."""
+"""Internal notes on a case: officer-only boxes the reporter never receives."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wbs.core.db import Base, BigId, IdMixin, utcnow
-from wbs.reporting.models import Report
-
-_reports = Report.__table__.c
-# The inbox's order, latest activity first: a page is read off the index, not sorted.
-REPORTS_BY_ACTIVITY = Index("ix_reports_activity", _reports.last_activity_at, _reports.id)
 
 
 class Note(IdMixin, Base):

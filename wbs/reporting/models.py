@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -60,7 +61,11 @@ class Report(IdMixin, Base):
     """One submission = one case. Content, identity and wraps are ciphertext."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("unit_id", "case_number"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "case_number"),
+        # The officer inbox's order, latest activity first: a page is read off the index.
+        Index("ix_reports_activity", "last_activity_at", "id"),
+    )
 
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
     unit_id: Mapped[int] = mapped_column(BigId, ForeignKey("units.id", ondelete="RESTRICT"))
