@@ -34,7 +34,7 @@ async def inbox_page(request: Request, db: DbSession, staff: CurrentStaff) -> Re
     sort = sort if sort in handling.SORTS else "activity"
     show = show if show in handling.FILTERS else "all"
     number = request.query_params.get("page", "1")[:6]
-    page = int(number) if number.isdigit() and int(number) >= 1 else 1
+    page = min(int(number), service.MAX_PAGE) if number.isdigit() and int(number) >= 1 else 1
     flows = workflows(request)
     rows = []
     items = await handling.inbox(

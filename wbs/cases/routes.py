@@ -35,7 +35,6 @@ from wbs.workflow import handling
 from wbs.workflow.routes import WorkflowsDep, clock_of, workflow_out
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-MAX_PAGE = 100_000  # bounds the offset a page asks of the database
 
 
 @router.get("", response_model=list[CaseSummaryOut])
@@ -46,7 +45,7 @@ async def inbox(
     flows: WorkflowsDep,
     sort: str = "activity",
     show: str = "all",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
 ) -> list[CaseSummaryOut]:
     """A page (`page` from 1, `service.PAGE_SIZE` cases; a shorter one is the last) of the
     cases this officer can open, latest activity first; `sort=due` puts the nearest deadline

@@ -109,6 +109,7 @@ async def audit_case(
 
 
 PAGE_SIZE = 50  # cases per inbox page
+MAX_PAGE = 100_000  # bounds the offset a page asks of the database
 
 
 async def inbox(
